@@ -1,0 +1,67 @@
+"""What a session hears: a recognizer plus the rules that keep it from acting on noise or on itself.
+
+- Only the commands the session accepts right now count (fewer choices, fewer false triggers).
+- Results below the confidence threshold are dropped.
+- While the coach is talking (plus an echo tail) results are discounted: only the barge-in
+  commands ("stop", "pause") still count, and only when the recognizer is very sure.
+- When the coach stops talking, the recognizer is reset, so half-heard narration cannot run on
+  into the user's next word.
+Dropped results are returned too, with the reason, so they can be logged and measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from coach.asr.base import Heard, Recognizer
+from coach.audio.chunk import AudioChunk
+from coach.defaults import BARGE_IN_COMMANDS, BARGE_IN_MIN_CONFIDENCE, ECHO_TAIL_S, MIN_CONFIDENCE
+from coach.speech.timeline import SpeechTimeline
+
+
+@dataclass(frozen=True)
+class Verdict:
+    heard: Heard
+    accepted: bool
+    reason: str         # "" when accepted; else "not now", "low confidence", "coach speaking"
+
+
+class CommandListener:
+    def __init__(self, recognizer: Recognizer, timeline: SpeechTimeline | None = None, *,
+                 min_confidence: float = MIN_CONFIDENCE,
+                 barge_in: tuple[str, ...] = BARGE_IN_COMMANDS,
+                 barge_in_min_confidence: float = BARGE_IN_MIN_CONFIDENCE,
+                 echo_tail_s: float = ECHO_TAIL_S) -> None:
+        self.recognizer = recognizer
+        self._timeline = timeline
+        self._min_confidence = min_confidence
+        self._barge_in = barge_in
+        self._barge_in_min = barge_in_min_confidence
+        self._tail_s = echo_tail_s
+        self._was_speaking = False
+
+    def feed(self, chunk: AudioChunk, accepted: tuple[str, ...]) -> list[Verdict]:
+        verdicts = [self._judge(h, accepted) for h in self.recognizer.feed(chunk.pcm)]
+        self._reset_after_speech(chunk)
+        return verdicts
+
+    def flush(self, accepted: tuple[str, ...]) -> list[Verdict]:
+        return [self._judge(h, accepted) for h in self.recognizer.flush()]
+
+    def _judge(self, heard: Heard, accepted: tuple[str, ...]) -> Verdict:
+        if heard.command not in accepted:
+            return Verdict(heard, False, "not now")
+        if heard.confidence < self._min_confidence:
+            return Verdict(heard, False, "low confidence")
+        if self._timeline is not None and self._timeline.speaking(heard.t_start, heard.t_end, self._tail_s):
+            if heard.command not in self._barge_in or heard.confidence < self._barge_in_min:
+                return Verdict(heard, False, "coach speaking")
+        return Verdict(heard, True, "")
+
+    def _reset_after_speech(self, chunk: AudioChunk) -> None:
+        if self._timeline is None:
+            return
+        speaking = self._timeline.speaking(chunk.t_start, chunk.t_end, self._tail_s)
+        if self._was_speaking and not speaking:
+            self.recognizer.reset()
+        self._was_speaking = speaking

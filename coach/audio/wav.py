@@ -1,0 +1,154 @@
+"""WAV files in and out: any rate, channel count, 16-bit or float in; 16 kHz mono int16 inside."""
+
+from __future__ import annotations
+
+import struct
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from coach.audio.chunk import AudioChunk
+from coach.defaults import CHUNK_S, RATE_HZ
+from coach.errors import AudioDeviceError
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Read a WAV file as float32 mono in [-1, 1] and its sample rate.
+
+    Handles PCM 8/16/24/32-bit and IEEE float (format 3), which the stdlib `wave` module refuses.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise AudioDeviceError(f"{path}: cannot read the WAV file ({err.strerror or err})") from err
+    try:
+        return _parse_wav(data)
+    except (ValueError, struct.error) as err:
+        raise AudioDeviceError(f"{path}: not a usable WAV file ({err})") from err
+
+
+def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("missing RIFF/WAVE header")
+    pos = 12
+    fmt: tuple[int, int, int, int] | None = None
+    while pos + 8 <= len(data):
+        chunk_id = data[pos : pos + 4]
+        (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
+        body = data[pos + 8 : pos + 8 + size]
+        if chunk_id == b"fmt ":
+            tag, channels, rate_hz = struct.unpack("<HHI", body[:8])
+            (bits,) = struct.unpack("<H", body[14:16])
+            if tag == 0xFFFE and len(body) >= 26:     # WAVE_FORMAT_EXTENSIBLE: real tag in the GUID
+                (tag,) = struct.unpack("<H", body[24:26])
+            fmt = (tag, channels, rate_hz, bits)
+        elif chunk_id == b"data":
+            if fmt is None:
+                raise ValueError("data chunk before fmt chunk")
+            return _decode(body, *fmt)
+        pos += 8 + size + (size & 1)
+    raise ValueError("no data chunk")
+
+
+def _decode(body: bytes, tag: int, channels: int, rate_hz: int, bits: int) -> tuple[np.ndarray, int]:
+    if channels < 1 or rate_hz < 1000 or rate_hz > 384_000:
+        raise ValueError(f"implausible format: {channels} channels at {rate_hz} Hz")
+    width = bits // 8
+    usable = len(body) - len(body) % (width * channels)
+    body = body[:usable]
+    if tag == 3 and bits in (32, 64):
+        samples = np.frombuffer(body, dtype="<f4" if bits == 32 else "<f8").astype(np.float32)
+    elif tag == 1 and bits == 16:
+        samples = np.frombuffer(body, dtype="<i2").astype(np.float32) / 32768.0
+    elif tag == 1 and bits == 8:
+        samples = (np.frombuffer(body, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
+    elif tag == 1 and bits == 24:
+        raw = np.frombuffer(body, dtype=np.uint8).reshape(-1, 3)
+        ints = (raw[:, 0].astype(np.int32) | (raw[:, 1].astype(np.int32) << 8)
+                | (raw[:, 2].astype(np.int32) << 16))
+        ints = np.where(ints >= 1 << 23, ints - (1 << 24), ints)
+        samples = ints.astype(np.float32) / float(1 << 23)
+    elif tag == 1 and bits == 32:
+        samples = np.frombuffer(body, dtype="<i4").astype(np.float32) / float(1 << 31)
+    else:
+        raise ValueError(f"unsupported sample format (format tag {tag}, {bits} bits)")
+    mono = samples.reshape(-1, channels).mean(axis=1) if channels > 1 else samples
+    return np.clip(mono, -1.0, 1.0).astype(np.float32), rate_hz
+
+
+def resample(samples: np.ndarray, from_hz: int, to_hz: int) -> np.ndarray:
+    """Band-limited resampling (windowed-sinc low-pass, then linear interpolation).
+
+    Good enough for speech recognition and narration; no SciPy needed.
+    """
+    if from_hz == to_hz or len(samples) == 0:
+        return samples.astype(np.float32)
+    x = samples.astype(np.float64)
+    if to_hz < from_hz:                                   # low-pass below the new Nyquist first
+        cutoff = 0.5 * to_hz / from_hz * 0.95
+        taps = 63
+        n = np.arange(taps) - (taps - 1) / 2
+        kernel = 2 * cutoff * np.sinc(2 * cutoff * n) * np.hamming(taps)
+        kernel /= kernel.sum()
+        x = np.convolve(x, kernel, mode="same")
+    n_out = int(round(len(x) * to_hz / from_hz))
+    t_out = np.arange(n_out) * (from_hz / to_hz)
+    return np.interp(t_out, np.arange(len(x)), x).astype(np.float32)
+
+
+def to_int16(samples: np.ndarray) -> np.ndarray:
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+
+
+def load_pcm16(path: Path, rate_hz: int = RATE_HZ) -> np.ndarray:
+    """A WAV file as int16 mono at `rate_hz`."""
+    samples, file_rate_hz = read_wav(path)
+    return to_int16(resample(samples, file_rate_hz, rate_hz))
+
+
+def write_wav(path: Path, pcm: np.ndarray, rate_hz: int) -> None:
+    """Write int16 mono samples; written to a temporary name first so a crash leaves no half file."""
+    tmp = path.with_name(path.name + ".part")
+    with wave.open(str(tmp), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate_hz)
+        out.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
+    tmp.replace(path)
+
+
+class WavMicrophone:
+    """A WAV file in place of a microphone. The session clock follows the file's samples.
+
+    `extra` may add signal to each chunk before it is yielded (the simulated room echo of
+    `--echo-gain`): it is called with the chunk's first sample index and length.
+    """
+
+    live = False
+
+    def __init__(self, path: Path, chunk_s: float = CHUNK_S, dither_lsb: float = 0.0) -> None:
+        self.name = str(path)
+        self._pcm = load_pcm16(path)
+        self._chunk = max(1, int(round(chunk_s * RATE_HZ)))
+        self._dither_lsb = dither_lsb
+        self._closed = False
+
+    @property
+    def duration_s(self) -> float:
+        return len(self._pcm) / RATE_HZ
+
+    def __iter__(self) -> Iterator[AudioChunk]:
+        rng = np.random.default_rng(0)                     # fixed seed: replays stay identical
+        for start in range(0, len(self._pcm), self._chunk):
+            if self._closed:
+                return
+            block = self._pcm[start : start + self._chunk]
+            if self._dither_lsb:
+                noise = rng.normal(0.0, self._dither_lsb, len(block))
+                block = np.clip(block + noise, -32768, 32767).astype(np.int16)
+            yield AudioChunk(block.astype("<i2").tobytes(), start / RATE_HZ)
+
+    def close(self) -> None:
+        self._closed = True

@@ -1,0 +1,303 @@
+"""The command line. Arguments become plain values here; user mistakes become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from coach import __version__, defaults, paths
+from coach.errors import CoachError, UsageError
+
+EPILOG = """\
+everyday use:
+  coach run                      the glute routine, spoken, controlled from the keyboard
+  coach run --input voice        hands-free: say "ready", "done", "can't hold", "pause", "stop"
+  coach history                  what you held, session by session
+  coach listen                   check that coach hears you (Ctrl-C to stop)
+
+files: routines and voices are YAML; your own go in DATA_DIR/routines and DATA_DIR/voices.
+DATA_DIR is --data-dir, else $COACH_DATA_DIR, else $XDG_DATA_HOME/coach (~/.local/share/coach).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach", description="An offline, voice-guided exercise coach.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_: str, epilog: str = "") -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, epilog=epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--data-dir", type=Path, metavar="DIR",
+                       help="where history, your routines, voices and models live "
+                            "(default: $COACH_DATA_DIR or ~/.local/share/coach)")
+        return p
+
+    run = add("run", "Coach a routine: narrate, count the holds, record what you managed.", RUN_EPILOG)
+    run.add_argument("routine", nargs="?", default=defaults.ROUTINE,
+                     help=f"routine name or .yaml path (default: {defaults.ROUTINE}; see `coach routines`)")
+    run.add_argument("--input", choices=("keys", "voice"), default=None,
+                     help="keys: the keyboard (default); voice: spoken commands (default with --mic)")
+    run.add_argument("--mic", type=Path, metavar="IN.wav",
+                     help="read the microphone from a WAV file instead of a device (replays, tests)")
+    run.add_argument("--speaker", type=Path, metavar="OUT.wav",
+                     help="write what the coach says into a WAV file, at the times it would be heard")
+    run.add_argument("--events", type=Path, metavar="OUT.jsonl",
+                     help="write every event as one JSON line (see the README for the format)")
+    run.add_argument("--voice", default=defaults.VOICE, help="voice pack (default: %(default)s)")
+    run.add_argument("--include-advanced", action="store_true",
+                     help="include the advanced exercises (the band bridge) now")
+    run.add_argument("--echo-gain", type=float, default=0.0, metavar="G",
+                     help="with --mic: mix the coach's own voice back into the microphone at gain G "
+                          "(a room simulation for testing self-trigger immunity)")
+    _recognizer_args(run)
+    run.add_argument("--device", metavar="IN", help="microphone: device name or index (`coach devices`)")
+    run.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
+    run.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
+
+    add("routines", "List the routines you can run, shipped and your own.")
+    add("voices", "List the voice packs.")
+
+    history = add("history", "Show the holds you recorded.")
+    history.add_argument("--json", action="store_true", help="one JSON object per hold")
+    history.add_argument("--routine", help="only this routine")
+
+    say = add("say", "Say a line with a voice, to try it (or write it to a WAV file).")
+    say.add_argument("text", nargs="?", help="what to say")
+    say.add_argument("--voice", default=defaults.VOICE, help="voice pack (default: %(default)s)")
+    say.add_argument("--out", type=Path, metavar="FILE.wav", help="write a WAV file instead of playing")
+    say.add_argument("--list-voices", action="store_true", help="list the speech engine's voices")
+
+    listen = add("listen", "Print every command heard, from the microphone or WAV files.", LISTEN_EPILOG)
+    listen.add_argument("files", nargs="*", type=Path, metavar="FILE.wav")
+    listen.add_argument("--json", action="store_true", help="one JSON object per command")
+    listen.add_argument("--voice", default=defaults.VOICE, help="voice pack whose phrases to listen for")
+    listen.add_argument("--device", metavar="IN", help="microphone: device name or index")
+    _recognizer_args(listen)
+
+    add("devices", "List the audio input and output devices.")
+
+    models = add("models", "List or download vosk speech models.")
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    mlist = msub.add_parser("list", help="installed models and the ones that can be fetched")
+    mlist.add_argument("--refresh", action="store_true", help="ask the model host for its current list")
+    mlist.add_argument("--all", action="store_true", help="include obsolete models")
+    mdl = msub.add_parser("download", help="fetch a model (resumable, checksum-checked)")
+    mdl.add_argument("name", nargs="?", help="model name (default: the small US-English model)")
+    mdl.add_argument("--force", action="store_true", help="replace an installed model of that name")
+    mdl.add_argument("--allow-unverified", action="store_true",
+                     help="install even when the catalog gives no checksum")
+    for p in (mlist, mdl):
+        p.add_argument("--base-url", help="model host (default: $COACH_MODEL_BASE_URL or the vosk site)")
+        p.add_argument("--data-dir", type=Path, metavar="DIR", help="where models are installed")
+    return parser
+
+
+RUN_EPILOG = """\
+keys during a session:
+  r, space or enter  ready        d  done           c  can't hold
+  p  pause           u  resume    s  skip           a  repeat
+  t  how long        h  help      q  stop (your finished holds are kept)
+
+examples:
+  coach run                                    the glute routine, keyboard control
+  coach run --input voice                      hands-free with the default microphone
+  coach run glutes --mic session.wav --events ev.jsonl --speaker out.wav
+                                               replay a recording, faster than real time
+"""
+
+LISTEN_EPILOG = """\
+examples:
+  coach listen                     speak commands at the microphone; Ctrl-C stops
+  coach listen ready.wav --json    one JSON line per command heard in the file
+"""
+
+
+def _recognizer_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("auto", "pocketsphinx", "vosk"), default="auto",
+                   help="speech recognizer (auto: vosk when a model for the voice is installed, "
+                        "else pocketsphinx's bundled English model)")
+    p.add_argument("--model", type=Path, metavar="DIR",
+                   help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return COMMANDS[args.command](args)
+    except CoachError as err:
+        print(f"coach: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("coach: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return paths.data_dir(getattr(args, "data_dir", None), os.environ)
+
+
+# -- commands ----------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    from coach.runner.assemble import RunConfig, run_session
+    from coach.runner.display import Display
+
+    input_mode = args.input or ("voice" if args.mic else "keys")
+    if args.mic is not None and input_mode == "keys":
+        raise UsageError("--mic is a microphone recording: it goes with --input voice")
+    config = RunConfig(
+        routine=args.routine, voice=args.voice, input_mode=input_mode, data_dir=_data_dir(args),
+        mic_wav=args.mic, speaker_wav=args.speaker, events=args.events,
+        include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=args.engine,
+        model=args.model, input_device=args.device, output_device=args.output_device, quiet=args.quiet)
+    display = Display()
+    result = run_session(config, os.environ, display)
+    held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"
+    print(f"session {result.status}: {len(result.holds)} hold(s) recorded (seconds: {held})")
+    if result.unsaved:
+        print(f"coach: {len(result.unsaved)} hold(s) could not be saved to the history", file=sys.stderr)
+        return 3
+    return 130 if result.status == "interrupted" else 0
+
+
+def cmd_routines(args: argparse.Namespace) -> int:
+    from coach.routine import list_routines, load_routine
+
+    for info in list_routines(paths.routines_dir(_data_dir(args))):
+        try:
+            summary = load_routine(info.path).summary
+        except CoachError as err:
+            summary = f"(cannot be loaded: {err})"
+        print(f"{info.name:<16} {info.origin:<8} {summary}")
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from coach.voice import list_voices, load_voice
+
+    for name, path in list_voices(paths.voices_dir(_data_dir(args))):
+        try:
+            voice = load_voice(path)
+            print(f"{name:<12} {voice.language:<8} {voice.title}")
+        except CoachError as err:
+            print(f"{name:<12} (cannot be loaded: {err})")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from coach.history import Store
+
+    db = paths.db_path(_data_dir(args))
+    if not db.exists():
+        if not args.json:
+            print(f"no history yet ({db}); run `coach run` to start one")
+        return 0
+    store = Store(db)
+    try:
+        holds = store.holds(routine=args.routine)
+    finally:
+        store.close()
+    if args.json:
+        for hold in holds:
+            print(hold.to_json())
+        return 0
+    if not holds:
+        print("no holds recorded yet")
+        return 0
+    print(f"{'date':<17} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} {'target':>7}  ended by")
+    for h in holds:
+        bar = "#" * int(round(20 * h.held_s / h.target_s)) if h.target_s else ""
+        print(f"{h.started_at[:16].replace('T', ' '):<17} {h.routine:<10} {h.exercise:<14} {h.set:>3} "
+              f"{h.held_s:>6.1f}s {h.target_s:>6.0f}s  {h.ended_by:<9} {bar}")
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from coach.runner.assemble import load_voice_pack
+    from coach.speech.tts import Pyttsx3Synthesizer, list_engine_voices
+
+    if args.list_voices:
+        for ident, name in list_engine_voices():
+            print(f"{ident:<28} {name}")
+        return 0
+    if not args.text:
+        raise UsageError("say what? e.g. coach say \"Lift, and hold.\"")
+    voice = load_voice_pack(args.voice, _data_dir(args))
+    synth = Pyttsx3Synthesizer(voice.engine_voice, voice.rate_wpm, voice.volume)
+    try:
+        synth.start()
+        samples = synth.render(args.text)
+    finally:
+        synth.close()
+    if args.out is not None:
+        from coach.audio.wav import write_wav
+
+        try:
+            write_wav(args.out, samples, defaults.RATE_HZ)
+        except OSError as err:
+            raise UsageError(f"{args.out}: cannot write ({err.strerror or err})") from err
+        print(f"{args.out}: {len(samples) / defaults.RATE_HZ:.2f} s of speech")
+        return 0
+    from coach.audio.live import play_samples
+
+    play_samples(samples, defaults.RATE_HZ)
+    return 0
+
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    from coach.runner.listen import listen
+
+    return listen(files=args.files, as_json=args.json, voice_name=args.voice, engine=args.engine,
+                  model=args.model, device=args.device, data_dir=_data_dir(args), env=os.environ)
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from coach.audio.devices import format_devices, list_devices
+
+    print(format_devices(list_devices()))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from coach import models
+
+    data = _data_dir(args)
+    base_url = models.resolve_base_url(getattr(args, "base_url", None), os.environ)
+    if args.models_command in (None, "list"):
+        catalog = models.load_catalog(base_url, refresh=bool(getattr(args, "refresh", False)))
+        installed = models.installed_models(data)
+        for line in models.model_list_lines(catalog, installed, show_obsolete=bool(getattr(args, "all", False))):
+            print(line)
+        if catalog.note:
+            print(catalog.note, file=sys.stderr)
+        return 0
+    name = args.name or models.DEFAULT_MODEL
+    entry = models.entry_for(name, base_url)
+    try:
+        result = models.download_model(entry, models.models_dir(data), force=args.force,
+                                       allow_unverified=args.allow_unverified)
+    except models.ModelAlreadyInstalledError as err:
+        print(f"coach: {err}", file=sys.stderr)
+        return 0
+    print(f"installed {result.name} in {result.path} (checked with {result.checked_with})")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "history": cmd_history,
+            "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,95 @@
+"""What a routine is, once parsed. Frozen: a session never changes the routine it runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CueTiming:
+    """When spoken cues fall (seconds of hold or rest time). None = not set at this level.
+
+    Levels, later ones winning: `coach.defaults`, the voice pack, the routine, the exercise.
+    """
+
+    every_s: float | None = None          # "twenty seconds" every this many seconds; 0 = never
+    halfway: bool | None = None           # "halfway" at target/2
+    warn_left_s: float | None = None      # "ten seconds left"; 0 = never
+    countdown_from: int | None = None     # "five, four, ... one" before the end; 0 = never
+    get_set_s: int | None = None          # "three, two, one, lift" before the hold; 0 = at once
+    rest_every_s: float | None = None     # during rest, the time left every this often; 0 = never
+    rest_warn_left_s: float | None = None  # "ten seconds of rest left"; 0 = never
+
+    def over(self, base: CueTiming) -> CueTiming:
+        """These settings where set, `base` elsewhere."""
+        return CueTiming(**{f: (getattr(self, f) if getattr(self, f) is not None else getattr(base, f))
+                            for f in self.__dataclass_fields__})
+
+
+def default_cues() -> CueTiming:
+    from coach import defaults as d
+
+    return CueTiming(every_s=d.CUE_EVERY_S, halfway=d.CUE_HALFWAY, warn_left_s=d.CUE_WARN_LEFT_S,
+                     countdown_from=d.CUE_COUNTDOWN_FROM, get_set_s=d.GET_SET_S,
+                     rest_every_s=d.REST_EVERY_S, rest_warn_left_s=d.REST_WARN_LEFT_S)
+
+
+@dataclass(frozen=True)
+class RestRange:
+    """Rest between sets: `ready` is accepted after `min_s`; at `max_s` the coach prompts and waits."""
+
+    min_s: float
+    max_s: float
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One step of a routine.
+
+    kind "setup": narration only, then wait for `ready` (getting into position).
+    kind "hold": `sets` holds of `hold_s` seconds, with rests between them.
+    """
+
+    id: str
+    title: str
+    kind: str                       # "setup" | "hold"
+    say: tuple[str, ...]            # instructions, spoken before the first set
+    hold_s: float = 0.0
+    sets: int = 0
+    rest: RestRange | None = None
+    advanced: bool = False          # left out unless unlocked (or --include-advanced)
+    short_hold: tuple[str, ...] = ()   # said after a hold that ended before its target
+    cues: CueTiming | None = None   # None: the routine's timing
+
+    @property
+    def is_hold(self) -> bool:
+        return self.kind == "hold"
+
+
+@dataclass(frozen=True)
+class Routine:
+    name: str                       # what `coach run NAME` takes: the file name without .yaml
+    title: str
+    summary: str                    # the line `coach routines` shows
+    exercises: tuple[Exercise, ...]
+    cues: CueTiming
+    sessions_per_day_min: int
+    sessions_per_day_max: int
+    intro: tuple[str, ...]          # spoken once at the start
+    outro: tuple[str, ...]          # spoken at the end of a finished session
+    source: Path
+
+    def without_advanced(self) -> Routine:
+        from dataclasses import replace
+
+        return replace(self, exercises=tuple(e for e in self.exercises if not e.advanced))
+
+    def cues_for(self, exercise: Exercise, base: CueTiming) -> CueTiming:
+        """The exercise's timing over the routine's over `base` (defaults with the voice's)."""
+        timing = self.cues.over(base)
+        return exercise.cues.over(timing) if exercise.cues else timing
+
+    @property
+    def total_sets(self) -> int:
+        return sum(e.sets for e in self.exercises if e.is_hold)

@@ -1,0 +1,161 @@
+"""Building a session from plain settings: find the files, open the edges, run, close.
+
+The CLI turns its arguments into a `RunConfig` (no argparse namespace goes deeper than that);
+everything here is constructed explicitly and passed in, so tests can assemble the same pieces.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from coach import paths
+from coach.asr.listener import CommandListener
+from coach.audio.chunk import Microphone
+from coach.defaults import DITHER_LSB, ECHO_DELAY_S
+from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, UsageError
+from coach.history.store import Store
+from coach.routine import find_routine, load_routine
+from coach.routine.model import Routine, default_cues
+from coach.runner.display import Display
+from coach.runner.eventlog import EventLog
+from coach.runner.keys import KEY_HELP, KeyReader
+from coach.runner.loop import RunResult, SessionRunner
+from coach.session import Session
+from coach.speech.narrator import Narrator
+from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeaker
+from coach.speech.timeline import SpeechTimeline
+from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
+from coach.voice import VoicePack, find_voice, load_voice
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    routine: str
+    voice: str
+    input_mode: str                 # "keys" | "voice"
+    data_dir: Path
+    mic_wav: Path | None = None
+    speaker_wav: Path | None = None
+    events: Path | None = None
+    include_advanced: bool = False
+    echo_gain: float = 0.0
+    echo_delay_s: float = ECHO_DELAY_S
+    engine: str = "auto"
+    model: Path | None = None
+    input_device: str | None = None
+    output_device: str | None = None
+    quiet: bool = False             # print only, no speech
+    user: str = "default"
+
+
+def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
+    return load_voice(find_voice(name, paths.voices_dir(data_dir)))
+
+
+def load_routine_named(name: str, data_dir: Path, include_advanced: bool) -> Routine:
+    routine = load_routine(find_routine(name, paths.routines_dir(data_dir)))
+    return routine if include_advanced else routine.without_advanced()
+
+
+def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> RunResult:
+    if config.echo_gain and config.mic_wav is None:
+        raise UsageError("--echo-gain simulates a room from a file: it needs --mic IN.wav")
+    if not 0.0 <= config.echo_gain <= 4.0:
+        raise UsageError(f"--echo-gain must be between 0 and 4, not {config.echo_gain:g}")
+    voice = load_voice_pack(config.voice, config.data_dir)
+    routine = load_routine_named(config.routine, config.data_dir, config.include_advanced)
+    if not routine.exercises:
+        raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
+    store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
+    log = EventLog(config.events)
+    timeline = SpeechTimeline()
+    live = config.mic_wav is None
+    closers: list = [log.close, store.close]
+    try:
+        synth = None if config.quiet else _start_synth(voice, display)
+        if synth is not None:
+            closers.append(synth.close)
+        narrator = Narrator(synth, timeline, live=live, warn=display.warn)
+        mic, listener = _open_input(config, env, voice, timeline, display)
+        if mic is not None:
+            closers.append(mic.close)
+        speaker = _open_speaker(config, timeline, synth is not None, display)
+        keys = None
+        if live and sys.stdin is not None and not sys.stdin.closed:
+            keys = KeyReader(sys.stdin)
+            closers.append(keys.close)
+            display.info(KEY_HELP)
+        wall_start = datetime.now().astimezone()
+        session_id = store.start_session(routine.name, wall_start, config.input_mode, voice.name,
+                                         config.user)
+        session = Session(routine, voice, default_cues())
+        runner = SessionRunner(session, narrator, speaker, log, display, store, session_id, wall_start,
+                               mic=mic, listener=listener, keys=keys, echo_gain=config.echo_gain,
+                               echo_delay_s=config.echo_delay_s)
+        result = runner.run()
+        store.end_session(session_id, datetime.now().astimezone(), result.status)
+        return result
+    finally:
+        display.close()
+        for close in reversed(closers):
+            try:
+                close()
+            except Exception:       # closing is best effort; the session's data is already saved
+                pass
+
+
+def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
+    synth = Pyttsx3Synthesizer(voice.engine_voice, voice.rate_wpm, voice.volume)
+    try:
+        synth.start()
+    except SpeechEngineError as err:
+        display.warn(f"{err}; the coach's words will only be printed (scripts/setup installs espeak-ng)")
+        return None
+    return synth
+
+
+def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, timeline: SpeechTimeline,
+                display: Display) -> tuple[Microphone | None, CommandListener | None]:
+    if config.input_mode == "keys" and config.mic_wav is None:
+        return None, None
+    from coach.asr.select import choose_engine, make_recognizer
+    from coach.audio.wav import WavMicrophone
+
+    choice = choose_engine(config.engine, config.model, env, config.data_dir, voice)
+    display.info(f"listening with {choice.why}")
+    recognizer = make_recognizer(choice, voice)
+    listener = CommandListener(recognizer, timeline)
+    if config.mic_wav is not None:
+        return WavMicrophone(config.mic_wav, dither_lsb=DITHER_LSB), listener
+    try:
+        from coach.audio.live import LiveMicrophone
+
+        mic = LiveMicrophone(config.input_device)
+        mic.wait_ready(5.0)
+    except AudioDeviceError as err:
+        display.warn(f"{err}; carrying on with keyboard control")
+        return None, None
+    return mic, listener
+
+
+def _open_speaker(config: RunConfig, timeline: SpeechTimeline, speaking: bool, display: Display) -> Speaker:
+    if config.speaker_wav is not None:
+        return WavSpeaker(config.speaker_wav, timeline)
+    if not speaking or config.mic_wav is not None:
+        return SilentSpeaker()
+    try:
+        return LiveSpeaker(timeline, config.output_device)
+    except AudioDeviceError as err:
+        display.warn(f"{err}; the coach's words will only be printed")
+        return SilentSpeaker()
+    except CoachError:
+        raise
+
+
+def default_env() -> Mapping[str, str]:
+    return os.environ

@@ -1,0 +1,19 @@
+"""The pure session core: events in, actions out. No I/O, no sleeping, no clock of its own."""
+
+from coach.session.actions import (
+    Action,
+    HoldEnded,
+    HoldStarted,
+    Hush,
+    RestEnded,
+    RestStarted,
+    Say,
+    SessionEnded,
+    StateChanged,
+)
+from coach.session.core import Session
+from coach.session.events import Command, Event, NarrationDone, Start, Tick
+
+__all__ = ["Action", "Command", "Event", "HoldEnded", "HoldStarted", "Hush", "NarrationDone",
+           "RestEnded", "RestStarted", "Say", "Session", "SessionEnded", "Start", "StateChanged",
+           "Tick"]

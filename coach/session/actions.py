@@ -1,0 +1,77 @@
+"""What a session asks the outside world to do. The runner carries these out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak `text`.
+
+    kind "cue": time-critical (a count, "ten seconds to go"): heard at `t`, cutting off whatever
+    is still playing and dropping queued narration; never delayed.
+    kind "narration": instructions and answers: queued after what is playing.
+    `line` names the voice-pack line (or "routine" for the routine's own words).
+    """
+
+    text: str
+    t: float
+    kind: str = "narration"
+    line: str = ""
+
+
+@dataclass(frozen=True)
+class Hush:
+    """Drop narration that has become pointless (the user said ready mid-instructions)."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    state: str
+    t: float
+
+
+@dataclass(frozen=True)
+class HoldStarted:
+    exercise: str
+    set: int
+    target_s: float
+    t: float
+
+
+@dataclass(frozen=True)
+class HoldEnded:
+    """A hold is over: store it at once. `held_s` excludes paused time."""
+
+    exercise: str
+    set: int
+    target_s: float
+    held_s: float
+    ended_by: str       # "target", "done", "cant_hold" or "stop"
+    t: float            # when the hold ended (for done/cant_hold: when the user began to speak)
+    started_t: float    # when the hold started
+
+
+@dataclass(frozen=True)
+class RestStarted:
+    rest_s: float       # the longest rest; at this point the coach prompts for the next set
+    min_s: float        # `ready` is accepted from here on
+    t: float
+
+
+@dataclass(frozen=True)
+class RestEnded:
+    t: float
+
+
+@dataclass(frozen=True)
+class SessionEnded:
+    sets_done: int
+    stopped: bool       # True when the user said stop before the end
+    t: float
+
+
+Action = Say | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded

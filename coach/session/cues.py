@@ -1,0 +1,86 @@
+"""Schedules of spoken cues for a hold and a rest, computed up front from the timing settings.
+
+A cue is due at a point of *phase time* (hold or rest seconds, which stop while paused), so the
+count can never drift: nothing here depends on how long speech takes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from coach.routine.model import CueTiming
+
+MIN_GAP_S = 2.0     # a lesser cue closer than this to a more important one is left out
+
+# Which cue wins when two spoken cues fall close together (higher wins).
+_PRIORITY = {"count": 8, "warn": 7, "rest_min": 6, "halfway": 5, "every": 4}
+
+
+@dataclass(frozen=True)
+class Cue:
+    at_s: float                 # phase time
+    kind: str                   # "say", "hold_start", "hold_end", "rest_min", "rest_end"
+    line: str = ""              # voice-pack line, for kind "say"
+    values: dict[str, object] = field(default_factory=dict)
+    tag: str = ""               # what the cue is for, which decides who wins a clash
+
+    @property
+    def spoken(self) -> bool:
+        return self.kind in ("say", "rest_min")
+
+
+def hold_cues(target_s: float, timing: CueTiming) -> list[Cue]:
+    """Elapsed-time calls, halfway, time left, the final count, and the end of the hold."""
+    cues: list[Cue] = []
+    every = timing.every_s or 0
+    if every > 0:
+        for k in range(1, int(target_s // every) + 1):
+            at = k * every
+            if at < target_s:
+                cues.append(Cue(at, "say", "hold_every", {"elapsed_s": _int(at)}, "every"))
+    if timing.halfway and target_s >= 10:
+        cues.append(Cue(target_s / 2, "say", "hold_halfway", tag="halfway"))
+    warn = timing.warn_left_s or 0
+    if 0 < warn < target_s:
+        cues.append(Cue(target_s - warn, "say", "hold_left", {"left_s": _int(warn)}, "warn"))
+    for n in range(min(timing.countdown_from or 0, math.ceil(target_s) - 1), 0, -1):
+        cues.append(Cue(target_s - n, "say", "count", {"n": n}, "count"))
+    cues.append(Cue(target_s, "hold_end"))
+    return _thin(cues)
+
+
+def rest_cues(min_s: float, max_s: float, timing: CueTiming) -> list[Cue]:
+    """Rest left every so often, a warning before the end, the minimum reached, the end."""
+    cues: list[Cue] = []
+    every = timing.rest_every_s or 0
+    if every > 0:
+        left = math.floor((max_s - 1e-9) / every) * every
+        while left > 0:
+            cues.append(Cue(max_s - left, "say", "rest_left", {"left_s": _int(left)}, "every"))
+            left -= every
+    warn = timing.rest_warn_left_s or 0
+    if 0 < warn < max_s:
+        cues.append(Cue(max_s - warn, "say", "rest_left", {"left_s": _int(warn)}, "warn"))
+    if 0 < min_s < max_s:
+        cues.append(Cue(min_s, "rest_min", tag="rest_min"))
+    cues.append(Cue(max_s, "rest_end"))
+    return _thin(cues)
+
+
+def _thin(cues: list[Cue]) -> list[Cue]:
+    """Sort by time; drop lesser spoken cues crowding a more important one (counts never clash)."""
+    kept: list[Cue] = []
+    for cue in sorted(cues, key=lambda c: -_PRIORITY.get(c.tag, 9)):
+        if cue.at_s <= 0:
+            continue
+        clash = cue.spoken and any(
+            k.spoken and abs(k.at_s - cue.at_s) < MIN_GAP_S and not (k.tag == cue.tag == "count")
+            for k in kept)
+        if not clash:
+            kept.append(cue)
+    return sorted(kept, key=lambda c: c.at_s)
+
+
+def _int(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 1)

@@ -1,0 +1,48 @@
+"""What happens to a session. Every event carries `t`: session seconds from the caller's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Start:
+    """The session begins."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time has passed up to `t`. Timers due by then fire, each stamped with its own due time."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class NarrationDone:
+    """The narrator finished everything queued: a set-up step may now prompt for `ready`."""
+
+    t: float
+
+
+@dataclass(frozen=True)
+class Command:
+    """The user asked for something.
+
+    `t` is when the command became known (key press, or recognition finished); `t_start` is when
+    the user began to say it: a hold ended by "done" is measured to `t_start`.
+    """
+
+    command: str
+    t: float
+    t_start: float | None = None
+    phrase: str = ""
+    source: str = "keys"        # "keys" or "voice"
+
+    @property
+    def began(self) -> float:
+        return self.t if self.t_start is None else min(self.t_start, self.t)
+
+
+Event = Start | Tick | NarrationDone | Command

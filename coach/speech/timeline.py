@@ -1,0 +1,102 @@
+"""Where each utterance falls in session time, so the count is never late.
+
+Cues (counts, "ten seconds to go") start exactly when they are due and cut off whatever is still
+playing; narration queues behind what is playing. The timeline is pure bookkeeping over sample
+arrays: the live speaker, the `--speaker OUT.wav` renderer, the `--echo-gain` room simulation and
+the self-voice gate all read the same timeline, so they agree on when the coach was talking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.defaults import RATE_HZ
+
+FADE_S = 0.01       # a cut-off utterance fades out over this long instead of clicking
+
+
+@dataclass
+class Utterance:
+    text: str
+    kind: str               # "cue" or "narration"
+    start: int              # first sample, session time
+    samples: np.ndarray     # int16
+    end: int                # one past the last sample heard (earlier than start+len when cut)
+
+    @property
+    def start_s(self) -> float:
+        return self.start / RATE_HZ
+
+    @property
+    def end_s(self) -> float:
+        return self.end / RATE_HZ
+
+
+class SpeechTimeline:
+    def __init__(self, rate_hz: int = RATE_HZ) -> None:
+        self.rate_hz = rate_hz
+        self.utterances: list[Utterance] = []
+        self.dropped: list[str] = []        # narration dropped before it was heard (for the log)
+
+    def add(self, text: str, samples: np.ndarray, t: float, kind: str) -> Utterance:
+        """Place an utterance asked for at session time `t`."""
+        at = int(round(t * self.rate_hz))
+        if kind == "cue":
+            self.cut(at)
+            start = at
+        else:
+            start = max(at, self.busy_until_sample())
+        utterance = Utterance(text, kind, start, samples, start + len(samples))
+        self.utterances.append(utterance)
+        return utterance
+
+    def cut(self, at: int) -> None:
+        """Stop what plays at sample `at`; drop what would start after it."""
+        kept = []
+        for u in self.utterances:
+            if u.start >= at:
+                self.dropped.append(u.text)
+                continue
+            if u.end > at:
+                u.end = at
+            kept.append(u)
+        self.utterances = kept
+
+    def hush(self, t: float) -> None:
+        self.cut(int(round(t * self.rate_hz)))
+
+    def busy_until_sample(self) -> int:
+        return max((u.end for u in self.utterances), default=0)
+
+    def busy_until(self) -> float:
+        return self.busy_until_sample() / self.rate_hz
+
+    def speaking(self, t0: float, t1: float, tail_s: float = 0.0) -> bool:
+        """Whether the coach was heard anywhere in [t0, t1], counting `tail_s` of echo after each line."""
+        a, b = t0 * self.rate_hz, t1 * self.rate_hz
+        tail = tail_s * self.rate_hz
+        return any(u.start <= b and u.end + tail >= a for u in self.utterances if u.end > u.start)
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        """Samples [start, start+n) of everything the coach says, as int16."""
+        out = np.zeros(n, dtype=np.int32)
+        for u in self.utterances:
+            lo, hi = max(u.start, start), min(u.end, start + n)
+            if lo >= hi:
+                continue
+            piece = u.samples[lo - u.start : hi - u.start].astype(np.int32)
+            cut_short = u.end < u.start + len(u.samples)
+            if cut_short:                       # fade the last FADE_S before a cut
+                fade = int(FADE_S * self.rate_hz)
+                ramp_start = u.end - fade
+                idx = np.arange(lo, hi)
+                gain = np.clip((u.end - idx) / max(fade, 1), 0.0, 1.0)
+                piece = np.where(idx >= ramp_start, (piece * gain).astype(np.int32), piece)
+            out[lo - start : hi - start] += piece
+        return np.clip(out, -32768, 32767).astype(np.int16)
+
+    def forget_before(self, sample: int) -> None:
+        """Free utterances that ended before `sample` (a long live session)."""
+        self.utterances = [u for u in self.utterances if u.end + self.rate_hz > sample]

@@ -1,0 +1,151 @@
+"""Text to speech samples with pyttsx3, in one owner thread guarded by a watchdog.
+
+pyttsx3 must be created and driven from a single thread, can hang (reported on a Raspberry Pi),
+and on Linux plays through `aplay` behind your back. So coach never lets it play: it renders each
+line to a WAV file in its own thread, reads the samples back, and the caller decides when they
+are heard. A render that takes longer than the watchdog allows marks the engine dead; the caller
+then prints instead of speaking.
+"""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from coach.audio.wav import load_pcm16
+from coach.defaults import RATE_HZ, TTS_RENDER_TIMEOUT_S
+from coach.errors import SpeechEngineError
+
+
+class Synthesizer(Protocol):
+    """Renders text to int16 mono samples at RATE_HZ. `name` says which engine, for messages."""
+
+    name: str
+
+    def submit(self, text: str) -> Future[np.ndarray]: ...
+
+    def close(self) -> None: ...
+
+
+class Pyttsx3Synthesizer:
+    """pyttsx3 (espeak-ng on Linux) rendering to samples, with a cache of lines already said."""
+
+    def __init__(self, voice: str, rate_wpm: int, volume: float) -> None:
+        self.name = f"pyttsx3 ({voice}, {rate_wpm} wpm)"
+        self._settings = (voice, rate_wpm, volume)
+        self._jobs: queue.Queue[tuple[str, Future[np.ndarray]] | None] = queue.Queue()
+        self._cache: dict[str, np.ndarray] = {}
+        self._started = Future()    # type: Future[None]
+        self._thread = threading.Thread(target=self._own_engine, name="pyttsx3", daemon=True)
+        self._thread.start()
+
+    def start(self, timeout_s: float = TTS_RENDER_TIMEOUT_S) -> None:
+        """Wait until the engine is up; raises SpeechEngineError when it cannot start."""
+        try:
+            self._started.result(timeout=timeout_s)
+        except TimeoutError as err:
+            raise SpeechEngineError(f"the speech engine did not start within {timeout_s:g} s") from err
+
+    def submit(self, text: str) -> Future[np.ndarray]:
+        """Ask for `text`'s samples; the future completes in the owner thread (or from the cache)."""
+        job: Future[np.ndarray] = Future()
+        if text in self._cache:
+            job.set_result(self._cache[text])
+        else:
+            self._jobs.put((text, job))
+            job.add_done_callback(lambda f: self._keep(text, f))
+        return job
+
+    def prefetch(self, texts: list[str]) -> None:
+        """Render lines that will be needed soon (the counts of the next hold) ahead of time."""
+        for text in texts:
+            if text not in self._cache:
+                self.submit(text)
+
+    def render(self, text: str, timeout_s: float = TTS_RENDER_TIMEOUT_S) -> np.ndarray:
+        """Blocking render with the watchdog; raises SpeechEngineError on a hang or failure."""
+        try:
+            return self.submit(text).result(timeout=timeout_s)
+        except TimeoutError as err:
+            raise SpeechEngineError(f"the speech engine hung (no audio after {timeout_s:g} s)") from err
+        except SpeechEngineError:
+            raise
+        except Exception as err:
+            raise SpeechEngineError(f"the speech engine failed: {err}") from err
+
+    def _keep(self, text: str, job: Future[np.ndarray]) -> None:
+        if job.exception() is None:
+            self._cache[text] = job.result()
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    # -- the owner thread ----------------------------------------------------------------------
+    def _own_engine(self) -> None:
+        try:
+            engine = _make_engine(*self._settings)
+        except Exception as err:            # no espeak-ng, no driver: say why, once
+            self._started.set_exception(SpeechEngineError(f"cannot start pyttsx3: {err}"))
+            return
+        self._started.set_result(None)
+        with tempfile.TemporaryDirectory(prefix="coach-tts-") as tmp:
+            out = Path(tmp) / "line.wav"
+            while (item := self._jobs.get()) is not None:
+                text, job = item
+                try:
+                    out.unlink(missing_ok=True)
+                    engine.save_to_file(text, str(out))
+                    engine.runAndWait()
+                    if not out.exists():
+                        raise SpeechEngineError("pyttsx3 wrote no audio")
+                    job.set_result(trim_silence(load_pcm16(out, RATE_HZ)))
+                except Exception as err:
+                    job.set_exception(err)
+
+
+def _make_engine(voice: str, rate_wpm: int, volume: float):  # noqa: ANN202 - pyttsx3 is untyped
+    import pyttsx3
+
+    engine = pyttsx3.init()
+    _silence_driver_prints()
+    ids = {v.id for v in engine.getProperty("voices")}
+    base = voice.split("+")[0]      # espeak-ng variants: en-us+m3
+    if base not in ids and not any(i.endswith("/" + base) for i in ids):
+        raise SpeechEngineError(f"the speech engine has no voice `{voice}`; "
+                                "`coach say --list-voices` shows the ones it has")
+    engine.setProperty("voice", voice)
+    engine.setProperty("rate", rate_wpm)
+    engine.setProperty("volume", volume)
+    return engine
+
+
+def _silence_driver_prints() -> None:
+    """pyttsx3's espeak driver prints "Audio saved to ..." on every save; keep stdout ours."""
+    try:
+        from pyttsx3.drivers import espeak
+    except Exception:       # another platform's driver
+        return
+    espeak.print = lambda *args, **kwargs: None     # a module-level name shadows the builtin
+
+
+def trim_silence(samples: np.ndarray, threshold: int = 200, margin_s: float = 0.03) -> np.ndarray:
+    """Cut the engine's leading and trailing silence, so an utterance's length is its speech."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    if len(loud) == 0:
+        return samples[:0]
+    margin = int(margin_s * RATE_HZ)
+    return samples[max(0, loud[0] - margin) : loud[-1] + margin]
+
+
+def list_engine_voices() -> list[tuple[str, str]]:
+    """(id, name) of every voice the engine offers."""
+    import pyttsx3
+
+    engine = pyttsx3.init()
+    return [(v.id, v.name) for v in engine.getProperty("voices")]
