@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -278,7 +277,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.models_command in (None, "list"):
         catalog = models.load_catalog(base_url, refresh=bool(getattr(args, "refresh", False)))
         installed = models.installed_models(data)
-        for line in models.model_list_lines(catalog, installed, show_obsolete=bool(getattr(args, "all", False))):
+        show_obsolete = bool(getattr(args, "all", False))
+        for line in models.model_list_lines(catalog, installed, show_obsolete=show_obsolete):
             print(line)
         if catalog.note:
             print(catalog.note, file=sys.stderr)
@@ -298,6 +298,3 @@ def cmd_models(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "history": cmd_history,
             "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}
 
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)

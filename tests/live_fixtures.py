@@ -61,12 +61,14 @@ class VirtualAudio:
 
         With `wait=False` it returns at once with the running `paplay`; call `.wait()` on it.
         """
-        proc = subprocess.Popen(["paplay", "--device=vmic_in", str(wav_path)], env=self._env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if wait:
-            _, err = proc.communicate(timeout=30)
-            if proc.returncode != 0:
-                raise RuntimeError(f"paplay failed: {err.decode(errors='replace').strip()}")
+        command = ["paplay", "--device=vmic_in", str(wav_path)]
+        if not wait:
+            return subprocess.Popen(command, env=self._env(), stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(command, env=self._env(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        _, err = proc.communicate(timeout=30)
+        if proc.returncode != 0:
+            raise RuntimeError(f"paplay failed: {err.decode(errors='replace').strip()}")
         return proc
 
     def record_speaker(self, seconds: float) -> np.ndarray:
@@ -80,7 +82,9 @@ class VirtualAudio:
             ["parec", "--raw", "--device=vspeaker.monitor", "--format=s16le", f"--rate={RATE_HZ}",
              "--channels=1", "--latency-msec=20"],
             env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdout is not None
+        stdout = proc.stdout
+        if stdout is None:
+            raise RuntimeError("parec: no output pipe")
         data = bytearray()
         deadline_s = time.monotonic() + FIRST_AUDIO_TIMEOUT_S + seconds
         try:
@@ -88,16 +92,16 @@ class VirtualAudio:
                 left_s = deadline_s - time.monotonic()
                 if left_s <= 0:
                     raise RuntimeError(f"parec delivered {len(data)} of {want_bytes} bytes in time")
-                ready, _, _ = select.select([proc.stdout], [], [], left_s)
+                ready, _, _ = select.select([stdout], [], [], left_s)
                 if ready:
-                    block = os.read(proc.stdout.fileno(), want_bytes - len(data))
+                    block = os.read(stdout.fileno(), want_bytes - len(data))
                     if not block:
                         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
                         raise RuntimeError(f"parec stopped: {err.strip()}")
                     data += block
         finally:
             proc.kill()
-            proc.wait()
+            proc.communicate()                                   # reaps it, closes the pipes
         return np.frombuffer(bytes(data), dtype="<i2").copy()
 
     def is_running(self) -> bool:

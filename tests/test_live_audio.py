@@ -12,16 +12,25 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from live_fixtures import REPO, VirtualAudio, require_tool, virtual_audio  # noqa: F401
 
 from coach.audio.chunk import AudioChunk
 from coach.audio.live import StreamResampler
 from coach.audio.wav import load_pcm16
 from coach.defaults import CHUNK_S, RATE_HZ
 from coach.errors import AudioDeviceError
+
+if TYPE_CHECKING:
+    from live_fixtures import VirtualAudio
+
+# The `virtual_audio` fixture; conftest.py may load the same plugin. Import from live_fixtures only
+# inside functions, after pytest has loaded it as a plugin (else its asserts are not rewritten).
+pytest_plugins = ["live_fixtures"]
+
+REPO = Path(__file__).resolve().parent.parent
 
 CHUNK_SAMPLES = int(round(CHUNK_S * RATE_HZ))
 FLOOR_RMS = 20.0            # dither is ~2 LSB rms; the virtual mic is otherwise exact zeros
@@ -33,9 +42,22 @@ def rms(pcm: np.ndarray | bytes) -> float:
     return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
 
 
+def best_match(signal: np.ndarray, template: np.ndarray) -> float:
+    """The highest normalised correlation of `template` against any stretch of `signal` (FFT)."""
+    x, t = signal.astype(np.float64), template.astype(np.float64)
+    size = 1 << int(np.ceil(np.log2(len(x) + len(t))))
+    corr = np.fft.irfft(np.fft.rfft(x, size) * np.conj(np.fft.rfft(t, size)), size)[: len(x) - len(t) + 1]
+    running = np.concatenate(([0.0], np.cumsum(x * x)))
+    energy = running[len(t) :] - running[: len(x) - len(t) + 1]     # |stretch|^2 at each offset
+    scores = corr / (np.sqrt(np.maximum(energy, 1e-9)) * np.linalg.norm(t))
+    return float(np.max(scores))
+
+
 @pytest.fixture(scope="session")
 def ready_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """espeak-ng saying "ready" (22,050 Hz, about 0.6 s)."""
+    from live_fixtures import require_tool
+
     espeak = require_tool("espeak-ng")
     path = tmp_path_factory.mktemp("live") / "ready.wav"
     subprocess.run([espeak, "-w", str(path), "ready"], check=True, timeout=30)
@@ -145,11 +167,11 @@ def test_microphone_hears_ready_at_the_right_time(
     assert [c.t_start for c in chunks] == [i * CHUNK_SAMPLES / RATE_HZ for i in range(len(chunks))]
     assert abs(wall_s - chunks[-1].t_end) < 0.25                     # the clock runs in real time
     levels = [rms(c.pcm) for c in chunks]
-    loud = [c.t_start for c, level in zip(chunks, levels) if level > SPEECH_RMS]
+    loud = [c.t_start for c, level in zip(chunks, levels, strict=True) if level > SPEECH_RMS]
     assert loud, f"no speech heard; chunk levels {[round(v) for v in levels]}"
     assert play_at_s <= loud[0] <= play_at_s + 0.4                   # paplay start-up + latency
     assert 0.3 <= loud[-1] - loud[0] <= 0.8                          # the word lasts ~0.6 s
-    quiet = [level for c, level in zip(chunks, levels) if c.t_end <= play_at_s]
+    quiet = [level for c, level in zip(chunks, levels, strict=True) if c.t_end <= play_at_s]
     assert quiet and max(quiet) < FLOOR_RMS
     assert min(quiet) > 0.5                                          # dithered: no exact zeros
 
@@ -176,10 +198,7 @@ def test_speaker_plays_and_the_monitor_hears_it(virtual_audio: VirtualAudio, rea
     speaker.close()                                                  # idempotent
     assert 0.35 <= advanced_s <= 0.65
     assert rms(heard) > SPEECH_RMS
-    corr = np.correlate(heard.astype(np.float64), word.astype(np.float64), mode="valid")
-    best = int(np.argmax(corr))
-    match = corr[best] / (np.linalg.norm(heard[best : best + len(word)]) * np.linalg.norm(word))
-    assert match > 0.95                                              # the same samples, not noise
+    assert best_match(heard, word) > 0.95                           # the same samples, not noise
 
 
 @pytest.mark.live
@@ -203,6 +222,8 @@ def test_speaker_fill_errors_surface(virtual_audio: VirtualAudio) -> None:
 
 @pytest.mark.live
 def test_no_sound_server_is_an_audio_device_error(tmp_path: Path) -> None:
+    from live_fixtures import require_tool
+
     require_tool("pulseaudio")
     code = (
         "import sys\n"

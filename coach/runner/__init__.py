@@ -1,1 +1,1 @@
-"""Wiring one session: a clock or microphone drives the core; narrator, store and log carry out its actions."""
+"""Wiring one session: a clock or microphone drives the core; the edges carry out its actions."""

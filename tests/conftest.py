@@ -1,0 +1,65 @@
+"""Shared fixtures. Real files only: the shipped voice pack and routines are loaded, not faked."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))      # tests/helpers, tests/live_fixtures
+
+from coach.routine.model import CueTiming, Exercise, RestRange, Routine  # noqa: E402
+from coach.voice import load_voice  # noqa: E402
+
+COACH = [sys.executable, "-m", "coach"]
+
+
+@pytest.fixture(scope="session")
+def voice():
+    return load_voice(ROOT / "voices" / "en-us.yaml")
+
+
+def make_routine(hold_s: float = 10, sets: int = 2, rest: tuple[float, float] = (3, 6),
+                 cues: CueTiming | None = None, setup: bool = True) -> Routine:
+    exercises = []
+    if setup:
+        exercises.append(Exercise("position", "Get in position", "setup", ("Lie down.",)))
+    exercises.append(Exercise("bridge", "Bridge", "hold", ("Lift your hips.",), hold_s=hold_s, sets=sets,
+                              rest=RestRange(*rest), short_hold=("Noted.",)))
+    return Routine(name="test", title="Test routine", summary="test", exercises=tuple(exercises),
+                   cues=cues or CueTiming(), sessions_per_day_min=1, sessions_per_day_max=2,
+                   intro=(), outro=("Bye.",), source=Path("test.yaml"))
+
+
+SHORT_ROUTINE = """\
+title: Short test
+summary: Two 3-second holds with 2 s rest.
+cues: {get_set_s: 1}
+exercises:
+  - id: bridge
+    title: Bridge
+    say: "Lift your hips."
+    hold_s: 3
+    sets: 2
+    rest_s: 2
+"""
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    """A fresh data directory holding the short routine `short`."""
+    d = tmp_path / "data"
+    (d / "routines").mkdir(parents=True)
+    (d / "routines" / "short.yaml").write_text(SHORT_ROUTINE)
+    return d
+
+
+@pytest.fixture
+def coach_env(data_dir):
+    env = dict(os.environ)
+    env["COACH_DATA_DIR"] = str(data_dir)
+    env["PYTHONPATH"] = str(ROOT)
+    return env

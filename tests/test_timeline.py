@@ -1,0 +1,51 @@
+"""The speech timeline: cues on time, narration queued, cuts and echo rendering."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.speech.timeline import SpeechTimeline
+
+
+def tone(seconds: float, value: int = 1000) -> np.ndarray:
+    return np.full(int(seconds * 16000), value, dtype=np.int16)
+
+
+def test_narration_queues_behind_what_is_playing():
+    tl = SpeechTimeline()
+    a = tl.add("one", tone(2.0), 0.0, "narration")
+    b = tl.add("two", tone(1.0), 0.5, "narration")
+    assert (a.start_s, a.end_s) == (0.0, 2.0)
+    assert (b.start_s, b.end_s) == (2.0, 3.0)
+    assert tl.busy_until() == 3.0
+
+
+def test_a_cue_starts_on_time_cutting_what_plays_and_dropping_the_queue():
+    tl = SpeechTimeline()
+    tl.add("long", tone(3.0), 0.0, "narration")
+    tl.add("queued", tone(1.0), 0.0, "narration")
+    cue = tl.add("five", tone(0.5, 2000), 1.0, "cue")
+    assert cue.start_s == 1.0
+    assert [u.text for u in tl.utterances] == ["long", "five"]
+    assert tl.utterances[0].end_s == 1.0
+    assert tl.dropped == ["queued"]
+    out = tl.render(0, 32000)
+    assert out[8000] == 1000 and out[16000 + 100] == 2000
+    assert abs(int(out[15999])) < 1000          # faded out before the cut
+
+
+def test_speaking_counts_the_echo_tail():
+    tl = SpeechTimeline()
+    tl.add("x", tone(1.0), 2.0, "cue")
+    assert tl.speaking(2.5, 2.6)
+    assert not tl.speaking(3.2, 3.5)
+    assert tl.speaking(3.2, 3.5, tail_s=0.35)
+    assert not tl.speaking(0.0, 1.9)
+
+
+def test_hush_stops_narration_now():
+    tl = SpeechTimeline()
+    tl.add("a", tone(5.0), 0.0, "narration")
+    tl.add("b", tone(5.0), 0.0, "narration")
+    tl.hush(1.0)
+    assert tl.busy_until() == 1.0
