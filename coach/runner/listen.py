@@ -1,0 +1,68 @@
+"""`coach listen`: the session's recognizer and filters in its idle state, printing what it hears.
+
+Users check their microphone and their way of speaking with it; benchmarks and outside tests
+feed it WAV files. Every command counts here, as in a session that accepts anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from coach.asr.listener import CommandListener
+from coach.asr.select import choose_engine, make_recognizer
+from coach.audio.chunk import Microphone
+from coach.audio.wav import WavMicrophone
+from coach.defaults import DITHER_LSB
+from coach.runner.assemble import load_voice_pack
+from coach.voice import COMMANDS
+
+
+def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, model: Path | None,
+           device: str | None, data_dir: Path, env: Mapping[str, str], out: TextIO = sys.stdout,
+           err: TextIO = sys.stderr) -> int:
+    voice = load_voice_pack(voice_name, data_dir)
+    choice = choose_engine(engine, model, env, data_dir, voice)
+    print(f"coach: listening with {choice.why}", file=err, flush=True)
+    if not files:
+        from coach.audio.live import LiveMicrophone
+
+        mic = LiveMicrophone(device)
+        print("coach: say a command (Ctrl-C to stop)", file=err, flush=True)
+        try:
+            _listen_one(mic, CommandListener(make_recognizer(choice, voice)), "-", as_json, out)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            mic.close()
+        return 0
+    mics = [WavMicrophone(path, dither_lsb=DITHER_LSB) for path in files]    # all readable first
+    recognizer = make_recognizer(choice, voice)
+    for path, mic in zip(files, mics):
+        _listen_one(mic, CommandListener(recognizer), str(path), as_json, out)
+        recognizer = make_recognizer(choice, voice) if len(files) > 1 else recognizer
+    return 0
+
+
+def _listen_one(mic: Microphone, listener: CommandListener, name: str, as_json: bool, out: TextIO) -> None:
+    for chunk in mic:
+        for verdict in listener.feed(chunk, COMMANDS):
+            _print(verdict, name, as_json, out)
+    for verdict in listener.flush(COMMANDS):
+        _print(verdict, name, as_json, out)
+
+
+def _print(verdict, name: str, as_json: bool, out: TextIO) -> None:  # noqa: ANN001
+    if not verdict.accepted:
+        return
+    h = verdict.heard
+    if as_json:
+        print(json.dumps({"file": name, "command": h.command, "phrase": h.phrase,
+                          "t_start": round(h.t_start, 3), "t_end": round(h.t_end, 3),
+                          "confidence": round(h.confidence, 3)}, ensure_ascii=False), file=out, flush=True)
+    else:
+        print(f"{name}  {h.t_start:7.2f}-{h.t_end:<7.2f} {h.command:<10} \"{h.phrase}\" "
+              f"({h.confidence:.2f})", file=out, flush=True)

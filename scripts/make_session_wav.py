@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Make a WAV of a person speaking commands at chosen times, for replaying a session with --mic.
+
+    scripts/make_session_wav.py out.wav --at 6:ready --at 18.5:"can't hold" --length 40
+        [--voice flite:slt | espeak:en-us+f3] [--snr-db 20] [--truth out.json]
+
+Each phrase is synthesised (flite or espeak-ng, not the coach's own voice), trimmed to its speech,
+and placed so that its speech *starts* at the given second. The rest is a pink-noise floor
+(digital silence is unlike any microphone). `--truth` writes the exact onset and end of each
+phrase: the ground truth that recorded hold times are checked against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from coach.audio.wav import load_pcm16, write_wav  # noqa: E402
+
+RATE_HZ = 16_000
+
+
+def synthesize(text: str, voice: str, workdir: Path) -> np.ndarray:
+    """`flite:slt`, `flite:rms`, `espeak:en-us+f3`, ... -> int16 samples at 16 kHz, trimmed."""
+    engine, _, name = voice.partition(":")
+    raw = workdir / "phrase.wav"
+    if engine == "flite":
+        subprocess.run(["flite", "-voice", name or "slt", "-t", text, "-o", str(raw)], check=True)
+    elif engine == "espeak":
+        subprocess.run(["espeak-ng", "-v", name or "en-us", "-s", "150", "-w", str(raw), text], check=True)
+    else:
+        raise SystemExit(f"unknown voice {voice!r}: use flite:NAME or espeak:NAME")
+    samples = load_pcm16(raw, RATE_HZ)
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
+    return samples[loud[0] : loud[-1] + 1] if len(loud) else samples
+
+
+def pink_noise(n: int, rms: float, seed: int) -> np.ndarray:
+    """Pink (1/f) noise by spectral shaping of white noise."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.normal(size=n))
+    freqs = np.fft.rfftfreq(n)
+    freqs[0] = freqs[1]
+    noise = np.fft.irfft(spectrum / np.sqrt(freqs), n)
+    return noise / np.sqrt(np.mean(noise**2)) * rms
+
+
+def make_session_wav(out: Path, plan: list[tuple[float, str]], length_s: float, voice: str = "flite:slt",
+                     snr_db: float | None = None, floor_dbfs: float = -60.0, seed: int = 1,
+                     level_dbfs: float = -12.0) -> list[dict]:
+    """Write the WAV; return the truth: one dict per phrase with text, t_start, t_end."""
+    total = np.zeros(int(length_s * RATE_HZ), dtype=np.float64)
+    truth = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for at_s, text in plan:
+            speech = synthesize(text, voice, Path(tmp)).astype(np.float64)
+            speech *= 10 ** (level_dbfs / 20) * 32767 / max(1.0, np.abs(speech).max())
+            start = int(at_s * RATE_HZ)
+            end = min(len(total), start + len(speech))
+            total[start:end] += speech[: end - start]
+            truth.append({"text": text, "t_start": start / RATE_HZ, "t_end": end / RATE_HZ})
+    speech_rms = np.sqrt(np.mean(np.concatenate([total[int(p["t_start"] * RATE_HZ):int(p["t_end"] * RATE_HZ)]
+                                                 for p in truth]) ** 2)) if truth else 1000.0
+    noise_rms = speech_rms / 10 ** (snr_db / 20) if snr_db is not None else 32767 * 10 ** (floor_dbfs / 20)
+    total += pink_noise(len(total), noise_rms, seed)
+    write_wav(out, np.clip(total, -32768, 32767).astype(np.int16), RATE_HZ)
+    return truth
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--at", action="append", default=[], metavar="SECONDS:PHRASE",
+                        help="say PHRASE starting at SECONDS (repeatable)")
+    parser.add_argument("--length", type=float, default=60.0, help="length of the file, seconds")
+    parser.add_argument("--voice", default="flite:slt", help="flite:slt, flite:rms, espeak:en-us+f3, ...")
+    parser.add_argument("--snr-db", type=float, help="pink noise this far below the speech (default: a quiet floor)")
+    parser.add_argument("--truth", type=Path, help="write the phrases' exact times as JSON")
+    args = parser.parse_args()
+    plan = []
+    for item in args.at:
+        seconds, _, phrase = item.partition(":")
+        plan.append((float(seconds), phrase))
+    truth = make_session_wav(args.out, plan, args.length, args.voice, args.snr_db)
+    if args.truth:
+        args.truth.write_text(json.dumps(truth, indent=1))
+    for p in truth:
+        print(f"{p['t_start']:7.2f}-{p['t_end']:<7.2f} {p['text']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
