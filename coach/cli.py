@@ -249,9 +249,9 @@ def cmd_say(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.out}: cannot write ({err.strerror or err})") from err
         print(f"{args.out}: {len(samples) / defaults.RATE_HZ:.2f} s of speech")
         return 0
-    from coach.audio.live import play_samples
+    from coach.speech.speakers import play_samples
 
-    play_samples(samples, defaults.RATE_HZ)
+    play_samples(samples)
     return 0
 
 

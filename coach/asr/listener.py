@@ -11,7 +11,7 @@ Dropped results are returned too, with the reason, so they can be logged and mea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from coach.asr.base import Heard, Recognizer
 from coach.audio.chunk import AudioChunk
@@ -39,14 +39,26 @@ class CommandListener:
         self._barge_in_min = barge_in_min_confidence
         self._tail_s = echo_tail_s
         self._was_speaking = False
+        self._fed_s = 0.0           # audio fed to the recognizer (its own clock)
+        self._offset_s = 0.0        # session time minus recognizer time (grows over gaps in the audio)
 
     def feed(self, chunk: AudioChunk, accepted: tuple[str, ...]) -> list[Verdict]:
-        verdicts = [self._judge(h, accepted) for h in self.recognizer.feed(chunk.pcm)]
+        gap_s = chunk.t_start - (self._fed_s + self._offset_s)
+        if gap_s > 0.001:           # the microphone was away (lost and back): keep times in session time
+            self._offset_s += gap_s
+            self.recognizer.reset()
+        self._fed_s += chunk.n_samples / self.recognizer.rate_hz
+        verdicts = [self._judge(self._to_session(h), accepted) for h in self.recognizer.feed(chunk.pcm)]
         self._reset_after_speech(chunk)
         return verdicts
 
     def flush(self, accepted: tuple[str, ...]) -> list[Verdict]:
-        return [self._judge(h, accepted) for h in self.recognizer.flush()]
+        return [self._judge(self._to_session(h), accepted) for h in self.recognizer.flush()]
+
+    def _to_session(self, heard: Heard) -> Heard:
+        if not self._offset_s:
+            return heard
+        return replace(heard, t_start=heard.t_start + self._offset_s, t_end=heard.t_end + self._offset_s)
 
     def _judge(self, heard: Heard, accepted: tuple[str, ...]) -> Verdict:
         if heard.command not in accepted:

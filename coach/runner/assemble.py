@@ -96,7 +96,8 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
         session = Session(routine, voice, default_cues())
         runner = SessionRunner(session, narrator, speaker, log, display, store, session_id, wall_start,
                                mic=mic, listener=listener, keys=keys, echo_gain=config.echo_gain,
-                               echo_delay_s=config.echo_delay_s)
+                               echo_delay_s=config.echo_delay_s,
+                               reopen_mic=_reopener(config) if mic is not None and mic.live else None)
         result = runner.run()
         store.end_session(session_id, datetime.now().astimezone(), result.status)
         return result
@@ -141,6 +142,17 @@ def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, tim
         display.warn(f"{err}; carrying on with keyboard control")
         return None, None
     return mic, listener
+
+
+def _reopener(config: RunConfig):  # noqa: ANN202
+    def reopen() -> Microphone:
+        from coach.audio.live import LiveMicrophone
+
+        mic = LiveMicrophone(config.input_device)
+        mic.wait_ready(2.0)
+        return mic
+
+    return reopen
 
 
 def _open_speaker(config: RunConfig, timeline: SpeechTimeline, speaking: bool, display: Display) -> Speaker:

@@ -41,7 +41,7 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
         return 0
     mics = [WavMicrophone(path, dither_lsb=DITHER_LSB) for path in files]    # all readable first
     recognizer = make_recognizer(choice, voice)
-    for path, mic in zip(files, mics):
+    for path, mic in zip(files, mics, strict=True):
         _listen_one(mic, CommandListener(recognizer), str(path), as_json, out)
         recognizer = make_recognizer(choice, voice) if len(files) > 1 else recognizer
     return 0

@@ -9,7 +9,7 @@ deterministically and faster than real time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,6 +51,9 @@ class RunResult:
     t_end: float = 0.0
 
 
+REOPEN_EVERY_S = 3.0    # after losing the microphone, try to reopen it this often
+
+
 class RealtimeClock:
     """Session seconds on the monotonic clock, ticking on absolute deadlines (never drifting)."""
 
@@ -83,7 +86,8 @@ class SessionRunner:
                  display: Display, store: Store | None, session_id: int, wall_start: datetime, *,
                  mic: Microphone | None = None, listener: CommandListener | None = None,
                  keys: KeyReader | None = None, echo_gain: float = 0.0,
-                 echo_delay_s: float = ECHO_DELAY_S) -> None:
+                 echo_delay_s: float = ECHO_DELAY_S,
+                 reopen_mic: Callable[[], Microphone] | None = None) -> None:
         self.session = session
         self.narrator = narrator
         self.timeline = narrator.timeline
@@ -94,6 +98,7 @@ class SessionRunner:
         self.session_id = session_id
         self.wall_start = wall_start
         self.mic = mic
+        self.reopen_mic = reopen_mic
         self.listener = listener
         self.keys = keys
         self.echo_gain = echo_gain
@@ -156,26 +161,49 @@ class SessionRunner:
         self.display.status(self.session.state, self.session.timer(t), detail)
 
     def _source(self) -> Iterator[tuple[float, AudioChunk | None]]:
-        """(session time, chunk) pairs: from the microphone, or from the real-time clock."""
+        """(session time, chunk) pairs: from the microphone, or from the real-time clock.
+
+        A live microphone that is lost hands over to the clock (and the keyboard); the runner
+        tries to reopen it every few seconds and, when it is back, listens again.
+        """
         if self.mic is None:
             self._clock = RealtimeClock()
             for t in self._clock.ticks():
                 yield t, None
             return
+        mic: Microphone | None = self.mic
+        offset_s = 0.0
         last_t = 0.0
-        try:
-            for chunk in self.mic:
-                chunk = self._with_echo(chunk)
-                last_t = chunk.t_end
-                yield chunk.t_end, chunk
-        except AudioDeviceError as err:
-            if not self.mic.live:
-                raise
-            self.display.warn(f"{err}; carrying on, use the keyboard (h for keys)")
-            self.log.write(last_t, "device_lost", reason=str(err))
+        while mic is not None:
+            try:
+                for chunk in mic:
+                    chunk = self._with_echo(AudioChunk(chunk.pcm, chunk.t_start + offset_s))
+                    last_t = chunk.t_end
+                    self._clock = None
+                    yield chunk.t_end, chunk
+                return                                  # end of the file
+            except AudioDeviceError as err:
+                if not mic.live:
+                    raise
+                mic.close()
+                self.display.warn(f"{err}; carrying on from the keyboard until it is back (h for keys)")
+                self.log.write(last_t, "device_lost", reason=str(err))
+                mic = None
             self._clock = RealtimeClock(start_t=last_t)
+            next_try = last_t + REOPEN_EVERY_S
             for t in self._clock.ticks():
                 yield t, None
+                if self.reopen_mic is not None and t >= next_try:
+                    next_try = t + REOPEN_EVERY_S
+                    try:
+                        mic = self.reopen_mic()
+                    except AudioDeviceError:
+                        continue
+                    offset_s = self._clock.now()
+                    self.display.info("the microphone is back: listening again")
+                    self.log.write(t, "device_back")
+                    self.mic = mic
+                    break
 
     def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
         """`--echo-gain`: the room sends the coach's own voice back into the microphone."""

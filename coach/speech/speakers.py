@@ -91,3 +91,15 @@ class LiveSpeaker:
         if remaining > 0:
             time.sleep(min(remaining, 30.0))
         self._output.close()
+
+
+def play_samples(samples: np.ndarray, device: str | int | None = None) -> None:
+    """Play one utterance through the output device and wait for it (`coach say`)."""
+    import time
+
+    timeline = SpeechTimeline()
+    timeline.add("", samples, 0.3, "cue")          # a short lead-in: devices start late
+    speaker = LiveSpeaker(timeline, device)
+    speaker.advance(0.0)
+    time.sleep(timeline.busy_until() + 0.3)
+    speaker.finish(timeline.busy_until())
