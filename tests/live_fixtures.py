@@ -13,6 +13,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -113,6 +114,16 @@ class VirtualAudio:
 
     def start_server(self) -> None:
         _check(_script("start", self.state_dir))
+
+    def freeze_server(self) -> None:
+        """SIGSTOP the server: a hung device, which sends no error, only silence in time."""
+        os.kill(self._server_pid(), signal.SIGSTOP)
+
+    def thaw_server(self) -> None:
+        os.kill(self._server_pid(), signal.SIGCONT)
+
+    def _server_pid(self) -> int:
+        return int((self.state_dir / "pulseaudio.pid").read_text().strip())
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, **self.env}

@@ -26,9 +26,11 @@ from coach.errors import AudioDeviceError
 if TYPE_CHECKING:
     from live_fixtures import VirtualAudio
 
-# The `virtual_audio` fixture; conftest.py may load the same plugin. Import from live_fixtures only
-# inside functions, after pytest has loaded it as a plugin (else its asserts are not rewritten).
-pytest_plugins = ["live_fixtures"]
+# The `virtual_audio` fixture. When conftest.py has already imported it (`from live_fixtures import
+# virtual_audio`), loading the module again as a plugin would only draw a PytestAssertRewriteWarning.
+# Import from live_fixtures inside functions only, after pytest has loaded it.
+if "live_fixtures" not in sys.modules:
+    pytest_plugins = ["live_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -264,6 +266,30 @@ def test_close_from_another_thread_ends_the_iterator(virtual_audio: VirtualAudio
     assert 0.1 <= len(chunks) * CHUNK_S <= 0.5
     assert list(mic) == []                                           # stays closed
     mic.close()
+
+
+@pytest.mark.live
+def test_hung_device_is_lost_after_a_second_of_silence(virtual_audio: VirtualAudio) -> None:
+    from coach.audio.live import LOST_AFTER_S, LiveMicrophone
+
+    mic = LiveMicrophone()
+    frozen_at_s = None
+    try:
+        mic.wait_ready()
+        with pytest.raises(AudioDeviceError, match=r"^microphone lost: no audio for 1\.0 s"):
+            for chunk in mic:
+                if frozen_at_s is None and chunk.t_end >= 0.3:
+                    virtual_audio.freeze_server()
+                    frozen_at_s = time.monotonic()
+        assert frozen_at_s is not None
+        raised_after_s = time.monotonic() - frozen_at_s
+        assert LOST_AFTER_S <= raised_after_s < LOST_AFTER_S + 0.5
+        started_s = time.monotonic()
+        mic.close()                                                  # does not hang on the dead stream
+        assert time.monotonic() - started_s < 0.1
+    finally:
+        virtual_audio.thaw_server()
+    assert virtual_audio.is_running()
 
 
 @pytest.mark.live

@@ -4,10 +4,12 @@ Threads, not asyncio: PortAudio calls our callbacks on its own thread. The micro
 copies bytes into a queue; re-chunking, resampling and dither happen in the consumer (`__iter__`).
 The speaker callback asks the caller's `fill` for the next block of a timeline the caller owns.
 
-Measured with the virtual PulseAudio devices (`scripts/virtual-audio`): the first input callback
-arrives 0.9-2.0 s after the stream opens (the null sink behind the virtual microphone wakes every
-2 s while idle) and audio before it is lost, so call `wait_ready()` before prompting the user;
-input blocks are ~137-139 frames (with a few tiny ones); output callbacks start at once.
+Measured with the virtual PulseAudio devices (`scripts/virtual-audio`): an idle null sink wakes
+every 2 s, so the first input callback arrives up to 2 s after the stream opens (1.2-1.9 s seen;
+~20 ms when the device is already awake) and audio before it is lost: call `wait_ready()` before
+prompting the user. Input blocks are 137/139 frames, with a few of 1-5 frames while something
+plays into the microphone. The output takes 3 blocks at once, then may stall up to 2 s the same
+way: keep one speaker open for the whole session and schedule by `position_s()`, not wall time.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from coach.errors import AudioDeviceError
 
 START_TIMEOUT_S = 5.0        # opened stream -> first input callback (virtual devices: up to ~2 s)
 LOST_AFTER_S = 1.0           # no input callback for this long while running: the device is gone
+CLOSE_TIMEOUT_S = 1.0        # closing a stream on a hung device blocks: give up waiting after this
 NO_DEVICE_FIX = ("connect one and check `coach devices` (no sound card? "
                  "eval \"$(scripts/virtual-audio start)\")")
 
@@ -42,10 +45,14 @@ class LiveMicrophone:
     the device delivered. A little Gaussian dither (`dither_lsb`, standard deviation in LSB) is
     added because recognizers misbehave on exact digital zeros, which virtual devices produce.
 
-    The stream opens in the constructor. When the device is lost mid-stream the iterator closes
-    the stream and raises `AudioDeviceError("microphone lost: ...")`; the caller may construct a
-    new `LiveMicrophone` to retry. If the device refuses 16 kHz, it is opened at its default rate
-    and resampled in the consumer; `device_rate_hz` forces a rate (used by the tests).
+    The stream opens in the constructor; blocks wait in an unbounded queue until iterated (16 kHz
+    is 32 kB a second), so a slow consumer loses nothing and the clock stays exact.
+
+    When the device is lost mid-stream (PortAudio stops the stream, or no block arrives for
+    `lost_after_s`), the iterator closes the stream and raises
+    `AudioDeviceError("microphone lost: ...")`; the caller may construct a new `LiveMicrophone`
+    to retry. If the device refuses 16 kHz, it is opened at its default rate and resampled in the
+    consumer; `device_rate_hz` forces a rate (used by the tests).
     """
 
     live = True
@@ -91,7 +98,11 @@ class LiveMicrophone:
             samplerate=rate_hz, device=index, channels=1, dtype="int16",
             callback=self._on_audio, finished_callback=self._on_finished)
         self._opened_at_s = time.monotonic()
-        stream.start()
+        try:
+            stream.start()
+        except self._sd.PortAudioError:
+            stream.close(ignore_errors=True)
+            raise
         return stream
 
     # PortAudio's thread: copy and return, nothing else.
@@ -171,16 +182,22 @@ class LiveMicrophone:
             return False
 
     def _raise_lost(self, reason: str) -> None:
-        self.close()
+        if not self._closed:                    # the stream is dead: close it without waiting
+            self._closed = True
+            _close_stream(self._stream, "microphone", wait_s=0.0)
         raise AudioDeviceError(f"microphone lost: {reason}; check the device and start again")
 
     def close(self) -> None:
-        """Stop and close the stream; an iterator in another thread then ends. Idempotent."""
+        """Stop and close the stream; an iterator in another thread then ends. Idempotent.
+
+        Returns within `CLOSE_TIMEOUT_S` even when the device hangs (the close then finishes,
+        or not, on a daemon thread).
+        """
         if self._closed:
             return
         self._closed = True
         self._queue.put(None)
-        self._stream.close(ignore_errors=True)
+        _close_stream(self._stream, "microphone")
 
     def __enter__(self) -> LiveMicrophone:
         return self
@@ -216,8 +233,12 @@ class LiveSpeaker:
                 samplerate=rate_hz, blocksize=max(1, int(round(block_s * rate_hz))), device=index,
                 channels=1, dtype="int16", callback=self._on_request,
                 finished_callback=self._finished.set)
-            self._stream.start()
         except (sd.PortAudioError, ValueError) as err:
+            raise _open_error(sd, err, "output", index) from err
+        try:
+            self._stream.start()
+        except sd.PortAudioError as err:
+            self._stream.close(ignore_errors=True)
             raise _open_error(sd, err, "output", index) from err
         self.name = _device_name(sd, self._stream.device, "output")
 
@@ -254,11 +275,11 @@ class LiveSpeaker:
         return self._samples_out / self.rate_hz
 
     def close(self) -> None:
-        """Stop and close the stream. Idempotent."""
+        """Stop and close the stream (bounded by `CLOSE_TIMEOUT_S`, as for the microphone). Idempotent."""
         if self._closed:
             return
         self._closed = True
-        self._stream.close(ignore_errors=True)
+        _close_stream(self._stream, "speaker")
 
     def __enter__(self) -> LiveSpeaker:
         return self
@@ -307,6 +328,16 @@ class StreamResampler:
         self._filtered = self._filtered[keep_from - self._consumed :]
         self._consumed = keep_from
         return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+
+
+def _close_stream(stream: Any, what: str, wait_s: float = CLOSE_TIMEOUT_S) -> None:
+    """Close on a daemon thread and wait at most `wait_s`: PortAudio's close joins its callback
+    thread, which a hung sound server can block for ever."""
+    closer = threading.Thread(target=stream.close, kwargs={"ignore_errors": True}, daemon=True,
+                              name=f"coach-{what}-close")
+    closer.start()
+    if wait_s > 0:
+        closer.join(wait_s)
 
 
 def _device_name(sd: ModuleType, index: int, kind: Literal["input", "output"]) -> str:
