@@ -26,8 +26,7 @@ ECHO_TAIL_S = 0.35                  # after the coach stops talking, keep discou
 
 # Speech in.
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
-BARGE_IN_COMMANDS = ("stop", "pause")
-BARGE_IN_MIN_CONFIDENCE = 0.8       # while the coach talks, only these, and only when this sure
+BARGE_IN_MIN_CONFIDENCE = 0.8       # while the coach talks, a command it is not saying needs this
 
 # Routine.
 ROUTINE = "glutes"

@@ -67,22 +67,27 @@ def make_session_wav(out: Path, plan: list[tuple[float, str]], length_s: float, 
             end = min(len(total), start + len(speech))
             total[start:end] += speech[: end - start]
             truth.append({"text": text, "t_start": start / RATE_HZ, "t_end": end / RATE_HZ})
-    speech_rms = np.sqrt(np.mean(np.concatenate([total[int(p["t_start"] * RATE_HZ):int(p["t_end"] * RATE_HZ)]
-                                                 for p in truth]) ** 2)) if truth else 1000.0
-    noise_rms = speech_rms / 10 ** (snr_db / 20) if snr_db is not None else 32767 * 10 ** (floor_dbfs / 20)
+    spans = [total[int(p["t_start"] * RATE_HZ) : int(p["t_end"] * RATE_HZ)] for p in truth]
+    speech_rms = np.sqrt(np.mean(np.concatenate(spans) ** 2)) if truth else 1000.0
+    if snr_db is not None:
+        noise_rms = speech_rms / 10 ** (snr_db / 20)
+    else:
+        noise_rms = 32767 * 10 ** (floor_dbfs / 20)
     total += pink_noise(len(total), noise_rms, seed)
     write_wav(out, np.clip(total, -32768, 32767).astype(np.int16), RATE_HZ)
     return truth
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path)
     parser.add_argument("--at", action="append", default=[], metavar="SECONDS:PHRASE",
                         help="say PHRASE starting at SECONDS (repeatable)")
     parser.add_argument("--length", type=float, default=60.0, help="length of the file, seconds")
     parser.add_argument("--voice", default="flite:slt", help="flite:slt, flite:rms, espeak:en-us+f3, ...")
-    parser.add_argument("--snr-db", type=float, help="pink noise this far below the speech (default: a quiet floor)")
+    parser.add_argument("--snr-db", type=float,
+                        help="pink noise this far below the speech (default: a quiet floor)")
     parser.add_argument("--truth", type=Path, help="write the phrases' exact times as JSON")
     args = parser.parse_args()
     plan = []

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))      # tests/helpers, tests/live_fixtures
 
 from live_fixtures import virtual_audio  # noqa: E402,F401 - the PulseAudio fixture, for every test file
+
 from coach.routine.model import CueTiming, Exercise, RestRange, Routine  # noqa: E402
 from coach.voice import load_voice  # noqa: E402
 

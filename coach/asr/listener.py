@@ -2,8 +2,9 @@
 
 - Only the commands the session accepts right now count (fewer choices, fewer false triggers).
 - Results below the confidence threshold are dropped.
-- While the coach is talking (plus an echo tail) results are discounted: only the barge-in
-  commands ("stop", "pause") still count, and only when the recognizer is very sure.
+- While the coach is talking (plus an echo tail) results are discounted: a command whose words
+  the coach itself is saying at that moment ("when you're done, say done") is dropped; any other
+  command (the user talking over a count, "stop" to barge in) needs a higher confidence.
 - When the coach stops talking, the recognizer is reset, so half-heard narration cannot run on
   into the user's next word.
 Dropped results are returned too, with the reason, so they can be logged and measured.
@@ -11,31 +12,37 @@ Dropped results are returned too, with the reason, so they can be logged and mea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from coach.asr.base import Heard, Recognizer
 from coach.audio.chunk import AudioChunk
-from coach.defaults import BARGE_IN_COMMANDS, BARGE_IN_MIN_CONFIDENCE, ECHO_TAIL_S, MIN_CONFIDENCE
+from coach.defaults import BARGE_IN_MIN_CONFIDENCE, ECHO_TAIL_S, MIN_CONFIDENCE
 from coach.speech.timeline import SpeechTimeline
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words, apostrophes kept ("can't"), punctuation dropped."""
+    return re.findall(r"[\w']+", text.lower())
 
 
 @dataclass(frozen=True)
 class Verdict:
     heard: Heard
     accepted: bool
-    reason: str         # "" when accepted; else "not now", "low confidence", "coach speaking"
+    reason: str         # "" when accepted; else why not ("not now", "low confidence", "coach speaking")
 
 
 class CommandListener:
     def __init__(self, recognizer: Recognizer, timeline: SpeechTimeline | None = None, *,
+                 phrases: dict[str, list[str]] | None = None,
                  min_confidence: float = MIN_CONFIDENCE,
-                 barge_in: tuple[str, ...] = BARGE_IN_COMMANDS,
                  barge_in_min_confidence: float = BARGE_IN_MIN_CONFIDENCE,
                  echo_tail_s: float = ECHO_TAIL_S) -> None:
         self.recognizer = recognizer
         self._timeline = timeline
+        self._phrases = {c: [_words(p) for p in ps] for c, ps in (phrases or {}).items()}
         self._min_confidence = min_confidence
-        self._barge_in = barge_in
         self._barge_in_min = barge_in_min_confidence
         self._tail_s = echo_tail_s
         self._was_speaking = False
@@ -65,10 +72,26 @@ class CommandListener:
             return Verdict(heard, False, "not now")
         if heard.confidence < self._min_confidence:
             return Verdict(heard, False, "low confidence")
-        if self._timeline is not None and self._timeline.speaking(heard.t_start, heard.t_end, self._tail_s):
-            if heard.command not in self._barge_in or heard.confidence < self._barge_in_min:
-                return Verdict(heard, False, "coach speaking")
+        if self._timeline is not None:
+            said = self._timeline.said_during(heard.t_start, heard.t_end, self._tail_s)
+            if said:
+                if self._coach_says(heard, said):
+                    return Verdict(heard, False, "coach speaking")
+                if heard.confidence < self._barge_in_min:
+                    return Verdict(heard, False, "low confidence while coach speaking")
         return Verdict(heard, True, "")
+
+    def _coach_says(self, heard: Heard, lines: list[str]) -> bool:
+        """Whether the coach's own words could be what was heard: the phrase (or any phrase of
+        the same command) appears in a line it was saying."""
+        candidates = [_words(heard.phrase), *self._phrases.get(heard.command, [])]
+        for line in lines:
+            words = _words(line)
+            for phrase in candidates:
+                n = len(phrase)
+                if n and any(words[i:i + n] == phrase for i in range(len(words) - n + 1)):
+                    return True
+        return False
 
     def _reset_after_speech(self, chunk: AudioChunk) -> None:
         if self._timeline is None:

@@ -1,7 +1,8 @@
 """SQLite history: each hold is committed the moment it ends, so a crash loses nothing finished.
 
 The file is opened in WAL mode with one short transaction per write. A file that is not a coach
-database (or is damaged) is reported and never overwritten.
+database (or is damaged) is reported and never overwritten. An older file is migrated in place,
+all steps in one transaction, so it is either fully upgraded or untouched.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from coach.errors import StoreError
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
+SCHEMA_VERSION = 2
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS sessions (
     id          INTEGER PRIMARY KEY,
     user        TEXT NOT NULL DEFAULT 'default',
@@ -42,6 +43,22 @@ CREATE TABLE IF NOT EXISTS holds (
 );
 CREATE INDEX IF NOT EXISTS holds_by_exercise ON holds (exercise, started_at);
 """
+# v2: who unlocked which advanced exercise, as a log of changes (the latest row is the state).
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS unlocks (
+    id          INTEGER PRIMARY KEY,
+    user        TEXT NOT NULL,
+    routine     TEXT NOT NULL,
+    exercise    TEXT NOT NULL,          -- the advanced exercise
+    state       TEXT NOT NULL CHECK (state IN ('offered', 'unlocked', 'locked')),
+    changed_at  TEXT NOT NULL,          -- ISO 8601, local time with offset
+    why         TEXT NOT NULL DEFAULT '',
+    UNIQUE (user, routine, exercise, state, changed_at)
+);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user, routine, started_at);
+"""
+_MIGRATIONS = {0: _SCHEMA_V1, 1: _SCHEMA_V2}     # from version N to N + 1
+UNLOCK_STATES = ("offered", "unlocked", "locked")
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,26 @@ class SessionRecord:
     input: str
     voice: str
     holds: int
+
+
+@dataclass(frozen=True)
+class UnlockRecord:
+    """One change of an advanced exercise's state for a user: offered, unlocked or locked."""
+
+    user: str
+    routine: str
+    exercise: str
+    state: str                  # offered | unlocked | locked
+    changed_at: str             # ISO 8601 with offset
+    why: str
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    sessions_added: int
+    holds_added: int
+    unlocks_added: int
+    skipped_duplicates: int
 
 
 class Store:
@@ -104,8 +141,26 @@ class Store:
             raise sqlite3.DatabaseError("the file is damaged (quick_check failed)")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
-        if version == 0:
-            db.executescript("BEGIN;" + _SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        if version < SCHEMA_VERSION:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Every step from the file's version to ours in one transaction (re-read under the lock,
+        so two coaches opening the same old file do not both migrate it)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            while version < SCHEMA_VERSION:
+                for statement in _statements(_MIGRATIONS[version]):
+                    db.execute(statement)
+                version += 1
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -163,11 +218,109 @@ class Store:
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: cannot read the history ({err})") from err
 
-    def sessions(self) -> list[SessionRecord]:
-        rows = self._db.execute(
-            "SELECT s.id, s.user, s.routine, s.started_at, s.ended_at, s.status, s.input, s.voice, "
-            "(SELECT COUNT(*) FROM holds h WHERE h.session_id = s.id) FROM sessions s ORDER BY s.id")
-        return [SessionRecord(*row) for row in rows]
+    def sessions(self, user: str | None = None, routine: str | None = None) -> list[SessionRecord]:
+        sql = ("SELECT s.id, s.user, s.routine, s.started_at, s.ended_at, s.status, s.input, s.voice, "
+               "(SELECT COUNT(*) FROM holds h WHERE h.session_id = s.id) FROM sessions s WHERE 1=1")
+        args: list[object] = []
+        for column, value in (("s.user", user), ("s.routine", routine)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        return [SessionRecord(*row) for row in self._read(sql + " ORDER BY s.id", args)]
+
+    def users(self) -> list[str]:
+        """Everyone with a session or an unlock, sorted."""
+        rows = self._read("SELECT user FROM sessions UNION SELECT user FROM unlocks ORDER BY 1", [])
+        return [row[0] for row in rows]
+
+    # -- unlocks (schema 2) ----------------------------------------------------------------------
+    def record_unlock(self, user: str, routine: str, exercise: str, state: str, changed_at: datetime,
+                      why: str = "") -> None:
+        """Append a state change; the latest one (by time) is the exercise's state for `user`."""
+        if state not in UNLOCK_STATES:
+            raise ValueError(f"unlock state must be one of {UNLOCK_STATES}, got {state!r}")
+        with self._tx():
+            self._db.execute(
+                "INSERT OR IGNORE INTO unlocks (user, routine, exercise, state, changed_at, why) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (user, routine, exercise, state, changed_at.isoformat(timespec="milliseconds"), why))
+
+    def unlocks(self, user: str | None = None, routine: str | None = None,
+                exercise: str | None = None) -> list[UnlockRecord]:
+        """Every change, oldest first in real time (not text order: offsets differ across a DST change),
+        ties in the order they were written."""
+        sql = "SELECT user, routine, exercise, state, changed_at, why FROM unlocks WHERE 1=1"
+        args: list[object] = []
+        for column, value in (("user", user), ("routine", routine), ("exercise", exercise)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        records = [UnlockRecord(*row) for row in self._read(sql + " ORDER BY id", args)]
+        return sorted(records, key=lambda u: datetime.fromisoformat(u.changed_at))
+
+    def unlock_state(self, user: str, routine: str, exercise: str) -> UnlockRecord | None:
+        """The latest change for this user's exercise, or None when it was never offered."""
+        changes = self.unlocks(user=user, routine=routine, exercise=exercise)
+        return changes[-1] if changes else None
+
+    # -- import --------------------------------------------------------------------------------
+    def merge(self, sessions: Iterable[SessionRecord], holds: Iterable[HoldRecord],
+              unlocks: Iterable[UnlockRecord]) -> MergeResult:
+        """Add what is not here yet, in one transaction; idempotent.
+
+        A session is the same when user, routine and started_at match; it keeps its id when that
+        id is free. Holds refer to sessions by the ids given here (`HoldRecord.session_id`); a hold
+        is the same when its session, exercise and set match. Unlock changes match on every field
+        but `why`. Counts what was added and what was already there.
+        """
+        added_sessions = added_holds = added_unlocks = skipped = 0
+        db = self._db
+        with self._tx():
+            ids: dict[int, int] = {}
+            for s in sessions:
+                row = db.execute("SELECT id FROM sessions WHERE user = ? AND routine = ? AND started_at = ?",
+                                 (s.user, s.routine, s.started_at)).fetchone()
+                if row is not None:
+                    ids[s.id] = int(row[0])
+                    skipped += 1
+                    continue
+                taken = db.execute("SELECT 1 FROM sessions WHERE id = ?", (s.id,)).fetchone()
+                cur = db.execute(
+                    "INSERT INTO sessions (id, user, routine, started_at, ended_at, status, input, voice) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (None if taken else s.id, s.user, s.routine, s.started_at, s.ended_at, s.status,
+                     s.input, s.voice))
+                ids[s.id] = int(cur.lastrowid or 0)
+                added_sessions += 1
+            for h in holds:
+                if h.session_id not in ids:
+                    raise ValueError(f"a hold refers to session {h.session_id}, which is not being merged")
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO holds (session_id, exercise, set_no, target_s, held_s, ended_by, "
+                    "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (ids[h.session_id], h.exercise, h.set, h.target_s, h.held_s, h.ended_by, h.started_at))
+                added_holds += cur.rowcount
+                skipped += 1 - cur.rowcount
+            for u in unlocks:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO unlocks (user, routine, exercise, state, changed_at, why) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (u.user, u.routine, u.exercise, u.state, u.changed_at, u.why))
+                added_unlocks += cur.rowcount
+                skipped += 1 - cur.rowcount
+        return MergeResult(added_sessions, added_holds, added_unlocks, skipped)
+
+    def _read(self, sql: str, args: list[object]) -> list[tuple]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: cannot read the history ({err})") from err
 
     def close(self) -> None:
         self._db.close()
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a schema script (no `;` inside them, comments are `--` to line end)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [stmt.strip() for stmt in "\n".join(lines).split(";") if stmt.strip()]

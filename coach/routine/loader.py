@@ -12,10 +12,10 @@ from pathlib import Path
 
 from coach.errors import RoutineError
 from coach.routine.model import CueTiming, Exercise, RestRange, Routine
-from coach.yamlfile import Fields, open_yaml
+from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _TOP_KEYS = ("title", "summary", "sessions_per_day", "cues", "intro", "outro", "exercises")
 _EXERCISE_KEYS = ("id", "title", "kind", "say", "hold_s", "sets", "rest_s", "advanced", "short_hold", "cues")
 _CUE_KEYS = ("every_s", "halfway", "warn_left_s", "countdown_from", "get_set_s", "rest_every_s",
@@ -45,51 +45,68 @@ def find_routine(name_or_path: str, user_dir: Path | None) -> Path:
     as_path = Path(name_or_path).expanduser()
     if as_path.suffix in (".yaml", ".yml") or "/" in name_or_path:
         if not as_path.is_file():
-            raise RoutineError(f"{as_path}: no such routine file")
+            raise RoutineError(one_line(f"{as_path}: no such routine file"))
         return as_path
     infos = list_routines(user_dir)
     for info in infos:
         if info.name == name_or_path:
             return info.path
     names = ", ".join(i.name for i in infos) or "none"
-    raise RoutineError(f"no routine called `{name_or_path}` (available: {names}); "
-                       "see `coach routines`")
+    raise RoutineError(one_line(f"no routine called `{name_or_path}` (available: {names}); "
+                                "see `coach routines`"))
 
 
 def load_routine(path: Path) -> Routine:
+    """Parse and check a routine file; any problem is a one-line RoutineError naming the field."""
     top = open_yaml(path, RoutineError)
-    name = path.stem
+    top.only(_TOP_KEYS)
     title = top.text("title", max_len=120)
     summary = top.text("summary", max_len=300)
-    per_day = top.mapping("sessions_per_day")
-    day_min, day_max = 1, 1
-    if per_day is not None:
-        day_min = per_day.integer("min", 1, minimum=1, maximum=24)
-        day_max = per_day.integer("max", day_min, minimum=1, maximum=24)
-        per_day.done(("min", "max"))
-        if day_max < day_min:
-            per_day.fail(f"max ({day_max}) is smaller than min ({day_min})")
+    day_min, day_max = _read_per_day(top)
     cues = top.read("cues", read_cues) or CueTiming()
     intro = top.texts("intro", required=False)
     outro = top.texts("outro", required=False)
-    exercises = []
-    seen: set[str] = set()
-    for where, node in top.items("exercises", max_items=50):
-        exercise = _read_exercise(top.sub(where, node))
-        if exercise.id in seen:
-            top.sub(where, node).fail(f"id `{exercise.id}` is used twice")
-        seen.add(exercise.id)
-        exercises.append(exercise)
-    top.done(_TOP_KEYS)
-    return Routine(name=name, title=title, summary=summary, exercises=tuple(exercises), cues=cues,
+    exercises = _read_exercises(top)
+    return Routine(name=path.stem, title=title, summary=summary, exercises=exercises, cues=cues,
                    sessions_per_day_min=day_min, sessions_per_day_max=day_max, intro=intro,
                    outro=outro, source=path)
 
 
+def _read_per_day(top: Fields) -> tuple[int, int]:
+    """`sessions_per_day: 2` (exactly) or `sessions_per_day: {min: 1, max: 2}`; 1 when left out."""
+    if not top.has("sessions_per_day"):
+        return 1, 1
+    if not top.is_mapping("sessions_per_day"):
+        count = top.integer("sessions_per_day", minimum=1, maximum=24)
+        return count, count
+    per_day = top.section("sessions_per_day")
+    per_day.only(("min", "max"))
+    low = per_day.integer("min", 1, minimum=1, maximum=24)
+    high = per_day.integer("max", low, minimum=1, maximum=24)
+    if high < low:
+        per_day.fail_at("max", f"must not be less than min ({low}), got {high}")
+    return low, high
+
+
+def _read_exercises(top: Fields) -> tuple[Exercise, ...]:
+    exercises = []
+    first_use: dict[str, str] = {}
+    for where, node in top.items("exercises", max_items=50):
+        f = top.sub(where, node)
+        exercise = _read_exercise(f)
+        if exercise.id in first_use:
+            f.fail_at("id", f"`{exercise.id}` is already the id of {first_use[exercise.id]}")
+        first_use[exercise.id] = where
+        exercises.append(exercise)
+    return tuple(exercises)
+
+
 def _read_exercise(f: Fields) -> Exercise:
+    f.only(_EXERCISE_KEYS)
     ident = f.text("id", max_len=40)
-    if not _ID.match(ident):
-        f.fail(f"must be lower-case letters, digits, - or _ (got `{ident}`)", field="id")
+    if not _ID.fullmatch(ident):
+        f.fail_at("id", f"must be lower-case letters, digits, `-` or `_`, starting with a letter "
+                        f"or digit; got `{ident}`")
     kind = f.choice("kind", ("setup", "hold"), "hold")
     title = f.text("title", max_len=120)
     say = f.texts("say")
@@ -98,34 +115,34 @@ def _read_exercise(f: Fields) -> Exercise:
     if kind == "setup":
         for key in ("hold_s", "sets", "rest_s", "short_hold"):
             if f.has(key):
-                f.fail("only hold exercises have this field (this one is `kind: setup`)", field=key)
-        f.done(_EXERCISE_KEYS)
+                f.fail_at(key, "only hold exercises have this field (this one is `kind: setup`)")
         return Exercise(id=ident, title=title, kind=kind, say=say, advanced=advanced, cues=cues)
     hold_s = f.number("hold_s", maximum=3600)
     sets = f.integer("sets", 1, minimum=1, maximum=50)
     rest = _read_rest(f) if f.has("rest_s") else RestRange(30.0, 60.0)
     short_hold = f.texts("short_hold", required=False)
-    f.done(_EXERCISE_KEYS)
     return Exercise(id=ident, title=title, kind=kind, say=say, hold_s=hold_s, sets=sets, rest=rest,
                     advanced=advanced, short_hold=short_hold, cues=cues)
 
 
 def _read_rest(f: Fields) -> RestRange:
-    """`rest_s: 45` (exactly) or `rest_s: {min: 30, max: 60}`."""
-    sub = f.mapping("rest_s") if f.is_mapping("rest_s") else None
-    if sub is None:
+    """`rest_s: 45` (exactly) or `rest_s: {min: 30, max: 60}`; min may be 0 (ready at once)."""
+    if not f.is_mapping("rest_s"):
         value = f.number("rest_s", maximum=3600)
         return RestRange(value, value)
-    low = sub.number("min", maximum=3600)
+    sub = f.section("rest_s")
+    sub.only(("min", "max"))
+    low = sub.number("min", positive=False, maximum=3600)
     high = sub.number("max", maximum=3600)
-    sub.done(("min", "max"))
     if high < low:
-        sub.fail(f"max ({high:g}) is smaller than min ({low:g})")
+        sub.fail_at("max", f"must not be less than min ({low:g}), got {high:g}")
     return RestRange(low, high)
 
 
 def read_cues(f: Fields) -> CueTiming:
-    timing = CueTiming(
+    """A `cues:` mapping (routine, exercise or voice pack); 0 turns a cue off."""
+    f.only(_CUE_KEYS)
+    return CueTiming(
         every_s=f.number("every_s", None, positive=False, maximum=3600) if f.has("every_s") else None,
         halfway=f.flag("halfway", False) if f.has("halfway") else None,
         warn_left_s=f.number("warn_left_s", None, positive=False, maximum=3600)
@@ -138,5 +155,3 @@ def read_cues(f: Fields) -> CueTiming:
         rest_warn_left_s=f.number("rest_warn_left_s", None, positive=False, maximum=3600)
         if f.has("rest_warn_left_s") else None,
     )
-    f.done(_CUE_KEYS)
-    return timing

@@ -130,7 +130,7 @@ def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, tim
     choice = choose_engine(config.engine, config.model, env, config.data_dir, voice)
     display.info(f"listening with {choice.why}")
     recognizer = make_recognizer(choice, voice)
-    listener = CommandListener(recognizer, timeline)
+    listener = CommandListener(recognizer, timeline, phrases=voice.phrases)
     if config.mic_wav is not None:
         return WavMicrophone(config.mic_wav, dither_lsb=DITHER_LSB), listener
     try:

@@ -10,10 +10,10 @@ STATE_NAMES = {"setup": "instructions", "waiting_ready": "waiting for ready", "g
 
 
 class Display:
-    def __init__(self, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self._out = out
-        self._err = err
-        self._tty = out.isatty()
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self._out = out if out is not None else sys.stdout
+        self._err = err if err is not None else sys.stderr
+        self._tty = self._out.isatty()
         self._status = ""
 
     def said(self, text: str) -> None:

@@ -79,6 +79,12 @@ class SpeechTimeline:
         tail = tail_s * self.rate_hz
         return any(u.start <= b and u.end + tail >= a for u in self.utterances if u.end > u.start)
 
+    def said_during(self, t0: float, t1: float, tail_s: float = 0.0) -> list[str]:
+        """The lines heard anywhere in [t0, t1] (with `tail_s` of echo after each)."""
+        a, b = t0 * self.rate_hz, t1 * self.rate_hz
+        tail = tail_s * self.rate_hz
+        return [u.text for u in self.utterances if u.end > u.start and u.start <= b and u.end + tail >= a]
+
     def render(self, start: int, n: int) -> np.ndarray:
         """Samples [start, start+n) of everything the coach says, as int16."""
         out = np.zeros(n, dtype=np.int32)

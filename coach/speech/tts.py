@@ -22,6 +22,8 @@ from coach.audio.wav import load_pcm16
 from coach.defaults import RATE_HZ, TTS_RENDER_TIMEOUT_S
 from coach.errors import SpeechEngineError
 
+WARM_UP_TEXT = "Ready."
+
 
 class Synthesizer(Protocol):
     """Renders text to int16 mono samples at RATE_HZ. `name` says which engine, for messages."""
@@ -46,11 +48,19 @@ class Pyttsx3Synthesizer:
         self._thread.start()
 
     def start(self, timeout_s: float = TTS_RENDER_TIMEOUT_S) -> None:
-        """Wait until the engine is up; raises SpeechEngineError when it cannot start."""
+        """Wait until the engine is up and has spoken once; raises SpeechEngineError if it cannot.
+
+        The warm-up render matters: pyttsx3's queued settings (voice, rate) are applied by its first
+        run loop, and heavy native work elsewhere in the process at that moment (creating a
+        pocketsphinx decoder) was seen to make that first loop drop the rate or the audio.
+        Callers start the synthesizer before the recognizer.
+        """
         try:
             self._started.result(timeout=timeout_s)
         except TimeoutError as err:
             raise SpeechEngineError(f"the speech engine did not start within {timeout_s:g} s") from err
+        if len(self.render(WARM_UP_TEXT, timeout_s)) == 0:
+            raise SpeechEngineError("the speech engine produced no audio")
 
     def submit(self, text: str) -> Future[np.ndarray]:
         """Ask for `text`'s samples; the future completes in the owner thread (or from the cache)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from coach.errors import VoiceError
 from coach.routine.model import CueTiming
-from coach.yamlfile import Fields, open_yaml
+from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
 
@@ -68,55 +68,62 @@ def find_voice(name_or_path: str, user_dir: Path | None) -> Path:
     as_path = Path(name_or_path).expanduser()
     if as_path.suffix in (".yaml", ".yml") or "/" in name_or_path:
         if not as_path.is_file():
-            raise VoiceError(f"{as_path}: no such voice file")
+            raise VoiceError(one_line(f"{as_path}: no such voice file"))
         return as_path
     voices = dict(list_voices(user_dir))
     if name_or_path not in voices:
         names = ", ".join(voices) or "none"
-        raise VoiceError(f"no voice called `{name_or_path}` (available: {names})")
+        raise VoiceError(one_line(f"no voice called `{name_or_path}` (available: {names})"))
     return voices[name_or_path]
 
 
 def load_voice(path: Path) -> VoicePack:
+    """Parse and check a voice pack; any problem is a one-line VoiceError naming the field."""
+    from coach.routine.loader import read_cues
+
     top = open_yaml(path, VoiceError)
+    top.only(("title", "language", "engine", "cues", "lines", "commands"))
     title = top.text("title", max_len=120)
     language = top.text("language", max_len=20)
-    engine = top.mapping("engine", required=True)
-    assert engine is not None
+    engine = top.section("engine")
+    engine.only(("voice", "rate_wpm", "volume"))
     engine_voice = engine.text("voice", max_len=80)
     rate_wpm = engine.integer("rate_wpm", 150, minimum=60, maximum=400)
     volume = engine.number("volume", 0.9, maximum=1.0)
-    engine.done(("voice", "rate_wpm", "volume"))
-    from coach.routine.loader import read_cues
-
     cues = top.read("cues", read_cues) or CueTiming()
-    lines_f = top.mapping("lines", required=True)
-    assert lines_f is not None
+    lines_f = top.section("lines")
+    lines_f.only(tuple(LINE_FIELDS))
     lines = tuple((key, _template(lines_f, key)) for key in LINE_FIELDS)
-    lines_f.done(tuple(LINE_FIELDS))
-    commands_f = top.mapping("commands", required=True)
-    assert commands_f is not None
-    commands = tuple((c, tuple(p.lower() for p in commands_f.texts(c, max_len=60))) for c in COMMANDS)
-    commands_f.done(COMMANDS)
+    commands_f = top.section("commands")
+    commands_f.only(COMMANDS)
+    commands = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
     _check_phrases_unique(commands_f, commands)
-    top.done(("title", "language", "engine", "cues", "lines", "commands"))
     return VoicePack(name=path.stem, title=title, language=language, engine_voice=engine_voice,
                      rate_wpm=rate_wpm, volume=volume, cues=cues, lines=lines, commands=commands,
                      source=path)
 
 
 def _template(f: Fields, key: str) -> str:
+    """A line with {placeholders}, each one a plain name that LINE_FIELDS allows for `key`."""
     text = f.text(key, max_len=300)
     allowed = LINE_FIELDS[key]
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                  if name is not None]
     except ValueError as err:
-        f.fail(f"bad braces in the line ({err}); write {{{{ and }}}} for literal braces", field=key)
-    for name in names:
+        f.fail_at(key, f"bad braces ({err}); write {{{{ or }}}} for a literal brace")
+    for name, spec, conversion in fields:
         if name not in allowed:
             can = ", ".join("{" + a + "}" for a in allowed) or "no placeholders"
-            f.fail(f"unknown placeholder {{{name}}}; this line can use {can}", field=key)
+            f.fail_at(key, f"unknown placeholder {{{name}}}; this line can use {can}")
+        if spec or conversion:
+            f.fail_at(key, f"write the placeholder as {{{name}}}, without `!` or `:`")
     return text
+
+
+def _phrases(f: Fields, command: str) -> tuple[str, ...]:
+    """What the user says for `command`, lower case, single spaces (as recognizers hear it)."""
+    return tuple(" ".join(p.lower().split()) for p in f.texts(command, max_items=20, max_len=60))
 
 
 def _check_phrases_unique(f: Fields, commands: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
@@ -124,6 +131,5 @@ def _check_phrases_unique(f: Fields, commands: tuple[tuple[str, tuple[str, ...]]
     for command, phrases in commands:
         for phrase in phrases:
             if phrase in owner and owner[phrase] != command:
-                f.fail(f"the phrase `{phrase}` is used for both {owner[phrase]} and {command}",
-                       field=command)
+                f.fail_at(command, f"the phrase `{phrase}` is used for both {owner[phrase]} and {command}")
             owner[phrase] = command

@@ -1,0 +1,207 @@
+"""coach.voice.pack: the shipped voice, finding voices, and broken voice packs with exact messages.
+
+Each broken pack is the real voices/en-us.yaml with one edit; `{line}` in an expected message is
+the line the edit is on. The fuzz strategies come from tests/test_routine_loader.py.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import event, given
+from test_routine_loader import FUZZ, check_one_line, fuzzed_files, run_coach
+
+from coach.errors import VoiceError
+from coach.voice import COMMANDS, LINE_FIELDS, VoicePack, find_voice, list_voices, load_voice
+from coach.voice.pack import SHIPPED_DIR
+
+EN_US = SHIPPED_DIR / "en-us.yaml"
+TEXT = EN_US.read_text()
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def edit(old: str, new: str) -> str:
+    assert old in TEXT, old
+    return TEXT.replace(old, new, 1)
+
+
+def without(first: str, stop: str) -> str:
+    """The real file without the lines from the one containing `first` up to the one containing `stop`."""
+    start = TEXT.rindex("\n", 0, TEXT.index(first)) + 1
+    return TEXT[:start] + TEXT[TEXT.rindex("\n", 0, TEXT.index(stop)) + 1:]
+
+
+# (id, new text, where {line} is (a piece of text on that line), expected message)
+BROKEN = [
+    ("unknown line key", edit("  hold_every:", "  hold_evry:"), "hold_evry:",
+     "{p}:{line}: lines.hold_evry: unknown field (did you mean `hold_every`?)"),
+    ("unknown top key", edit("language:", "langauge:"), "langauge:",
+     "{p}:{line}: langauge: unknown field (did you mean `language`?)"),
+    ("unknown engine key", edit("rate_wpm: 150", "rate: 150"), "rate: 150",
+     "{p}:{line}: engine.rate: unknown field (did you mean `rate_wpm`?)"),
+    ("unknown command", edit('  stop: ["stop"]', '  halt: ["stop"]'), "halt:",
+     "{p}:{line}: commands.halt: unknown field"),
+    ("unknown placeholder", edit('"{elapsed_s} seconds."', '"{secs} seconds."'), "{secs}",
+     "{p}:{line}: lines.hold_every: unknown placeholder {secs}; this line can use {elapsed_s}"),
+    ("placeholder on a plain line", edit('"Lift, and hold."', '"Lift for {secs}."'), "Lift for",
+     "{p}:{line}: lines.hold_start: unknown placeholder {secs}; this line can use no placeholders"),
+    ("positional placeholder", edit('"Set {set} of {sets}."', '"Set {} of {sets}."'), "Set {}",
+     "{p}:{line}: lines.set_intro: unknown placeholder {}; this line can use {set}, {sets}"),
+    ("attribute placeholder", edit('"Set {set} of {sets}."', '"Set {set.real} of {sets}."'), "Set {",
+     "{p}:{line}: lines.set_intro: unknown placeholder {set.real}; this line can use {set}, {sets}"),
+    ("unclosed brace", edit('count: "{n}"', 'count: "{n"'), 'count: "{n"',
+     "{p}:{line}: lines.count: bad braces (expected '}' before end of string); "
+     "write {{ or }} for a literal brace"),
+    ("lone closing brace", edit('"Halfway."', '"Halfway.}"'), "Halfway.}",
+     "{p}:{line}: lines.hold_halfway: bad braces (Single '}' encountered in format string); "
+     "write {{ or }} for a literal brace"),
+    ("format spec", edit('count: "{n}"', 'count: "{n:>3}"'), "{n:>3}",
+     "{p}:{line}: lines.count: write the placeholder as {n}, without `!` or `:`"),
+    ("conversion", edit('count: "{n}"', 'count: "{n!x}"'), "{n!x}",
+     "{p}:{line}: lines.count: write the placeholder as {n}, without `!` or `:`"),
+    ("line a list", edit('count: "{n}"', "count: [n]"), "count: [n]",
+     "{p}:{line}: lines.count: must be text, got a list"),
+    ("line empty", edit('count: "{n}"', "count:"), "count:",
+     "{p}:{line}: lines.count: must be text, got nothing"),
+    ("missing line", without("  no_hold:", "  skip_exercise:"), "  session_start:",
+     "{p}:{line}: lines.no_hold: required field is missing"),
+    ("missing lines section", without("# What the coach says", "# What you can say"), "title:",
+     "{p}:{line}: lines: required field is missing"),
+    ("lines a list", without("# What the coach says", "# What you can say").replace(
+        "\ncommands:", "\nlines: [hello]\ncommands:"), "lines: [hello]",
+     "{p}:{line}: lines: must be a mapping of `key: value` lines, got a list"),
+    ("phrase used by two commands", edit('skip: ["skip"]', 'skip: ["skip", "ready"]'), '"ready"]',
+     "{p}:{line}: commands.skip: the phrase `ready` is used for both ready and skip"),
+    ("same phrase in other case and spacing", edit('skip: ["skip"]', 'skip: ["skip", "  Ready "]'),
+     "Ready", "{p}:{line}: commands.skip: the phrase `ready` is used for both ready and skip"),
+    ("missing command", without('  next: ["next"]', '  repeat:'), "  ready: [",
+     "{p}:{line}: commands.next: required field is missing"),
+    ("command without phrases", edit('pause: ["pause"]', "pause: []"), "pause: []",
+     "{p}:{line}: commands.pause: must have at least 1 line"),
+    ("phrase too long", edit('pause: ["pause"]', f'pause: ["{"pause " * 20}"]'), "pause: [",
+     "{p}:{line}: commands.pause[0]: is 119 characters long; at most 60"),
+    ("rate too high", edit("rate_wpm: 150", "rate_wpm: 1000"), "rate_wpm",
+     "{p}:{line}: engine.rate_wpm: must be between 60 and 400, got `1000`"),
+    ("rate too low", edit("rate_wpm: 150", "rate_wpm: 10"), "rate_wpm",
+     "{p}:{line}: engine.rate_wpm: must be between 60 and 400, got `10`"),
+    ("volume above 1", edit("volume: 0.9", "volume: 1.5"), "volume",
+     "{p}:{line}: engine.volume: must be at most 1, got `1.5`"),
+    ("volume zero", edit("volume: 0.9", "volume: 0"), "volume",
+     "{p}:{line}: engine.volume: must be greater than 0, got `0`"),
+    ("volume text", edit("volume: 0.9", "volume: loud"), "volume",
+     "{p}:{line}: engine.volume: must be a number, got `loud`"),
+    ("missing engine voice", edit("  voice: en-us ", "  # voice: en-us "), "rate_wpm",
+     "{p}:{line}: engine.voice: required field is missing"),
+    ("engine a word", without("engine:", "# When spoken cues").replace(
+        "language: en-us\n", "language: en-us\nengine: espeak\n"), "engine: espeak",
+     "{p}:{line}: engine: must be a mapping of `key: value` lines, got `espeak`"),
+    ("cue negative", edit("every_s: 10", "every_s: -1"), "every_s",
+     "{p}:{line}: cues.every_s: must not be negative, got `-1`"),
+    ("duplicate line", edit('  hold_halfway: "Halfway."', '  count: "{n}"'), '  count: "{n}"\n',
+     "{p}:{line}: lines.count: appears twice (first on line " + str(line_of(TEXT, "  count:")) + ")"),
+]
+
+
+@pytest.mark.parametrize(("content", "where", "expected"), [case[1:] for case in BROKEN],
+                         ids=[case[0] for case in BROKEN])
+def test_broken_voice_pack_gives_one_exact_line(tmp_path: Path, content: str, where: str,
+                                                expected: str) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(content)
+    with pytest.raises(VoiceError) as caught:
+        load_voice(path)
+    wanted = expected.replace("{p}", str(path)).replace("{line}", str(line_of(content, where)))
+    assert str(caught.value) == wanted
+
+
+def test_cli_prints_the_line_and_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(edit("volume: 0.9", "volume: 1.5"))
+    done = run_coach("run", "--voice", str(path), "--quiet", "--data-dir", str(tmp_path / "data"))
+    assert (done.returncode, done.stdout) == (2, "")
+    line = line_of(TEXT, "volume:")
+    assert done.stderr == f"coach: error: {path}:{line}: engine.volume: must be at most 1, got `1.5`\n"
+
+
+def test_shipped_voice_loads() -> None:
+    voice = load_voice(EN_US)
+    assert (voice.name, voice.language, voice.engine_voice) == ("en-us", "en-us", "en-us")
+    assert (voice.rate_wpm, voice.volume) == (150, 0.9)
+    assert (voice.cues.every_s, voice.cues.countdown_from, voice.cues.halfway) == (10.0, 5, None)
+    assert [key for key, _ in voice.lines] == list(LINE_FIELDS)
+    assert [command for command, _ in voice.commands] == list(COMMANDS)
+    assert voice.line("set_intro", set=2, sets=5) == "Set 2 of 5."
+    assert voice.line("hold_ended", held_s=42) == "Down. You held 42 seconds."
+    assert voice.command_word("cant_hold") == "can't hold"
+    assert voice.phrases["ready"] == ["ready", "i'm ready", "let's go"]
+
+
+def test_phrases_are_lower_case_with_single_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(edit('ready: ["ready", "i\'m ready"', 'ready: ["Ready", "  I\'m   READY "'))
+    assert load_voice(path).phrases["ready"] == ["ready", "i'm ready", "let's go"]
+
+
+def test_literal_braces_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "v.yaml"
+    path.write_text(edit('"Halfway."', '"Halfway {{really}}."'))
+    assert load_voice(path).line("hold_halfway") == "Halfway {really}."
+
+
+def test_find_voice_by_name_and_by_path(tmp_path: Path) -> None:
+    assert find_voice("en-us", None) == EN_US
+    own = tmp_path / "mine.yaml"
+    own.write_text(TEXT)
+    assert find_voice(str(own), None) == own
+    with pytest.raises(VoiceError) as caught:
+        find_voice(str(tmp_path / "gone.yaml"), None)
+    assert str(caught.value) == f"{tmp_path / 'gone.yaml'}: no such voice file"
+
+
+def test_unknown_voice_name_lists_the_available_ones(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(TEXT)
+    names = sorted({"mine"} | {p.stem for p in SHIPPED_DIR.glob("*.yaml")})
+    with pytest.raises(VoiceError) as caught:
+        find_voice("en-uk", tmp_path)
+    assert str(caught.value) == f"no voice called `en-uk` (available: {', '.join(names)})"
+
+
+def test_user_voices_shadow_shipped_ones(tmp_path: Path) -> None:
+    (tmp_path / "en-us.yaml").write_text(edit("rate_wpm: 150", "rate_wpm: 120"))
+    assert dict(list_voices(tmp_path))["en-us"] == tmp_path / "en-us.yaml"
+    assert load_voice(find_voice("en-us", tmp_path)).rate_wpm == 120
+    assert dict(list_voices(None))["en-us"] == EN_US
+
+
+# -- fuzzing ----------------------------------------------------------------------------------
+def _check_voice(voice: VoicePack) -> None:
+    """What the session relies on, for every voice pack that loads."""
+    assert 60 <= voice.rate_wpm <= 400 and 0 < voice.volume <= 1
+    for key, fields in LINE_FIELDS.items():
+        assert voice.line(key, **{name: 7 for name in fields}).strip()
+    owners = {phrase: command for command, phrases in voice.commands for phrase in phrases}
+    assert all(voice.phrases[command] for command in COMMANDS)
+    assert all(owners[phrase] == command
+               for command, phrases in voice.commands for phrase in phrases)
+
+
+@FUZZ
+@given(content=fuzzed_files(TEXT))
+def test_fuzzed_voice_pack_loads_or_fails_with_one_line(tmp_path_factory: pytest.TempPathFactory,
+                                                         content: bytes) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "fuzzed.yaml"
+    path.write_bytes(content)
+    start = time.perf_counter()
+    try:
+        voice = load_voice(path)
+    except VoiceError as err:
+        check_one_line(str(err), path)
+    else:
+        _check_voice(voice)
+        event("loaded")
+    assert time.perf_counter() - start < 1.0
