@@ -59,13 +59,42 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", metavar="IN", help="microphone: device name or index (`coach devices`)")
     run.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
     run.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
+    _user_arg(run)
 
     add("routines", "List the routines you can run, shipped and your own.")
     add("voices", "List the voice packs.")
 
-    history = add("history", "Show the holds you recorded.")
+    history = add("history", "Show the holds you recorded: per exercise, a sparkline per session.")
     history.add_argument("--json", action="store_true", help="one JSON object per hold")
     history.add_argument("--routine", help="only this routine")
+    history.add_argument("--all", action="store_true", help="every hold, one line each")
+    _user_arg(history)
+
+    status = add("status", "Sessions today, your streak, missed days, and what is unlocked and why.")
+    status.add_argument("routine", nargs="?", default=defaults.ROUTINE, help="routine (default: %(default)s)")
+    _user_arg(status)
+
+    chart = add("chart", "Draw held time per set over the days, with the target line (needs matplotlib).")
+    chart.add_argument("--out", type=Path, default=Path("holds.png"), metavar="FILE.png",
+                       help="where to write the picture (default: %(default)s)")
+    chart.add_argument("--routine", default=defaults.ROUTINE, help="routine (default: %(default)s)")
+    chart.add_argument("--exercise", help="exercise id (default: the routine's first hold exercise)")
+    _user_arg(chart)
+
+    export = add("export", "Write your history as CSV or JSON (to stdout, or --out FILE).")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--out", type=Path, metavar="FILE")
+    export.add_argument("--user", help="only this person's history (default: everyone's)")
+
+    imp = add("import", "Add an exported CSV or JSON file to the history (importing twice adds nothing).")
+    imp.add_argument("file", type=Path)
+
+    for verb, text in (("unlock", "Add an advanced exercise to your sessions now."),
+                       ("lock", "Take an advanced exercise out of your sessions again.")):
+        p = add(verb, text)
+        p.add_argument("exercise", help="exercise id, e.g. band_bridge")
+        p.add_argument("--routine", default=defaults.ROUTINE, help="routine (default: %(default)s)")
+        _user_arg(p)
 
     say = add("say", "Say a line with a voice, to try it (or write it to a WAV file).")
     say.add_argument("text", nargs="?", help="what to say")
@@ -126,6 +155,16 @@ def _recognizer_args(p: argparse.ArgumentParser) -> None:
                    help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
 
 
+def _user_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", default=None, metavar="NAME",
+                   help=f"whose sessions (several people on one device; default: ${defaults.ENV_USER} "
+                        f"or `{defaults.USER}`)")
+
+
+def _user(args: argparse.Namespace) -> str:
+    return args.user or os.environ.get(defaults.ENV_USER) or defaults.USER
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -160,7 +199,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         routine=args.routine, voice=args.voice, input_mode=input_mode, data_dir=_data_dir(args),
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events,
         include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=args.engine,
-        model=args.model, input_device=args.device, output_device=args.output_device, quiet=args.quiet)
+        model=args.model, input_device=args.device, output_device=args.output_device, quiet=args.quiet,
+        user=_user(args))
     display = Display()
     result = run_session(config, os.environ, display)
     held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"
@@ -196,16 +236,16 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from coach.history import Store
+    from coach.progress.memory import by_session
+    from coach.progress.sparkline import sparkline
 
-    db = paths.db_path(_data_dir(args))
-    if not db.exists():
+    store = _open_store(args, must_exist=False)
+    if store is None:
         if not args.json:
-            print(f"no history yet ({db}); run `coach run` to start one")
+            print("no history yet; run `coach run` to start one")
         return 0
-    store = Store(db)
     try:
-        holds = store.holds(routine=args.routine)
+        holds = store.holds(routine=args.routine, user=_user(args) if args.user else None)
     finally:
         store.close()
     if args.json:
@@ -215,11 +255,149 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not holds:
         print("no holds recorded yet")
         return 0
-    print(f"{'date':<17} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} {'target':>7}  ended by")
-    for h in holds:
-        bar = "#" * int(round(20 * h.held_s / h.target_s)) if h.target_s else ""
-        print(f"{h.started_at[:16].replace('T', ' '):<17} {h.routine:<10} {h.exercise:<14} {h.set:>3} "
-              f"{h.held_s:>6.1f}s {h.target_s:>6.0f}s  {h.ended_by:<9} {bar}")
+    if args.all:
+        print(f"{'date':<17} {'user':<8} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} "
+              f"{'target':>7}  ended by")
+        for h in holds:
+            print(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} {h.exercise:<14} "
+                  f"{h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  {h.ended_by}")
+        return 0
+    for exercise in dict.fromkeys(h.exercise for h in holds):
+        sessions = by_session(holds, exercise)
+        target = max(h.target_s for h in holds if h.exercise == exercise)
+        print(f"{exercise}  (target {target:g} s; one row per session, a bar per set)")
+        for s_ in sessions[-14:]:
+            held = " ".join(f"{x:4.0f}" for x in s_.held_s)
+            print(f"  {s_.started_at:%Y-%m-%d %H:%M}  {sparkline(s_.held_s, 0, target)}  {held}")
+        best = [max(s_.held_s) for s_ in sessions]
+        print(f"  best per session: {sparkline(best, 0, target)}  (last {len(best)} sessions)")
+    return 0
+
+
+def _open_store(args: argparse.Namespace, must_exist: bool = True):  # noqa: ANN202
+    from coach.history import Store
+
+    db = paths.db_path(_data_dir(args))
+    if not db.exists() and not must_exist:
+        return None
+    return Store(paths.db_path(paths.ensure_private_dir(_data_dir(args))))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from coach.progress.schedule import counted_starts, day_stats
+    from coach.progress.unlock import evaluate, status_line
+    from coach.runner.assemble import load_routine_named
+
+    data = _data_dir(args)
+    routine = load_routine_named(args.routine, data)
+    user = _user(args)
+    store = _open_store(args, must_exist=False)
+    if store is None:
+        print(f"{routine.title}: no sessions yet for {user}; `coach run` starts one")
+        return 0
+    try:
+        holds = store.holds(routine=routine.name, user=user)
+        stats = day_stats(counted_starts(store.sessions(user=user, routine=routine.name)),
+                          datetime.now().astimezone().date(), None, routine.sessions_per_day_min)
+        low, high = routine.sessions_per_day_min, routine.sessions_per_day_max
+        per_day = f"{low}" if low == high else f"{low}-{high}"
+        print(f"{routine.title} for {user}")
+        print(f"  today:   {stats.sessions_today} session(s) of {per_day} a day"
+              + ("  (done for today)" if stats.done_today else ""))
+        print(f"  streak:  {stats.streak_days} day(s) in a row")
+        missed = ", ".join(d.isoformat() for d in stats.missed_days) or "none"
+        print(f"  missed:  {missed}  (last 7 days)")
+        for rule in routine.progress.unlocks:
+            earning, target = routine.exercise(rule.after), routine.exercise(rule.exercise)
+            if earning is None or target is None:
+                continue
+            state = store.unlock_state(user, routine.name, rule.exercise)
+            status = evaluate(holds, rule, earning.sets, earning.title)
+            print("  " + status_line(target.title, state, status))
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_chart(args: argparse.Namespace) -> int:
+    from coach.progress.chart import draw_chart
+    from coach.runner.assemble import load_routine_named
+
+    routine = load_routine_named(args.routine, _data_dir(args))
+    exercise = routine.exercise(args.exercise) if args.exercise else next(
+        (e for e in routine.exercises if e.is_hold), None)
+    if exercise is None:
+        raise UsageError(f"routine `{routine.name}` has no exercise `{args.exercise}`")
+    store = _open_store(args)
+    try:
+        holds = store.holds(routine=routine.name, user=_user(args))
+    finally:
+        store.close()
+    draw_chart(holds, exercise.id, args.out, f"{exercise.title} — {_user(args)}", goal_s=exercise.hold_s)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from coach.history.transfer import export_holds
+
+    store = _open_store(args)
+    try:
+        if args.out is None:
+            result = export_holds(store, args.format, sys.stdout, user=args.user)
+        else:
+            try:
+                with args.out.open("w", encoding="utf-8", newline="") as out:
+                    result = export_holds(store, args.format, out, user=args.user)
+            except OSError as err:
+                raise UsageError(f"{args.out}: cannot write ({err.strerror or err})") from err
+    finally:
+        store.close()
+    print(f"exported {result.sessions} session(s), {result.holds} hold(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from coach.history.transfer import import_file
+
+    store = _open_store(args)
+    try:
+        result = import_file(store, args.file)
+    finally:
+        store.close()
+    print(f"imported {result.sessions_added} session(s), {result.holds_added} hold(s); "
+          f"{result.skipped_duplicates} already there")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    return _set_unlock(args, "unlocked")
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    return _set_unlock(args, "locked")
+
+
+def _set_unlock(args: argparse.Namespace, state: str) -> int:
+    from datetime import datetime
+
+    from coach.runner.assemble import load_routine_named
+
+    routine = load_routine_named(args.routine, _data_dir(args))
+    exercise = routine.exercise(args.exercise)
+    advanced = [e.id for e in routine.exercises if e.advanced]
+    if exercise is None or not exercise.advanced:
+        raise UsageError(f"`{args.exercise}` is not an advanced exercise of `{routine.name}` "
+                         f"(advanced: {', '.join(advanced) or 'none'})")
+    store = _open_store(args)
+    try:
+        store.record_unlock(_user(args), routine.name, exercise.id, state, datetime.now().astimezone(),
+                            "set by hand")
+    finally:
+        store.close()
+    print(f"{exercise.title}: {state} for {_user(args)}")
     return 0
 
 
@@ -296,5 +474,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "history": cmd_history,
+            "status": cmd_status, "chart": cmd_chart, "export": cmd_export, "import": cmd_import,
+            "unlock": cmd_unlock, "lock": cmd_lock,
             "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}
 

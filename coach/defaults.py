@@ -31,6 +31,10 @@ BARGE_IN_MIN_CONFIDENCE = 0.8       # while the coach talks, a command it is not
 # Routine.
 ROUTINE = "glutes"
 
+# People: several can share one device.
+USER = "default"
+ENV_USER = "COACH_USER"
+
 # Files.
 DB_NAME = "history.sqlite3"
 ENV_DATA_DIR = "COACH_DATA_DIR"

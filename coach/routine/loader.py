@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import RoutineError
+from coach.progress.rules import NO_PROGRESS, read_progress
 from coach.routine.model import CueTiming, Exercise, RestRange, Routine
 from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-_TOP_KEYS = ("title", "summary", "sessions_per_day", "cues", "intro", "outro", "exercises")
+_TOP_KEYS = ("title", "summary", "sessions_per_day", "cues", "intro", "outro", "exercises", "progress")
 _EXERCISE_KEYS = ("id", "title", "kind", "say", "hold_s", "sets", "rest_s", "advanced", "short_hold", "cues")
 _CUE_KEYS = ("every_s", "halfway", "warn_left_s", "countdown_from", "get_set_s", "rest_every_s",
              "rest_warn_left_s")
@@ -67,9 +68,11 @@ def load_routine(path: Path) -> Routine:
     intro = top.texts("intro", required=False)
     outro = top.texts("outro", required=False)
     exercises = _read_exercises(top)
+    progress_f = top.mapping("progress")
+    progress = read_progress(progress_f, exercises) if progress_f is not None else NO_PROGRESS
     return Routine(name=path.stem, title=title, summary=summary, exercises=exercises, cues=cues,
                    sessions_per_day_min=day_min, sessions_per_day_max=day_max, intro=intro,
-                   outro=outro, source=path)
+                   outro=outro, source=path, progress=progress)
 
 
 def _read_per_day(top: Fields) -> tuple[int, int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach.progress.rules import NO_PROGRESS, ProgressRules
+
 
 @dataclass(frozen=True)
 class CueTiming:
@@ -79,6 +81,10 @@ class Routine:
     intro: tuple[str, ...]          # spoken once at the start
     outro: tuple[str, ...]          # spoken at the end of a finished session
     source: Path
+    progress: ProgressRules = NO_PROGRESS   # targets from history, unlocking advanced steps
+
+    def exercise(self, exercise_id: str) -> Exercise | None:
+        return next((e for e in self.exercises if e.id == exercise_id), None)
 
     def without_advanced(self) -> Routine:
         from dataclasses import replace

@@ -25,6 +25,7 @@ from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
 from coach.runner.keys import KEY_HELP, KeyReader
 from coach.runner.loop import RunResult, SessionRunner
+from coach.runner.planning import build_plan
 from coach.session import Session
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeaker
@@ -57,9 +58,8 @@ def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
     return load_voice(find_voice(name, paths.voices_dir(data_dir)))
 
 
-def load_routine_named(name: str, data_dir: Path, include_advanced: bool) -> Routine:
-    routine = load_routine(find_routine(name, paths.routines_dir(data_dir)))
-    return routine if include_advanced else routine.without_advanced()
+def load_routine_named(name: str, data_dir: Path) -> Routine:
+    return load_routine(find_routine(name, paths.routines_dir(data_dir)))
 
 
 def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> RunResult:
@@ -68,9 +68,7 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
     if not 0.0 <= config.echo_gain <= 4.0:
         raise UsageError(f"--echo-gain must be between 0 and 4, not {config.echo_gain:g}")
     voice = load_voice_pack(config.voice, config.data_dir)
-    routine = load_routine_named(config.routine, config.data_dir, config.include_advanced)
-    if not routine.exercises:
-        raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
+    routine = load_routine_named(config.routine, config.data_dir)
     store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
     log = EventLog(config.events)
     timeline = SpeechTimeline()
@@ -91,10 +89,17 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
             closers.append(keys.close)
             display.info(KEY_HELP)
         wall_start = datetime.now().astimezone()
+        plan = build_plan(store, routine, config.user, wall_start.date(), None, config.include_advanced)
+        session = Session(routine, voice, default_cues(), plan)
+        if not session.exercises:
+            raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
         session_id = store.start_session(routine.name, wall_start, config.input_mode, voice.name,
                                          config.user)
-        session = Session(routine, voice, default_cues())
+        if plan.offer is not None:
+            store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", wall_start,
+                                "the progression rule is met")
         runner = SessionRunner(session, narrator, speaker, log, display, store, session_id, wall_start,
+                               user=config.user,
                                mic=mic, listener=listener, keys=keys, echo_gain=config.echo_gain,
                                echo_delay_s=config.echo_delay_s,
                                reopen_mic=_reopener(config) if mic is not None and mic.live else None)

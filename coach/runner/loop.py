@@ -38,6 +38,7 @@ from coach.session import (
     Start,
     StateChanged,
     Tick,
+    UnlockAnswered,
 )
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import Speaker
@@ -84,6 +85,7 @@ class RealtimeClock:
 class SessionRunner:
     def __init__(self, session: Session, narrator: Narrator, speaker: Speaker, log: EventLog,
                  display: Display, store: Store | None, session_id: int, wall_start: datetime, *,
+                 user: str = "default",
                  mic: Microphone | None = None, listener: CommandListener | None = None,
                  keys: KeyReader | None = None, echo_gain: float = 0.0,
                  echo_delay_s: float = ECHO_DELAY_S,
@@ -97,6 +99,7 @@ class SessionRunner:
         self.store = store
         self.session_id = session_id
         self.wall_start = wall_start
+        self.user = user
         self.mic = mic
         self.reopen_mic = reopen_mic
         self.listener = listener
@@ -229,8 +232,9 @@ class SessionRunner:
             elif isinstance(action, StateChanged):
                 self.log.write(action.t, "state", name=action.state)
             elif isinstance(action, HoldStarted):
+                goal = {"goal_s": action.goal_s} if action.goal_s is not None else {}
                 self.log.write(action.t, "hold_start", exercise=action.exercise, set=action.set,
-                               target_s=action.target_s)
+                               target_s=action.target_s, **goal)
             elif isinstance(action, HoldEnded):
                 self.log.write(action.t, "hold_end", exercise=action.exercise, set=action.set,
                                held_s=action.held_s, ended_by=action.ended_by, target_s=action.target_s)
@@ -239,10 +243,23 @@ class SessionRunner:
                 self.log.write(action.t, "rest_start", rest_s=action.rest_s, min_s=action.min_s)
             elif isinstance(action, RestEnded):
                 self.log.write(action.t, "rest_end")
+            elif isinstance(action, UnlockAnswered):
+                self.log.write(action.t, "unlock", exercise=action.exercise, unlocked=action.unlocked)
+                self._record_unlock(action)
             elif isinstance(action, SessionEnded):
                 self.log.write(action.t, "session_end", sets_done=action.sets_done,
                                stopped=action.stopped)
                 self.result.status = "stopped" if action.stopped else "finished"
+
+    def _record_unlock(self, answer: UnlockAnswered) -> None:
+        if self.store is None:
+            return
+        state = "unlocked" if answer.unlocked else "locked"
+        try:
+            self.store.record_unlock(self.user, self.session.routine.name, answer.exercise, state,
+                                     self.wall_start + timedelta(seconds=answer.t), "answered in a session")
+        except StoreError as err:
+            self.display.warn(f"could not save your answer ({err})")
 
     def _save(self, hold: HoldEnded) -> None:
         """Commit the hold now. If the store fails, keep it in memory and try again next time."""

@@ -10,10 +10,11 @@ from coach.session.actions import (
     Say,
     SessionEnded,
     StateChanged,
+    UnlockAnswered,
 )
 from coach.session.core import Session
 from coach.session.events import Command, Event, NarrationDone, Start, Tick
 
 __all__ = ["Action", "Command", "Event", "HoldEnded", "HoldStarted", "Hush", "NarrationDone",
            "RestEnded", "RestStarted", "Say", "Session", "SessionEnded", "Start", "StateChanged",
-           "Tick"]
+           "Tick", "UnlockAnswered"]

@@ -40,6 +40,16 @@ class HoldStarted:
     set: int
     target_s: float
     t: float
+    goal_s: float | None = None     # today's personal target, when below target_s
+
+
+@dataclass(frozen=True)
+class UnlockAnswered:
+    """The user said yes (unlock) or no (keep it locked) to adding an advanced exercise."""
+
+    exercise: str
+    unlocked: bool
+    t: float
 
 
 @dataclass(frozen=True)
@@ -74,4 +84,5 @@ class SessionEnded:
     t: float
 
 
-Action = Say | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded
+Action = (Say | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded
+          | UnlockAnswered)

@@ -6,6 +6,7 @@ events stamped with the session clock and carries out the actions it returns, so
 can be replayed from a list of events, or from a WAV file, with identical results.
 
 States:
+    asking         waiting for yes or no (shall we add the unlocked advanced exercise?)
     setup          instructions are being read out; `ready` skips the rest of them
     waiting_ready  waiting for `ready` (to start the first set, the next set, or the next step)
     get_set        "set 2 of 5 ... three, two, one" before a hold
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from coach.progress.memory import VoiceLine, feedback
 from coach.routine.model import CueTiming, Exercise, Routine
 from coach.session.actions import (
     Action,
@@ -31,16 +33,20 @@ from coach.session.actions import (
     Say,
     SessionEnded,
     StateChanged,
+    UnlockAnswered,
 )
 from coach.session.cues import Cue, hold_cues, rest_cues
 from coach.session.events import Command, Event, NarrationDone, Start, Tick
+from coach.session.plan import NO_PLAN, SessionPlan
 from coach.voice.pack import VoicePack
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
+ASK_TIMEOUT_S = 30.0      # no answer to "shall we add it?" in this long: carry on, ask next time
 
 # Commands that do something (or get a useful answer) in each state; the recognizer listens for
 # these only, which keeps false triggers down. Keyboard commands outside them are answered politely.
 ACCEPTED: dict[str, tuple[str, ...]] = {
+    "asking": ("yes", "no", "repeat", "stop", "help"),
     "setup": ("ready", "skip", "next", "repeat", "stop", "help", "how_long"),
     "waiting_ready": ("ready", "skip", "next", "repeat", "stop", "help", "how_long"),
     "get_set": ("pause", "skip", "next", "stop", "help", "how_long"),
@@ -72,10 +78,16 @@ class _Phase:
 class Session:
     """One run through a routine. Feed it events in time order; it returns what to do."""
 
-    def __init__(self, routine: Routine, voice: VoicePack, base_cues: CueTiming) -> None:
+    def __init__(self, routine: Routine, voice: VoicePack, base_cues: CueTiming,
+                 plan: SessionPlan = NO_PLAN) -> None:
         self.routine = routine
         self.voice = voice
+        self.plan = plan
         self._base_cues = voice.cues.over(base_cues)
+        self._enabled = set(plan.enabled)
+        self._exercises = self._choose_exercises()
+        self._best: dict[str, float | None] = {e.id: plan.for_exercise(e.id).best_s
+                                               for e in routine.exercises}
         self.state = "idle"
         self._ex_index = -1
         self._set = 0                   # the set in progress or next (1-based)
@@ -92,9 +104,17 @@ class Session:
     # -- public --------------------------------------------------------------------------------
     @property
     def exercise(self) -> Exercise | None:
-        if 0 <= self._ex_index < len(self.routine.exercises):
-            return self.routine.exercises[self._ex_index]
+        if 0 <= self._ex_index < len(self._exercises):
+            return self._exercises[self._ex_index]
         return None
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        """The exercises of this session: the routine's, with advanced ones only when enabled."""
+        return self._exercises
+
+    def _choose_exercises(self) -> tuple[Exercise, ...]:
+        return tuple(e for e in self.routine.exercises if not e.advanced or e.id in self._enabled)
 
     @property
     def set_no(self) -> int:
@@ -123,6 +143,7 @@ class Session:
         for exercise in self.routine.exercises:
             if not exercise.is_hold:
                 continue
+            texts.append(self.voice.line("goal_reached", goal_s=0))
             timing = self.routine.cues_for(exercise, self._base_cues)
             texts += [self.voice.line("set_intro", set=k, sets=exercise.sets)
                       for k in range(1, exercise.sets + 1)]
@@ -175,6 +196,9 @@ class Session:
             self._end_hold(t, "target")
         elif cue.kind == "rest_min":
             self._say(t, "rest_min_reached", kind="cue")
+        elif cue.kind == "ask_timeout":        # no answer: carry on; it is asked again next time
+            self._phase = None
+            self._next_exercise(t)
         elif cue.kind == "rest_end":
             self._emit(RestEnded(t))
             self._phase = None
@@ -185,6 +209,29 @@ class Session:
         self._say(t, "session_start", routine=self.routine.title)
         for text in self.routine.intro:
             self._say_text(t, text)
+        for line in self.plan.greeting:
+            self._say_line(t, line)
+        offer = self.plan.offer
+        if offer is not None and self.routine.exercise(offer.exercise) is not None:
+            self._set_state("asking", t)
+            self._say_line(t, offer.line, remember=True)
+            self._phase = _Phase("asking", t, [Cue(ASK_TIMEOUT_S, "ask_timeout")])
+            return
+        self._next_exercise(t)
+
+    def _answer(self, t: float, yes: bool) -> None:
+        offer = self.plan.offer
+        assert offer is not None
+        exercise = self.routine.exercise(offer.exercise)
+        assert exercise is not None
+        self._phase = None
+        self._emit(UnlockAnswered(offer.exercise, yes, t))
+        if yes:
+            self._enabled.add(offer.exercise)
+            self._exercises = self._choose_exercises()
+            self._say(t, "unlock_yes", exercise=exercise.title)
+        else:
+            self._say(t, "unlock_no")
         self._next_exercise(t)
 
     def _next_exercise(self, t: float) -> None:
@@ -196,6 +243,8 @@ class Session:
             return
         self._set_state("setup", t)
         self._say(t, "exercise_start", exercise=exercise.title)
+        for line in self.plan.for_exercise(exercise.id).opening:
+            self._say_line(t, line, remember=True)
         for text in exercise.say:
             self._say_text(t, text)
 
@@ -237,8 +286,10 @@ class Session:
         exercise = self.exercise
         assert exercise is not None
         self._set_state("holding", t)
-        self._emit(HoldStarted(exercise.id, self._set, exercise.hold_s, t))
-        cues = hold_cues(exercise.hold_s, self._timing())
+        goal = self.plan.for_exercise(exercise.id).goal_for(self._set)
+        goal = goal if goal is not None and 0 < goal < exercise.hold_s else None
+        self._emit(HoldStarted(exercise.id, self._set, exercise.hold_s, t, goal))
+        cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal)
         self._phase = _Phase("holding", t, cues, extra={"total_s": exercise.hold_s, "hold_t": t})
         self._say(t, "hold_start", kind="cue")
 
@@ -265,6 +316,8 @@ class Session:
             self._say(t, "times_up", kind="cue")
         else:
             self._say(t, "hold_ended", held_s=int(round(held)))
+        self._feedback(t, exercise, held)
+        if ended_by != "target":
             for text in exercise.short_hold if held < exercise.hold_s else ():
                 self._say_text(t, text)
         if self._set < exercise.sets:
@@ -272,6 +325,15 @@ class Session:
             self._start_rest(t)
         else:
             self._next_exercise(t)
+
+    def _feedback(self, t: float, exercise: Exercise, held: float) -> None:
+        """One short line against last time; nothing in the very first session."""
+        plan = self.plan.for_exercise(exercise.id)
+        line = feedback(held, self._set, plan.last, self._best.get(exercise.id))
+        if line.key != "first_time":
+            self._say_line(t, line)
+        best = self._best.get(exercise.id)
+        self._best[exercise.id] = held if best is None else max(best, held)
 
     def _start_rest(self, t: float) -> None:
         exercise = self.exercise
@@ -312,7 +374,9 @@ class Session:
         handler(cmd, t, state)
 
     def _cmd_ready(self, cmd: Command, t: float, state: str) -> None:
-        if state in ("setup", "waiting_ready"):
+        if state == "asking":
+            self._say(t, "yes_or_no")
+        elif state in ("setup", "waiting_ready"):
             self._ready(t)
         elif state == "resting":
             assert self._phase is not None
@@ -325,6 +389,14 @@ class Session:
             self._say(t, "already_holding")
         elif state == "paused":
             self._say(t, "paused_hint")
+
+    def _cmd_yes(self, cmd: Command, t: float, state: str) -> None:
+        if state == "asking":
+            self._answer(t, True)
+
+    def _cmd_no(self, cmd: Command, t: float, state: str) -> None:
+        if state == "asking":
+            self._answer(t, False)
 
     def _cmd_done(self, cmd: Command, t: float, state: str) -> None:
         self._end_hold_by(cmd, t, state, "done")
@@ -434,6 +506,12 @@ class Session:
         text = self.voice.line(line, **values)
         self._emit(Say(text, t, kind, line))
         if line in _INSTRUCTION_LINES:
+            self._remember(text)
+
+    def _say_line(self, t: float, line: VoiceLine, remember: bool = False) -> None:
+        text = self.voice.line(line.key, **line.values)
+        self._emit(Say(text, t, "narration", line.key))
+        if remember:
             self._remember(text)
 
     def _say_text(self, t: float, text: str, remember: bool = True) -> None:

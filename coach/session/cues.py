@@ -14,7 +14,7 @@ from coach.routine.model import CueTiming
 MIN_GAP_S = 2.0     # a lesser cue closer than this to a more important one is left out
 
 # Which cue wins when two spoken cues fall close together (higher wins).
-_PRIORITY = {"count": 8, "warn": 7, "rest_min": 6, "halfway": 5, "every": 4}
+_PRIORITY = {"count": 8, "goal": 7.5, "warn": 7, "rest_min": 6, "halfway": 5, "every": 4}
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,11 @@ class Cue:
         return self.kind in ("say", "rest_min")
 
 
-def hold_cues(target_s: float, timing: CueTiming) -> list[Cue]:
-    """Elapsed-time calls, halfway, time left, the final count, and the end of the hold."""
+def hold_cues(target_s: float, timing: CueTiming, goal_s: float | None = None) -> list[Cue]:
+    """Elapsed-time calls, halfway, today's goal, time left, the final count, the end of the hold."""
     cues: list[Cue] = []
+    if goal_s is not None and 0 < goal_s < target_s:
+        cues.append(Cue(goal_s, "say", "goal_reached", {"goal_s": _int(goal_s)}, "goal"))
     every = timing.every_s or 0
     if every > 0:
         for k in range(1, int(target_s // every) + 1):

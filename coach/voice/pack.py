@@ -13,7 +13,7 @@ from coach.yamlfile import Fields, one_line, open_yaml
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
 
 # Every command the session understands, in the order `help` lists them.
-COMMANDS = ("ready", "done", "cant_hold", "pause", "resume", "skip", "next", "repeat", "stop",
+COMMANDS = ("ready", "done", "cant_hold", "pause", "resume", "skip", "next", "repeat", "stop", "yes", "no",
             "how_long", "help")
 
 # Every line the session may say, with the placeholders it may use.
@@ -27,6 +27,16 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "already_holding": (), "rest_longer": ("wait_s",), "nothing_to_pause": (), "not_paused": (),
     "paused_hint": (), "no_hold": (), "skip_exercise": ("exercise",), "skip_rest": (),
     "stopped": (), "session_end": ("sets_done",), "nothing_to_repeat": (),
+    # history-aware coaching
+    "last_time": ("held_list", "sets", "best_s"), "target_all": ("target_s", "sets"),
+    "target_full": ("target_s", "sets"), "targets": ("target_list", "sets"),
+    "goal_reached": ("goal_s",), "personal_best": ("held_s", "previous_best_s", "diff_s"),
+    "better_than_last": ("held_s", "last_s", "diff_s"), "same_as_last": ("held_s", "last_s", "diff_s"),
+    "below_last": ("held_s", "last_s", "diff_s"), "streak": ("days",),
+    "unlock_offer": ("exercise", "days", "sessions"), "unlock_yes": ("exercise",), "unlock_no": (),
+    "yes_or_no": (),
+    # devices
+    "mic_lost": (), "mic_back": (),
 }
 
 

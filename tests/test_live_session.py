@@ -1,0 +1,61 @@
+"""`coach run --input voice` on the virtual PulseAudio devices: a spoken "ready" into the
+microphone starts the set; the coach's speech reaches the speaker."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+
+import numpy as np
+import pexpect
+import pytest
+from conftest import ROOT
+
+pytestmark = [pytest.mark.live, pytest.mark.audio]
+
+_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
+make_session = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_session)
+
+
+def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, coach_env, tmp_path):
+    env = {**coach_env, **virtual_audio.env}
+    ready_wav = tmp_path / "ready.wav"
+    make_session.make_session_wav(ready_wav, [(0.3, "ready")], 1.5)
+    events = tmp_path / "ev.jsonl"
+    recorded: dict[str, np.ndarray] = {}
+
+    child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "short", "--input", "voice",
+                                           "--events", str(events)],
+                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    child.expect("listening with pocketsphinx")
+    # the coach starts talking now: record what reaches the virtual speaker meanwhile
+    recorder = threading.Thread(target=lambda: recorded.update(pcm=virtual_audio.record_speaker(4.0)))
+    recorder.start()
+    child.expect("Say ready when you're in position.")
+    child.expect(pexpect.TIMEOUT, timeout=2.5)         # let the prompt play out (no self-trigger)
+    virtual_audio.play_into_mic(ready_wav)
+    child.expect("heard: ready", timeout=15)
+    child.expect("Set 1 of 2.")
+    child.expect("Lift, and hold.", timeout=15)
+    child.send("q")                                    # the keyboard works alongside the voice
+    child.expect(r"session stopped: 1 hold\(s\) recorded")
+    child.expect(pexpect.EOF)
+    child.close()
+    recorder.join(timeout=20)
+    assert child.exitstatus == 0
+
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    heard = [r for r in records if r["type"] == "heard"]
+    assert [h["command"] for h in heard] == ["ready"]
+    prompt = next(r for r in records if r["type"] == "say" and r["line"] == "ready_prompt")
+    assert heard[0]["t_start"] > prompt["t"]
+    holds = [r["type"] for r in records if r["type"] in ("hold_start", "hold_end")]
+    assert holds == ["hold_start", "hold_end"]
+
+    pcm = recorded["pcm"].astype(np.float64)
+    frames = pcm[: len(pcm) // 320 * 320].reshape(-1, 320)     # 20 ms frames
+    loud = np.sqrt((frames**2).mean(axis=1)) > 300
+    assert loud.mean() > 0.2, f"speech in only {loud.mean():.0%} of the recording"
