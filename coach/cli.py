@@ -61,6 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
     _user_arg(run)
 
+    serve = add("serve", "Smart-speaker mode: wait for \"start my exercises\", run the session, "
+                         "speak reminders, repeat.", SERVE_EPILOG)
+    serve.add_argument("--routine", default=defaults.ROUTINE,
+                       help="what \"start my exercises\" runs (default: %(default)s)")
+    serve.add_argument("--reminder", action="append", default=[], metavar="HH:MM",
+                       help="speak a reminder at this time of day (repeatable, e.g. 08:00 and 18:00)")
+    serve.add_argument("--mic", type=Path, metavar="IN.wav", help="replay a recording instead of a device")
+    serve.add_argument("--start-time", metavar="ISO", help="with --mic: the wall-clock time the recording "
+                       "starts at, e.g. 2026-11-27T07:58 (reminders and days follow it)")
+    serve.add_argument("--max-sessions", type=int, metavar="N", help="stop after N sessions")
+    serve.add_argument("--speaker", type=Path, metavar="OUT.wav", help="write the coach's voice to a WAV")
+    serve.add_argument("--events", type=Path, metavar="OUT.jsonl", help="write every event as a JSON line")
+    serve.add_argument("--voice", default=defaults.VOICE, help="voice pack (default: %(default)s)")
+    serve.add_argument("--echo-gain", type=float, default=0.0, metavar="G", help="with --mic: room echo")
+    serve.add_argument("--device", metavar="IN", help="microphone: device name or index")
+    serve.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
+    serve.add_argument("--quiet", action="store_true", help="print instead of speaking")
+    _recognizer_args(serve)
+    _user_arg(serve)
+
     add("routines", "List the routines you can run, shipped and your own.")
     add("voices", "List the voice packs.")
 
@@ -140,6 +160,14 @@ examples:
                                                replay a recording, faster than real time
 """
 
+SERVE_EPILOG = """\
+examples:
+  coach serve --reminder 08:00 --reminder 18:00      on a Raspberry Pi by the mat
+  coach serve --mic day.wav --events ev.jsonl --start-time 2026-11-27T07:58
+                                                      replay a recorded day
+  scripts/install-service                             run it as a systemd user service
+"""
+
 LISTEN_EPILOG = """\
 examples:
   coach listen                     speak commands at the microphone; Ctrl-C stops
@@ -209,6 +237,38 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"coach: {len(result.unsaved)} hold(s) could not be saved to the history", file=sys.stderr)
         return 3
     return 130 if result.status == "interrupted" else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from coach.runner.assemble import RunConfig
+    from coach.runner.display import Display
+    from coach.runner.reminders import parse_times
+    from coach.runner.serve import serve
+
+    try:
+        reminders = parse_times(args.reminder)
+    except ValueError as err:
+        raise UsageError(f"--reminder: {err}") from err
+    start_at = None
+    if args.start_time:
+        if args.mic is None:
+            raise UsageError("--start-time is for replays: it goes with --mic IN.wav")
+        try:
+            start_at = datetime.fromisoformat(args.start_time).astimezone()
+        except ValueError as err:
+            raise UsageError(f"--start-time: `{args.start_time}` is not a time like "
+                             "2026-11-27T07:58") from err
+    config = RunConfig(
+        routine=args.routine, voice=args.voice, input_mode="voice", data_dir=_data_dir(args),
+        mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
+        engine=args.engine, model=args.model, input_device=args.device, output_device=args.output_device,
+        quiet=args.quiet, user=_user(args))
+    result = serve(config, reminders, os.environ, Display(), start_at=start_at,
+                   max_sessions=args.max_sessions)
+    print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")
+    return 0
 
 
 def cmd_routines(args: argparse.Namespace) -> int:
@@ -474,7 +534,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "history": cmd_history,
-            "status": cmd_status, "chart": cmd_chart, "export": cmd_export, "import": cmd_import,
+            "serve": cmd_serve, "status": cmd_status, "chart": cmd_chart, "export": cmd_export,
+            "import": cmd_import,
             "unlock": cmd_unlock, "lock": cmd_lock,
             "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}
 

@@ -51,9 +51,12 @@ def test_ready_and_cant_hold_from_a_wav_record_the_true_hold_time_identically_tw
     wav = tmp_path / "session.wav"
     truth = make_session.make_session_wav(wav, [(12.0, "ready"), (24.5, "can't hold")], 40.0, voice=voice)
     logs = []
-    for attempt in (1, 2):
+    for attempt in (1, 2):                             # each with a fresh history: no "last time"
         ev = tmp_path / f"ev{attempt}.jsonl"
-        run_coach(["run", "voice", "--mic", str(wav), "--events", str(ev)], voice_env)
+        env = dict(voice_env, COACH_DATA_DIR=str(tmp_path / f"data{attempt}"))
+        (tmp_path / f"data{attempt}" / "routines").mkdir(parents=True)
+        (tmp_path / f"data{attempt}" / "routines" / "voice.yaml").write_text(VOICE_ROUTINE)
+        run_coach(["run", "voice", "--mic", str(wav), "--events", str(ev)], env)
         logs.append(ev.read_bytes())
     assert logs[0] == logs[1]                          # deterministic, byte for byte
     records = events(tmp_path / "ev1.jsonl")

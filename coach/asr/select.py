@@ -63,8 +63,10 @@ def _fits(source: str, path: Path, language: str) -> bool:
     return f"-{lang}" in name or f"-{lang.split('-')[0]}-" in name or name.endswith(f"-{lang.split('-')[0]}")
 
 
-def make_recognizer(choice: EngineChoice, voice: VoicePack) -> Recognizer:
-    phrases = voice.phrases
+def make_recognizer(choice: EngineChoice, voice: VoicePack,
+                    phrases: Mapping[str, list[str]] | None = None) -> Recognizer:
+    """The chosen engine listening for `phrases` (default: the voice pack's commands)."""
+    phrases = dict(phrases) if phrases is not None else voice.phrases
     if choice.engine == "vosk":
         from coach.asr.vosk_backend import VoskRecognizer
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from coach import paths
@@ -26,7 +26,8 @@ from coach.runner.eventlog import EventLog
 from coach.runner.keys import KEY_HELP, KeyReader
 from coach.runner.loop import RunResult, SessionRunner
 from coach.runner.planning import build_plan
-from coach.session import Session
+from coach.runner.source import TimeSource
+from coach.session import Say, Session
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeaker
 from coach.speech.timeline import SpeechTimeline
@@ -62,57 +63,109 @@ def load_routine_named(name: str, data_dir: Path) -> Routine:
     return load_routine(find_routine(name, paths.routines_dir(data_dir)))
 
 
-def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> RunResult:
+@dataclass
+class Edges:
+    """Everything a session talks to, opened once (for one `coach run`, or a whole `coach serve`)."""
+
+    voice: VoicePack
+    store: Store
+    log: EventLog
+    timeline: SpeechTimeline
+    narrator: Narrator
+    speaker: Speaker
+    source: TimeSource
+    listener: CommandListener | None
+    keys: KeyReader | None
+    display: Display
+    closers: list[Callable[[], None]]
+
+    def say_line(self, key: str, t: float, **values: object) -> None:
+        """Speak a voice-pack line outside a session (device lost, a reminder)."""
+        text = self.voice.line(key, **values)
+        self.log.write(t, "say", text=text, line=key, kind="narration")
+        self.display.said(text)
+        self.narrator.say(Say(text, t, "narration", key))
+
+    def close(self) -> None:
+        self.display.close()
+        for close in reversed(self.closers):
+            try:
+                close()
+            except Exception:       # closing is best effort; the session's data is already saved
+                pass
+
+
+def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
+               extra_phrases: Mapping[str, list[str]] | None = None) -> Edges:
+    """Open the store, log, speech, microphone and speaker, in the order that keeps them sane."""
     if config.echo_gain and config.mic_wav is None:
         raise UsageError("--echo-gain simulates a room from a file: it needs --mic IN.wav")
     if not 0.0 <= config.echo_gain <= 4.0:
         raise UsageError(f"--echo-gain must be between 0 and 4, not {config.echo_gain:g}")
     voice = load_voice_pack(config.voice, config.data_dir)
-    routine = load_routine_named(config.routine, config.data_dir)
     store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
-    log = EventLog(config.events)
-    timeline = SpeechTimeline()
-    live = config.mic_wav is None
-    closers: list = [log.close, store.close]
+    closers: list[Callable[[], None]] = [store.close]
     try:
-        synth = None if config.quiet else _start_synth(voice, display)
+        log = EventLog(config.events)
+        closers.append(log.close)
+        timeline = SpeechTimeline()
+        live = config.mic_wav is None
+        synth = None if config.quiet else _start_synth(voice, display)   # before the recognizer
         if synth is not None:
             closers.append(synth.close)
         narrator = Narrator(synth, timeline, live=live, warn=display.warn)
-        mic, listener = _open_input(config, env, voice, timeline, display)
-        if mic is not None:
-            closers.append(mic.close)
+        mic, listener = _open_input(config, env, voice, timeline, display, extra_phrases)
         speaker = _open_speaker(config, timeline, synth is not None, display)
         keys = None
         if live and sys.stdin is not None and not sys.stdin.closed:
             keys = KeyReader(sys.stdin)
             closers.append(keys.close)
             display.info(KEY_HELP)
+        edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
+                      closers)
+        edges.source = TimeSource(mic, display, log, timeline, config.echo_gain, config.echo_delay_s,
+                                  reopen_mic=_reopener(config) if mic is not None and mic.live else None,
+                                  announce=lambda key, t: edges.say_line(key, t))
+        closers.append(edges.source.close)
+        return edges
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+
+
+def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
+                  wall_start: datetime) -> SessionRunner:
+    """A new session in the history, planned from it, ready to `begin(t)`."""
+    store = edges.store
+    today = (wall_start + timedelta(seconds=t)).date()
+    plan = build_plan(store, routine, config.user, today, None, config.include_advanced)
+    session = Session(routine, edges.voice, default_cues(), plan)
+    if not session.exercises:
+        raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
+    started = wall_start + timedelta(seconds=t)
+    session_id = store.start_session(routine.name, started, config.input_mode, edges.voice.name,
+                                     config.user)
+    if plan.offer is not None:
+        store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", started,
+                            "the progression rule is met")
+    return SessionRunner(session, edges.narrator, edges.speaker, edges.log, edges.display, store,
+                         session_id, wall_start, source=edges.source, user=config.user,
+                         listener=edges.listener, keys=edges.keys)
+
+
+def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> RunResult:
+    """`coach run`: one session, start to end."""
+    routine = load_routine_named(config.routine, config.data_dir)
+    edges = open_edges(config, env, display)
+    try:
         wall_start = datetime.now().astimezone()
-        plan = build_plan(store, routine, config.user, wall_start.date(), None, config.include_advanced)
-        session = Session(routine, voice, default_cues(), plan)
-        if not session.exercises:
-            raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
-        session_id = store.start_session(routine.name, wall_start, config.input_mode, voice.name,
-                                         config.user)
-        if plan.offer is not None:
-            store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", wall_start,
-                                "the progression rule is met")
-        runner = SessionRunner(session, narrator, speaker, log, display, store, session_id, wall_start,
-                               user=config.user,
-                               mic=mic, listener=listener, keys=keys, echo_gain=config.echo_gain,
-                               echo_delay_s=config.echo_delay_s,
-                               reopen_mic=_reopener(config) if mic is not None and mic.live else None)
+        runner = start_session(edges, routine, config, 0.0, wall_start)
         result = runner.run()
-        store.end_session(session_id, datetime.now().astimezone(), result.status)
+        edges.store.end_session(runner.session_id, datetime.now().astimezone(), result.status)
         return result
     finally:
-        display.close()
-        for close in reversed(closers):
-            try:
-                close()
-            except Exception:       # closing is best effort; the session's data is already saved
-                pass
+        edges.close()
 
 
 def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
@@ -126,7 +179,8 @@ def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
 
 
 def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, timeline: SpeechTimeline,
-                display: Display) -> tuple[Microphone | None, CommandListener | None]:
+                display: Display, extra_phrases: Mapping[str, list[str]] | None = None,
+                ) -> tuple[Microphone | None, CommandListener | None]:
     if config.input_mode == "keys" and config.mic_wav is None:
         return None, None
     from coach.asr.select import choose_engine, make_recognizer
@@ -134,8 +188,9 @@ def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, tim
 
     choice = choose_engine(config.engine, config.model, env, config.data_dir, voice)
     display.info(f"listening with {choice.why}")
-    recognizer = make_recognizer(choice, voice)
-    listener = CommandListener(recognizer, timeline, phrases=voice.phrases)
+    phrases = {**voice.phrases, **(extra_phrases or {})}
+    recognizer = make_recognizer(choice, voice, phrases)
+    listener = CommandListener(recognizer, timeline, phrases=phrases)
     if config.mic_wav is not None:
         return WavMicrophone(config.mic_wav, dither_lsb=DITHER_LSB), listener
     try:

@@ -8,21 +8,17 @@ deterministically and faster than real time.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import numpy as np
-
 from coach.asr.listener import CommandListener, Verdict
-from coach.audio.chunk import AudioChunk, Microphone
-from coach.defaults import CHUNK_S, ECHO_DELAY_S, RATE_HZ
-from coach.errors import AudioDeviceError, StoreError
+from coach.audio.chunk import AudioChunk
+from coach.errors import StoreError
 from coach.history.store import Store
 from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
 from coach.runner.keys import KeyReader
+from coach.runner.source import TimeSource
 from coach.session import (
     Action,
     Command,
@@ -52,44 +48,11 @@ class RunResult:
     t_end: float = 0.0
 
 
-REOPEN_EVERY_S = 3.0    # after losing the microphone, try to reopen it this often
-
-
-class RealtimeClock:
-    """Session seconds on the monotonic clock, ticking on absolute deadlines (never drifting)."""
-
-    def __init__(self, tick_s: float = CHUNK_S, start_t: float = 0.0) -> None:
-        self.tick_s = tick_s
-        self._t0 = time.monotonic() - start_t
-        self._start_t = start_t
-
-    def now(self) -> float:
-        return time.monotonic() - self._t0
-
-    def at(self, monotonic_s: float) -> float:
-        return monotonic_s - self._t0
-
-    def ticks(self) -> Iterator[float]:
-        k = 1
-        while True:
-            due = self._t0 + self._start_t + k * self.tick_s
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            else:               # fell behind (a slow step): skip the missed ticks, keep the grid
-                k += int(-delay // self.tick_s)
-            k += 1
-            yield self.now()
-
-
 class SessionRunner:
     def __init__(self, session: Session, narrator: Narrator, speaker: Speaker, log: EventLog,
                  display: Display, store: Store | None, session_id: int, wall_start: datetime, *,
-                 user: str = "default",
-                 mic: Microphone | None = None, listener: CommandListener | None = None,
-                 keys: KeyReader | None = None, echo_gain: float = 0.0,
-                 echo_delay_s: float = ECHO_DELAY_S,
-                 reopen_mic: Callable[[], Microphone] | None = None) -> None:
+                 source: TimeSource, user: str = "default",
+                 listener: CommandListener | None = None, keys: KeyReader | None = None) -> None:
         self.session = session
         self.narrator = narrator
         self.timeline = narrator.timeline
@@ -100,39 +63,48 @@ class SessionRunner:
         self.session_id = session_id
         self.wall_start = wall_start
         self.user = user
-        self.mic = mic
-        self.reopen_mic = reopen_mic
+        self.source = source
         self.listener = listener
         self.keys = keys
-        self.echo_gain = echo_gain
-        self.echo_delay = int(round(echo_delay_s * RATE_HZ))
         self.result = RunResult("running")
-        self._clock: RealtimeClock | None = None
         self._t = 0.0
         self._narration_reported = True
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> RunResult:
-        self._apply(self.session.handle(Start(0.0)))
-        self.narrator.prefetch(self.session.cue_texts())
+        """Run the whole session on its own time source (`coach run`)."""
+        self.begin(0.0)
         try:
-            for t, chunk in self._source():
-                self._t = t
-                self._step(t, chunk)
-                if self.session.state == "finished" and t >= self.timeline.busy_until():
+            for t, chunk in self.source:
+                self.step(t, chunk)
+                if self.done(t):
                     break
             else:
-                if self.session.state != "finished":        # end of the file: as if "stop"
-                    self._apply(self.session.handle(Command("stop", self._t, source="end of input")))
-                    self.result.status = "ended"
+                self.end_of_input()
         except KeyboardInterrupt:
             self.result.status = "interrupted"
         finally:
-            self.result.t_end = self._t
             self.speaker.finish(self._t)
         return self.result
 
-    def _step(self, t: float, chunk: AudioChunk | None) -> None:
+    def begin(self, t: float) -> None:
+        self._t = t
+        self._apply(self.session.handle(Start(t)))
+        self.narrator.prefetch(self.session.cue_texts())
+
+    def done(self, t: float) -> bool:
+        """Finished, and its last words have been heard."""
+        return self.session.state == "finished" and t >= self.timeline.busy_until()
+
+    def end_of_input(self) -> None:
+        """The WAV file ended: as if the user said stop (finished holds are kept)."""
+        if self.session.state != "finished":
+            self._apply(self.session.handle(Command("stop", self._t, source="end of input")))
+            self.result.status = "ended"
+
+    def step(self, t: float, chunk: AudioChunk | None) -> None:
+        self._t = t
+        self.result.t_end = t
         commands: list[Command] = []
         if chunk is not None and self.listener is not None:
             for verdict in self.listener.feed(chunk, self.session.accepted()):
@@ -141,11 +113,10 @@ class SessionRunner:
                     h = verdict.heard
                     commands.append(Command(h.command, t, h.t_start, h.phrase, "voice"))
         if self.keys is not None:
-            if self.keys.closed and self.mic is None and self.session.state != "finished":
+            if self.keys.closed and self.source.mic is None and self.session.state != "finished":
                 commands.append(Command("stop", t, source="end of input"))    # a pipe ran dry
             for command, pressed in self.keys.get_all():
-                at = self._clock.at(pressed) if self._clock is not None else t
-                at = min(max(at, 0.0), t)
+                at = self.source.key_time(pressed, t)
                 self.log.write(t, "key", command=command, t_start=at)
                 commands.append(Command(command, t, at, "", "keys"))
         for command in sorted(commands, key=lambda c: c.began):
@@ -162,61 +133,6 @@ class SessionRunner:
         if exercise is not None and exercise.is_hold:
             detail = f"{exercise.title}, set {min(self.session.set_no, exercise.sets)} of {exercise.sets}"
         self.display.status(self.session.state, self.session.timer(t), detail)
-
-    def _source(self) -> Iterator[tuple[float, AudioChunk | None]]:
-        """(session time, chunk) pairs: from the microphone, or from the real-time clock.
-
-        A live microphone that is lost hands over to the clock (and the keyboard); the runner
-        tries to reopen it every few seconds and, when it is back, listens again.
-        """
-        if self.mic is None:
-            self._clock = RealtimeClock()
-            for t in self._clock.ticks():
-                yield t, None
-            return
-        mic: Microphone | None = self.mic
-        offset_s = 0.0
-        last_t = 0.0
-        while mic is not None:
-            try:
-                for chunk in mic:
-                    chunk = self._with_echo(AudioChunk(chunk.pcm, chunk.t_start + offset_s))
-                    last_t = chunk.t_end
-                    self._clock = None
-                    yield chunk.t_end, chunk
-                return                                  # end of the file
-            except AudioDeviceError as err:
-                if not mic.live:
-                    raise
-                mic.close()
-                self.display.warn(f"{err}; carrying on from the keyboard until it is back (h for keys)")
-                self.log.write(last_t, "device_lost", reason=str(err))
-                mic = None
-            self._clock = RealtimeClock(start_t=last_t)
-            next_try = last_t + REOPEN_EVERY_S
-            for t in self._clock.ticks():
-                yield t, None
-                if self.reopen_mic is not None and t >= next_try:
-                    next_try = t + REOPEN_EVERY_S
-                    try:
-                        mic = self.reopen_mic()
-                    except AudioDeviceError:
-                        continue
-                    offset_s = self._clock.now()
-                    self.display.info("the microphone is back: listening again")
-                    self.log.write(t, "device_back")
-                    self.mic = mic
-                    break
-
-    def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
-        """`--echo-gain`: the room sends the coach's own voice back into the microphone."""
-        if self.echo_gain <= 0:
-            return chunk
-        start = int(round(chunk.t_start * RATE_HZ))
-        echo = self.timeline.render(start - self.echo_delay, chunk.n_samples).astype(np.float32)
-        mic = np.frombuffer(chunk.pcm, dtype="<i2").astype(np.float32)
-        mixed = np.clip(mic + self.echo_gain * echo, -32768, 32767).astype("<i2")
-        return AudioChunk(mixed.tobytes(), chunk.t_start)
 
     # -- actions -------------------------------------------------------------------------------
     def _apply(self, actions: list[Action]) -> None:

@@ -14,6 +14,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
 
 # Every command the session understands, in the order `help` lists them.
 COMMANDS = ("ready", "done", "cant_hold", "pause", "resume", "skip", "next", "repeat", "stop", "yes", "no",
+            "start",
             "how_long", "help")
 
 # Every line the session may say, with the placeholders it may use.
@@ -35,8 +36,8 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "below_last": ("held_s", "last_s", "diff_s"), "streak": ("days",),
     "unlock_offer": ("exercise", "days", "sessions"), "unlock_yes": ("exercise",), "unlock_no": (),
     "yes_or_no": (),
-    # devices
-    "mic_lost": (), "mic_back": (),
+    # devices and the smart-speaker mode
+    "mic_lost": (), "mic_back": (), "reminder": ("routine",),
 }
 
 

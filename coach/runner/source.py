@@ -1,0 +1,137 @@
+"""The session clock: audio chunks from a microphone (live or WAV), or ticks of a real-time clock.
+
+Session time is the microphone's sample count, so a WAV file replays deterministically and as
+fast as the recognizer runs. With no microphone (keyboard only), or after a live microphone is
+lost, a real-time clock on absolute deadlines takes over, from the same session time; a lost
+microphone is reopened every few seconds and, once back, drives the clock again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from coach.audio.chunk import AudioChunk, Microphone
+from coach.defaults import CHUNK_S, ECHO_DELAY_S, RATE_HZ
+from coach.errors import AudioDeviceError
+from coach.runner.display import Display
+from coach.runner.eventlog import EventLog
+from coach.speech.timeline import SpeechTimeline
+
+REOPEN_EVERY_S = 3.0    # after losing the microphone, try to reopen it this often
+
+
+class RealtimeClock:
+    """Session seconds on the monotonic clock, ticking on absolute deadlines (never drifting)."""
+
+    def __init__(self, tick_s: float = CHUNK_S, start_t: float = 0.0) -> None:
+        self.tick_s = tick_s
+        self._t0 = time.monotonic() - start_t
+        self._start_t = start_t
+
+    def now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def at(self, monotonic_s: float) -> float:
+        return monotonic_s - self._t0
+
+    def ticks(self) -> Iterator[float]:
+        k = 1
+        while True:
+            due = self._t0 + self._start_t + k * self.tick_s
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:               # fell behind (a slow step): skip the missed ticks, keep the grid
+                k += int(-delay // self.tick_s)
+            k += 1
+            yield self.now()
+
+
+class TimeSource:
+    """Yields (session time, chunk or None). Ends only when a WAV file ends."""
+
+    def __init__(self, mic: Microphone | None, display: Display, log: EventLog,
+                 timeline: SpeechTimeline | None = None, echo_gain: float = 0.0,
+                 echo_delay_s: float = ECHO_DELAY_S,
+                 reopen_mic: Callable[[], Microphone] | None = None,
+                 announce: Callable[[str, float], None] | None = None) -> None:
+        self.mic = mic
+        self._announce = announce
+        self._display = display
+        self._log = log
+        self._timeline = timeline
+        self._echo_gain = echo_gain
+        self._echo_delay = int(round(echo_delay_s * RATE_HZ))
+        self._reopen = reopen_mic
+        self.clock: RealtimeClock | None = None
+
+    @property
+    def listening(self) -> bool:
+        """Whether a microphone (not the clock) drives time right now."""
+        return self.clock is None and self.mic is not None
+
+    def key_time(self, monotonic_s: float, now_t: float) -> float:
+        """Session time of a key press: exact on the clock, the current chunk's end with a microphone."""
+        at = self.clock.at(monotonic_s) if self.clock is not None else now_t
+        return min(max(at, 0.0), now_t)
+
+    def __iter__(self) -> Iterator[tuple[float, AudioChunk | None]]:
+        if self.mic is None:
+            self.clock = RealtimeClock()
+            for t in self.clock.ticks():
+                yield t, None
+            return
+        mic: Microphone | None = self.mic
+        offset_s = 0.0
+        last_t = 0.0
+        while mic is not None:
+            try:
+                for chunk in mic:
+                    chunk = self._with_echo(AudioChunk(chunk.pcm, chunk.t_start + offset_s))
+                    last_t = chunk.t_end
+                    self.clock = None
+                    yield chunk.t_end, chunk
+                return                                  # end of the file
+            except AudioDeviceError as err:
+                if not mic.live:
+                    raise
+                mic.close()
+                self._display.warn(f"{err}; carrying on from the keyboard until it is back (h for keys)")
+                self._log.write(last_t, "device_lost", reason=str(err))
+                if self._announce is not None:
+                    self._announce("mic_lost", last_t)
+                mic = None
+            self.clock = RealtimeClock(start_t=last_t)
+            next_try = last_t + REOPEN_EVERY_S
+            for t in self.clock.ticks():
+                yield t, None
+                if self._reopen is not None and t >= next_try:
+                    next_try = t + REOPEN_EVERY_S
+                    try:
+                        mic = self._reopen()
+                    except AudioDeviceError:
+                        continue
+                    offset_s = self.clock.now()
+                    self._display.info("the microphone is back: listening again")
+                    self._log.write(t, "device_back")
+                    if self._announce is not None:
+                        self._announce("mic_back", t)
+                    self.mic = mic
+                    break
+
+    def close(self) -> None:
+        if self.mic is not None:
+            self.mic.close()
+
+    def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
+        """`--echo-gain`: the room sends the coach's own voice back into the microphone."""
+        if self._echo_gain <= 0 or self._timeline is None:
+            return chunk
+        start = int(round(chunk.t_start * RATE_HZ))
+        echo = self._timeline.render(start - self._echo_delay, chunk.n_samples).astype(np.float32)
+        mic = np.frombuffer(chunk.pcm, dtype="<i2").astype(np.float32)
+        mixed = np.clip(mic + self._echo_gain * echo, -32768, 32767).astype("<i2")
+        return AudioChunk(mixed.tobytes(), chunk.t_start)

@@ -1,0 +1,71 @@
+"""`coach serve`: the smart-speaker mode, replayed from a WAV of a whole morning; reminders."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+from datetime import datetime, time, timedelta, timezone
+
+import pytest
+from conftest import COACH, ROOT
+from test_voice_session import VOICE_ROUTINE
+
+from coach.runner.reminders import Reminders, parse_times
+
+_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
+make_session = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_session)
+
+TZ = timezone(timedelta(hours=1))
+
+
+def at(day: int, hh: int, mm: int) -> datetime:
+    return datetime(2026, 11, day, hh, mm, tzinfo=TZ)
+
+
+def test_each_reminder_is_said_once_and_not_when_the_day_is_done():
+    r = Reminders(parse_times(["18:00", "08:00"]))
+    assert r.times == (time(8, 0), time(18, 0))
+    assert r.due(at(27, 7, 59), 0, 2) is None
+    assert r.due(at(27, 8, 0), 0, 2) == time(8, 0)
+    assert r.due(at(27, 8, 1), 0, 2) is None                # no nagging
+    assert r.due(at(27, 18, 0), 1, 2) == time(18, 0)        # one done, the second is due
+    assert r.due(at(28, 8, 0), 1, 2) is None                # already done today (early bird)
+    assert r.due(at(28, 18, 5), 2, 2) is None               # both done
+    assert r.due(at(29, 8, 45), 0, 2) is None               # missed by more than the grace: skipped
+    assert r.due(at(29, 18, 0), 1, 1) is None               # the routine wants one a day: done
+
+
+def test_bad_reminder_times_are_refused():
+    for bad in ("8", "25:00", "08:60", "noon"):
+        with pytest.raises(ValueError, match="is not a time like 08:00"):
+            parse_times([bad])
+
+
+@pytest.mark.audio
+def test_serve_a_recorded_morning_two_sessions_and_a_reminder(coach_env, data_dir, tmp_path):
+    (data_dir / "routines" / "voice.yaml").write_text(VOICE_ROUTINE)
+    wav = tmp_path / "morning.wav"
+    plan = [(62, "start my exercises"), (75, "ready"), (84, "can't hold"), (100, "ready"), (109, "i'm done"),
+            (150, "coach start"), (163, "ready"), (172, "can't hold"), (186, "ready"), (195, "i'm done")]
+    make_session.make_session_wav(wav, [(float(s), p) for s, p in plan], 230.0, voice="flite:rms")
+    ev = tmp_path / "ev.jsonl"
+    out = subprocess.run([*COACH, "serve", "--routine", "voice", "--mic", str(wav), "--events", str(ev),
+                          "--start-time", "2026-11-27T07:59:30",
+                          "--reminder", "08:00", "--reminder", "18:00"],
+                         env=coach_env, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "served 2 session(s), 4 hold(s), 1 reminder(s)" in out.stdout
+    records = [json.loads(line) for line in ev.read_text().splitlines()]
+    reminders = [r for r in records if r["type"] == "reminder"]
+    assert [(r["t"], r["at"]) for r in reminders] == [(30.0, "08:00")]
+    states = [r["name"] for r in records if r["type"] == "state"]
+    assert states.count("idle") == 3 and states.count("finished") == 2
+    ends = [(r["set"], r["ended_by"]) for r in records if r["type"] == "hold_end"]
+    assert ends == [(1, "cant_hold"), (2, "done"), (1, "cant_hold"), (2, "done")]
+    history = subprocess.run([*COACH, "history", "--json"], env=coach_env, cwd=str(ROOT),
+                             capture_output=True, text=True, timeout=60)
+    holds = [json.loads(line) for line in history.stdout.splitlines()]
+    assert len({h["session_id"] for h in holds}) == 2
+    assert holds[0]["started_at"].startswith("2026-11-27T08:00:48")
