@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", metavar="IN", help="microphone: device name or index (`coach devices`)")
     run.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
     run.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
+    resume = run.add_mutually_exclusive_group()
+    resume.add_argument("--resume", dest="resume", action="store_true", default=None,
+                        help="carry on with today's unfinished session (after a crash) without asking")
+    resume.add_argument("--no-resume", dest="resume", action="store_false",
+                        help="start afresh without asking (the default when replaying --mic)")
     _user_arg(run)
 
     serve = add("serve", "Smart-speaker mode: wait for \"start my exercises\", run the session, "
@@ -151,7 +156,8 @@ RUN_EPILOG = """\
 keys during a session:
   r, space or enter  ready        d  done           c  can't hold
   p  pause           u  resume    s  skip           a  repeat
-  t  how long        h  help      q  stop (your finished holds are kept)
+  t  how long        h  help      y / n  yes / no
+  q  stop (your finished holds are kept)
 
 examples:
   coach run                                    the glute routine, keyboard control
@@ -228,7 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events,
         include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=args.engine,
         model=args.model, input_device=args.device, output_device=args.output_device, quiet=args.quiet,
-        user=_user(args))
+        user=_user(args), resume=args.resume if args.resume is not None or args.mic is None else False)
     display = Display()
     result = run_session(config, os.environ, display)
     held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"

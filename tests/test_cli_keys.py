@@ -130,3 +130,50 @@ def test_corrupt_history_is_reported_not_overwritten(coach_env, data_dir):
     out = run(["run", "short"], coach_env, stdin=subprocess.DEVNULL)
     assert out.returncode == 3
     assert db.read_bytes() == b"garbage" * 100
+
+
+def test_after_a_crash_the_next_run_offers_to_carry_on(coach_env):
+    child = spawn(["run", "short"], coach_env)
+    child.expect("Say ready when you're in position.")
+    child.send("r")
+    child.expect("Lift, and hold.")
+    child.send("c")
+    child.expect("You held")
+    child.kill(9)                                   # a power cut after set 1
+    child.close()
+
+    child = spawn(["run", "short"], coach_env)
+    child.expect("Today's last session stopped early, after 1 of 2 sets. Shall we carry on")
+    child.send("y")
+    child.expect("Carrying on with the Bridge, set 2 of 2.")
+    child.expect("Say ready when you're in position.")
+    child.send("r")
+    child.expect("Set 2 of 2.")
+    child.expect("Time's up")
+    child.expect(r"session finished: 1 hold\(s\) recorded")
+    child.expect(pexpect.EOF)
+    child.close()
+    holds = [json.loads(line) for line in run(["history", "--json"], coach_env).stdout.splitlines()]
+    assert [(h["session_id"], h["set"], h["ended_by"]) for h in holds] == [(1, 1, "cant_hold"), (1, 2, "target")]
+
+
+def test_no_resume_starts_afresh_and_resume_carries_on_without_asking(coach_env):
+    child = spawn(["run", "short"], coach_env)
+    child.expect("Say ready when you're in position.")
+    child.send("r")
+    child.expect("Lift, and hold.")
+    child.send("d")
+    child.expect("You held")
+    child.kill(9)
+    child.close()
+    child = spawn(["run", "short", "--resume"], coach_env)
+    child.expect("Carrying on with the Bridge, set 2 of 2.")
+    child.kill(9)                                   # crashes again before set 2
+    child.close()
+    child = spawn(["run", "short", "--no-resume"], coach_env)
+    child.expect("Say ready when you're in position.")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    out = run(["history", "--json"], coach_env)
+    assert [json.loads(line)["session_id"] for line in out.stdout.splitlines()] == [1]

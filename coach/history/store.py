@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS unlocks (
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user, routine, started_at);
 """
 _MIGRATIONS = {0: _SCHEMA_V1, 1: _SCHEMA_V2}     # from version N to N + 1
+_TABLES = {0: set(), 1: {"sessions", "holds"}, 2: {"sessions", "holds", "unlocks"}}  # at version N
+# SQLite errors that mean "no access" (a read-only folder or file), not a damaged history
+_NO_ACCESS = {"SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY", "SQLITE_PERM",
+              "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_CANTLOCK", "SQLITE_IOERR_SHMOPEN"}
 UNLOCK_STATES = ("offered", "unlocked", "locked")
 
 
@@ -115,18 +119,28 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        db: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                raise StoreError(f"{path}: is a folder, not a history file; move it aside, or pass --data-dir")
             new = not path.exists()
-            self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+            db = self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
             if new:
                 os.chmod(path, 0o600)
-            self._db.execute("PRAGMA busy_timeout = 5000")
+            db.execute("PRAGMA busy_timeout = 5000")
             self._check_and_migrate()
         except sqlite3.DatabaseError as err:
+            if db is not None:          # no -wal/-shm left beside a file that was refused
+                db.close()
+            if getattr(err, "sqlite_errorname", "") in _NO_ACCESS:     # the file may be fine
+                raise StoreError(f"{path}: cannot open the history for writing ({err}); check that you "
+                                 f"can write to {path.parent}, or pass --data-dir") from err
             raise StoreError(f"{path}: not a usable coach history ({err}); it was left untouched — "
                              "move it aside to start a new history, or pass --data-dir") from err
         except OSError as err:
+            if db is not None:
+                db.close()
             raise StoreError(f"{path}: cannot open the history ({err.strerror or err})") from err
 
     def _check_and_migrate(self) -> None:
@@ -137,6 +151,12 @@ class Store:
             raise sqlite3.DatabaseError("it has tables but is not a coach database")
         if version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"made by a newer coach (schema {version}); upgrade coach")
+        if version < 0:
+            raise sqlite3.DatabaseError(f"it is not a coach database (user_version {version})")
+        missing = sorted(_TABLES[version] - tables)
+        if missing:     # another program's file that happens to set user_version: do not touch it
+            raise sqlite3.DatabaseError(f"it is not a coach database (no {', '.join(missing)} "
+                                        f"table{'s' if len(missing) > 1 else ''})")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise sqlite3.DatabaseError("the file is damaged (quick_check failed)")
         db.execute("PRAGMA journal_mode = WAL")
@@ -203,6 +223,12 @@ class Store:
                              (ended_at.isoformat(timespec="milliseconds"), status, session_id))
 
     # -- reads ---------------------------------------------------------------------------------
+    def drop_session_if_empty(self, session_id: int) -> None:
+        """Remove a session row that never got a hold (it was replaced by a resumed one)."""
+        with self._tx():
+            self._db.execute("DELETE FROM sessions WHERE id = ? AND NOT EXISTS "
+                             "(SELECT 1 FROM holds WHERE session_id = ?)", (session_id, session_id))
+
     def holds(self, routine: str | None = None, exercise: str | None = None,
               user: str | None = None) -> list[HoldRecord]:
         sql = ("SELECT h.session_id, s.routine, s.user, h.exercise, h.set_no, h.target_s, h.held_s, "

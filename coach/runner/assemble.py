@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
 from coach.runner.keys import KEY_HELP, KeyReader
 from coach.runner.loop import RunResult, SessionRunner
-from coach.runner.planning import build_plan
+from coach.runner.planning import build_plan, find_resume
 from coach.runner.source import TimeSource
 from coach.session import Say, Session
 from coach.speech.narrator import Narrator
@@ -53,6 +53,7 @@ class RunConfig:
     output_device: str | None = None
     quiet: bool = False             # print only, no speech
     user: str = "default"
+    resume: bool | None = None      # carry on with today's unfinished session: None = ask
 
 
 def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
@@ -140,18 +141,28 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
     store = edges.store
     today = (wall_start + timedelta(seconds=t)).date()
     plan = build_plan(store, routine, config.user, today, None, config.include_advanced)
+    unfinished = None
+    if config.resume is not False:
+        unfinished = find_resume(store, routine, config.user, today, None, ask=config.resume is None,
+                                 enabled=plan.enabled)
+        if unfinished is not None:
+            plan = replace(plan, resume=unfinished[1], offer=None)
     session = Session(routine, edges.voice, default_cues(), plan)
     if not session.exercises:
         raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
     started = wall_start + timedelta(seconds=t)
-    session_id = store.start_session(routine.name, started, config.input_mode, edges.voice.name,
-                                     config.user)
+    if unfinished is not None and config.resume:
+        session_id = unfinished[0]                  # --resume: straight on with the old session
+    else:
+        session_id = store.start_session(routine.name, started, config.input_mode, edges.voice.name,
+                                         config.user)
     if plan.offer is not None:
         store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", started,
                             "the progression rule is met")
     return SessionRunner(session, edges.narrator, edges.speaker, edges.log, edges.display, store,
                          session_id, wall_start, source=edges.source, user=config.user,
-                         listener=edges.listener, keys=edges.keys)
+                         listener=edges.listener, keys=edges.keys,
+                         unfinished_id=unfinished[0] if unfinished is not None else None)
 
 
 def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> RunResult:

@@ -16,14 +16,15 @@ from typing import TextIO
 
 KEYS = {
     "r": "ready", " ": "ready", "\n": "ready", "\r": "ready",
-    "d": "done", "c": "cant_hold", "p": "pause", "u": "resume", "s": "skip", "n": "next",
+    "d": "done", "c": "cant_hold", "p": "pause", "u": "resume", "s": "skip", "y": "yes", "n": "no",
     "a": "repeat", "q": "stop", "t": "how_long", "h": "help", "?": "help",
 }
 KEY_HELP = ("keys: r/space/enter ready · d done · c can't hold · p pause · u resume · s skip · "
-            "a repeat · t how long · h help · q stop")
+            "a repeat · t how long · h help · y/n yes/no · q stop")
 WORDS = {"ready": "ready", "done": "done", "cant_hold": "cant_hold", "can't hold": "cant_hold",
          "pause": "pause", "resume": "resume", "skip": "skip", "next": "next", "repeat": "repeat",
-         "stop": "stop", "how_long": "how_long", "how long": "how_long", "help": "help"}
+         "stop": "stop", "how_long": "how_long", "how long": "how_long", "help": "help",
+         "yes": "yes", "no": "no"}
 
 
 class KeyReader:

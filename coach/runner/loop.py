@@ -28,6 +28,7 @@ from coach.session import (
     NarrationDone,
     RestEnded,
     RestStarted,
+    ResumeAnswered,
     Say,
     Session,
     SessionEnded,
@@ -52,7 +53,8 @@ class SessionRunner:
     def __init__(self, session: Session, narrator: Narrator, speaker: Speaker, log: EventLog,
                  display: Display, store: Store | None, session_id: int, wall_start: datetime, *,
                  source: TimeSource, user: str = "default",
-                 listener: CommandListener | None = None, keys: KeyReader | None = None) -> None:
+                 listener: CommandListener | None = None, keys: KeyReader | None = None,
+                 unfinished_id: int | None = None) -> None:
         self.session = session
         self.narrator = narrator
         self.timeline = narrator.timeline
@@ -63,6 +65,7 @@ class SessionRunner:
         self.session_id = session_id
         self.wall_start = wall_start
         self.user = user
+        self.unfinished_id = unfinished_id     # today's unfinished session, if the user may resume it
         self.source = source
         self.listener = listener
         self.keys = keys
@@ -159,6 +162,9 @@ class SessionRunner:
                 self.log.write(action.t, "rest_start", rest_s=action.rest_s, min_s=action.min_s)
             elif isinstance(action, RestEnded):
                 self.log.write(action.t, "rest_end")
+            elif isinstance(action, ResumeAnswered):
+                self.log.write(action.t, "resume", resume=action.resume)
+                self._resume_answered(action)
             elif isinstance(action, UnlockAnswered):
                 self.log.write(action.t, "unlock", exercise=action.exercise, unlocked=action.unlocked)
                 self._record_unlock(action)
@@ -166,6 +172,21 @@ class SessionRunner:
                 self.log.write(action.t, "session_end", sets_done=action.sets_done,
                                stopped=action.stopped)
                 self.result.status = "stopped" if action.stopped else "finished"
+
+    def _resume_answered(self, answer: ResumeAnswered) -> None:
+        """Yes: further holds go into the unfinished session. No: it is marked abandoned."""
+        old = self.unfinished_id
+        if self.store is None or old is None or old == self.session_id:
+            return
+        now = self.wall_start + timedelta(seconds=answer.t)
+        try:
+            if answer.resume:
+                self.store.drop_session_if_empty(self.session_id)
+                self.session_id = old
+            else:
+                self.store.end_session(old, now, "abandoned")
+        except StoreError as err:
+            self.display.warn(f"could not update the history ({err})")
 
     def _record_unlock(self, answer: UnlockAnswered) -> None:
         if self.store is None:

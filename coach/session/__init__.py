@@ -7,6 +7,7 @@ from coach.session.actions import (
     Hush,
     RestEnded,
     RestStarted,
+    ResumeAnswered,
     Say,
     SessionEnded,
     StateChanged,
@@ -16,5 +17,5 @@ from coach.session.core import Session
 from coach.session.events import Command, Event, NarrationDone, Start, Tick
 
 __all__ = ["Action", "Command", "Event", "HoldEnded", "HoldStarted", "Hush", "NarrationDone",
-           "RestEnded", "RestStarted", "Say", "Session", "SessionEnded", "Start", "StateChanged",
-           "Tick", "UnlockAnswered"]
+           "RestEnded", "RestStarted", "ResumeAnswered", "Say", "Session", "SessionEnded", "Start",
+           "StateChanged", "Tick", "UnlockAnswered"]

@@ -84,5 +84,13 @@ class SessionEnded:
     t: float
 
 
+@dataclass(frozen=True)
+class ResumeAnswered:
+    """Carry on with today's unfinished session (True), or start afresh (False)."""
+
+    resume: bool
+    t: float
+
+
 Action = (Say | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded
-          | UnlockAnswered)
+          | UnlockAnswered | ResumeAnswered)

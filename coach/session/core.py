@@ -30,6 +30,7 @@ from coach.session.actions import (
     Hush,
     RestEnded,
     RestStarted,
+    ResumeAnswered,
     Say,
     SessionEnded,
     StateChanged,
@@ -37,7 +38,7 @@ from coach.session.actions import (
 )
 from coach.session.cues import Cue, hold_cues, rest_cues
 from coach.session.events import Command, Event, NarrationDone, Start, Tick
-from coach.session.plan import NO_PLAN, SessionPlan
+from coach.session.plan import NO_PLAN, ResumePoint, SessionPlan
 from coach.voice.pack import VoicePack
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
@@ -94,6 +95,7 @@ class Session:
         self._phase: _Phase | None = None
         self._paused_phase: str = ""
         self._after_ready = ""          # what `ready` does in waiting_ready: "next_exercise" | "set"
+        self._asking = ""               # what a yes/no answers: "unlock" | "resume"
         self._sets_done = 0
         self._last_lines: list[str] = []
         self._last_lines_call = -1
@@ -198,6 +200,8 @@ class Session:
             self._say(t, "rest_min_reached", kind="cue")
         elif cue.kind == "ask_timeout":        # no answer: carry on; it is asked again next time
             self._phase = None
+            if self._asking == "resume":        # no answer to "carry on?": start afresh
+                self._emit(ResumeAnswered(False, t))
             self._next_exercise(t)
         elif cue.kind == "rest_end":
             self._emit(RestEnded(t))
@@ -211,15 +215,52 @@ class Session:
             self._say_text(t, text)
         for line in self.plan.greeting:
             self._say_line(t, line)
+        resume = self.plan.resume
+        if resume is not None and self._resume_index(resume) is not None:
+            if not resume.ask:
+                self._resume(t)
+                return
+            self._ask(t, "resume")
+            self._say(t, "resume_offer", done=resume.sets_done, total=resume.sets_total)
+            return
         offer = self.plan.offer
         if offer is not None and self.routine.exercise(offer.exercise) is not None:
-            self._set_state("asking", t)
+            self._ask(t, "unlock")
             self._say_line(t, offer.line, remember=True)
-            self._phase = _Phase("asking", t, [Cue(ASK_TIMEOUT_S, "ask_timeout")])
             return
         self._next_exercise(t)
 
+    def _ask(self, t: float, about: str) -> None:
+        self._asking = about
+        self._set_state("asking", t)
+        self._phase = _Phase("asking", t, [Cue(ASK_TIMEOUT_S, "ask_timeout")])
+
+    def _resume_index(self, resume: ResumePoint) -> int | None:
+        ids = [e.id for e in self._exercises]
+        return ids.index(resume.exercise) if resume.exercise in ids else None
+
+    def _resume(self, t: float) -> None:
+        """Carry on where today's unfinished session stopped: that exercise, the next set."""
+        resume = self.plan.resume
+        assert resume is not None
+        index = self._resume_index(resume)
+        assert index is not None
+        self._ex_index = index
+        self._set = resume.set_no
+        self._sets_done = resume.sets_done
+        exercise = self._exercises[index]
+        self._say(t, "resume_from", exercise=exercise.title, set=resume.set_no, sets=exercise.sets)
+        self._wait_ready(t, "set", line="ready_prompt")
+
     def _answer(self, t: float, yes: bool) -> None:
+        self._phase = None
+        if self._asking == "resume":
+            self._emit(ResumeAnswered(yes, t))
+            if yes:
+                self._resume(t)
+            else:
+                self._next_exercise(t)
+            return
         offer = self.plan.offer
         assert offer is not None
         exercise = self.routine.exercise(offer.exercise)

@@ -29,11 +29,23 @@ class UnlockOffer:
 
 
 @dataclass(frozen=True)
+class ResumePoint:
+    """Where an unfinished session of today stopped: carry on with `exercise`, set `set_no`."""
+
+    exercise: str
+    set_no: int
+    sets_done: int          # holds already recorded in that session
+    sets_total: int
+    ask: bool = True        # ask first (yes/no); False: --resume decided already
+
+
+@dataclass(frozen=True)
 class SessionPlan:
     exercises: dict[str, ExercisePlan] = field(default_factory=dict)
     greeting: tuple[VoiceLine, ...] = ()    # e.g. the streak, said after the routine's intro
     enabled: frozenset[str] = frozenset()   # advanced exercises that are part of this session
     offer: UnlockOffer | None = None
+    resume: ResumePoint | None = None
 
     def for_exercise(self, exercise_id: str) -> ExercisePlan:
         return self.exercises.get(exercise_id, ExercisePlan())

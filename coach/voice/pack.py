@@ -35,7 +35,7 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "better_than_last": ("held_s", "last_s", "diff_s"), "same_as_last": ("held_s", "last_s", "diff_s"),
     "below_last": ("held_s", "last_s", "diff_s"), "streak": ("days",),
     "unlock_offer": ("exercise", "days", "sessions"), "unlock_yes": ("exercise",), "unlock_no": (),
-    "yes_or_no": (),
+    "yes_or_no": (), "resume_offer": ("done", "total"), "resume_from": ("exercise", "set", "sets"),
     # devices and the smart-speaker mode
     "mic_lost": (), "mic_back": (), "reminder": ("routine",),
 }
