@@ -36,11 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="where history, your routines, voices and models live "
                             "(default: $COACH_DATA_DIR or ~/.local/share/coach)")
+        p.add_argument("--config", type=Path, metavar="FILE",
+                       help="configuration file (default: $COACH_CONFIG or ~/.config/coach/config.yaml)")
         return p
 
     run = add("run", "Coach a routine: narrate, count the holds, record what you managed.", RUN_EPILOG)
-    run.add_argument("routine", nargs="?", default=defaults.ROUTINE,
-                     help=f"routine name or .yaml path (default: {defaults.ROUTINE}; see `coach routines`)")
+    run.add_argument("routine", nargs="?", default=None,
+                     help=f"routine name or .yaml path (default: {defaults.ROUTINE}, or the config file's; "
+                          "see `coach routines`)")
     run.add_argument("--input", choices=("keys", "voice"), default=None,
                      help="keys: the keyboard (default); voice: spoken commands (default with --mic)")
     run.add_argument("--mic", type=Path, metavar="IN.wav",
@@ -49,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write what the coach says into a WAV file, at the times it would be heard")
     run.add_argument("--events", type=Path, metavar="OUT.jsonl",
                      help="write every event as one JSON line (see the README for the format)")
-    run.add_argument("--voice", default=defaults.VOICE, help="voice pack (default: %(default)s)")
+    run.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
     run.add_argument("--include-advanced", action="store_true",
                      help="include the advanced exercises (the band bridge) now")
     run.add_argument("--echo-gain", type=float, default=0.0, metavar="G",
@@ -68,8 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = add("serve", "Smart-speaker mode: wait for \"start my exercises\", run the session, "
                          "speak reminders, repeat.", SERVE_EPILOG)
-    serve.add_argument("--routine", default=defaults.ROUTINE,
-                       help="what \"start my exercises\" runs (default: %(default)s)")
+    serve.add_argument("--routine", help=f"what \"start my exercises\" runs (default: {defaults.ROUTINE})")
     serve.add_argument("--reminder", action="append", default=[], metavar="HH:MM",
                        help="speak a reminder at this time of day (repeatable, e.g. 08:00 and 18:00)")
     serve.add_argument("--mic", type=Path, metavar="IN.wav", help="replay a recording instead of a device")
@@ -78,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-sessions", type=int, metavar="N", help="stop after N sessions")
     serve.add_argument("--speaker", type=Path, metavar="OUT.wav", help="write the coach's voice to a WAV")
     serve.add_argument("--events", type=Path, metavar="OUT.jsonl", help="write every event as a JSON line")
-    serve.add_argument("--voice", default=defaults.VOICE, help="voice pack (default: %(default)s)")
+    serve.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
     serve.add_argument("--echo-gain", type=float, default=0.0, metavar="G", help="with --mic: room echo")
     serve.add_argument("--device", metavar="IN", help="microphone: device name or index")
     serve.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
@@ -96,13 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     _user_arg(history)
 
     status = add("status", "Sessions today, your streak, missed days, and what is unlocked and why.")
-    status.add_argument("routine", nargs="?", default=defaults.ROUTINE, help="routine (default: %(default)s)")
+    status.add_argument("routine", nargs="?", default=None, help=f"routine (default: {defaults.ROUTINE})")
     _user_arg(status)
 
     chart = add("chart", "Draw held time per set over the days, with the target line (needs matplotlib).")
     chart.add_argument("--out", type=Path, default=Path("holds.png"), metavar="FILE.png",
                        help="where to write the picture (default: %(default)s)")
-    chart.add_argument("--routine", default=defaults.ROUTINE, help="routine (default: %(default)s)")
+    chart.add_argument("--routine", help=f"routine (default: {defaults.ROUTINE})")
     chart.add_argument("--exercise", help="exercise id (default: the routine's first hold exercise)")
     _user_arg(chart)
 
@@ -118,19 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
                        ("lock", "Take an advanced exercise out of your sessions again.")):
         p = add(verb, text)
         p.add_argument("exercise", help="exercise id, e.g. band_bridge")
-        p.add_argument("--routine", default=defaults.ROUTINE, help="routine (default: %(default)s)")
+        p.add_argument("--routine", help=f"routine (default: {defaults.ROUTINE})")
         _user_arg(p)
 
     say = add("say", "Say a line with a voice, to try it (or write it to a WAV file).")
     say.add_argument("text", nargs="?", help="what to say")
-    say.add_argument("--voice", default=defaults.VOICE, help="voice pack (default: %(default)s)")
+    say.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
     say.add_argument("--out", type=Path, metavar="FILE.wav", help="write a WAV file instead of playing")
     say.add_argument("--list-voices", action="store_true", help="list the speech engine's voices")
 
     listen = add("listen", "Print every command heard, from the microphone or WAV files.", LISTEN_EPILOG)
     listen.add_argument("files", nargs="*", type=Path, metavar="FILE.wav")
     listen.add_argument("--json", action="store_true", help="one JSON object per command")
-    listen.add_argument("--voice", default=defaults.VOICE, help="voice pack whose phrases to listen for")
+    listen.add_argument("--voice", help="voice pack whose phrases to listen for")
     listen.add_argument("--device", metavar="IN", help="microphone: device name or index")
     _recognizer_args(listen)
 
@@ -149,6 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (mlist, mdl):
         p.add_argument("--base-url", help="model host (default: $COACH_MODEL_BASE_URL or the vosk site)")
         p.add_argument("--data-dir", type=Path, metavar="DIR", help="where models are installed")
+        p.add_argument("--config", type=Path, metavar="FILE", help="configuration file")
+
+    config = add("config", "Show the effective configuration and where each value comes from.")
+    config.add_argument("--init", action="store_true", help="write a commented config file to start from")
+
+    doctor = add("doctor", "Check speech, audio devices, the recognizer and the data directory; "
+                           "print a fix for each problem.")
+    doctor.add_argument("--audio-test", action="store_true",
+                        help="also play a short tone and record a second from the microphone")
     return parser
 
 
@@ -182,11 +193,36 @@ examples:
 
 
 def _recognizer_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=("auto", "pocketsphinx", "vosk"), default="auto",
+    p.add_argument("--engine", choices=("auto", "pocketsphinx", "vosk"), default=None,
                    help="speech recognizer (auto: vosk when a model for the voice is installed, "
                         "else pocketsphinx's bundled English model)")
     p.add_argument("--model", type=Path, metavar="DIR",
                    help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
+
+
+_OVERRIDES = (("user", "user"), ("voice", "voice"), ("routine", "routine"), ("input_mode", "input"),
+              ("input_device", "device"), ("output_device", "output_device"), ("engine", "engine"),
+              ("model", "model"), ("data_dir", "data_dir"))
+
+
+def _cfg(args: argparse.Namespace):  # noqa: ANN202 - coach.config.Config, imported lazily
+    """The effective settings: command line, then environment, then config file, then defaults."""
+    cached = getattr(args, "_config", None)
+    if cached is None:
+        from coach.config import load_config, resolve
+
+        overrides = {attr: getattr(args, name, None) for attr, name in _OVERRIDES}
+        cached = resolve(load_config(getattr(args, "config", None), os.environ), overrides)
+        args._config = cached
+    return cached
+
+
+def _model(args: argparse.Namespace) -> Path | None:
+    """--model, else the config file's; $COACH_VOSK_MODEL is read where the model is chosen."""
+    if args.model is not None:
+        return Path(args.model)
+    setting = _cfg(args).model
+    return Path(setting.value) if setting.value is not None and setting.source.startswith("config") else None
 
 
 def _user_arg(p: argparse.ArgumentParser) -> None:
@@ -196,7 +232,7 @@ def _user_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _user(args: argparse.Namespace) -> str:
-    return args.user or os.environ.get(defaults.ENV_USER) or defaults.USER
+    return str(_cfg(args).user.value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    return paths.data_dir(getattr(args, "data_dir", None), os.environ)
+    return Path(_cfg(args).data_dir.value)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -226,14 +262,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from coach.runner.assemble import RunConfig, run_session
     from coach.runner.display import Display
 
-    input_mode = args.input or ("voice" if args.mic else "keys")
+    cfg = _cfg(args)
+    input_mode = args.input or ("voice" if args.mic else cfg.input_mode.value)
     if args.mic is not None and input_mode == "keys":
         raise UsageError("--mic is a microphone recording: it goes with --input voice")
     config = RunConfig(
-        routine=args.routine, voice=args.voice, input_mode=input_mode, data_dir=_data_dir(args),
+        routine=cfg.routine.value, voice=cfg.voice.value, input_mode=input_mode, data_dir=_data_dir(args),
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events,
-        include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=args.engine,
-        model=args.model, input_device=args.device, output_device=args.output_device, quiet=args.quiet,
+        include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=cfg.engine.value,
+        model=_model(args), input_device=cfg.input_device.value, output_device=cfg.output_device.value,
+        quiet=args.quiet,
         user=_user(args), resume=args.resume if args.resume is not None or args.mic is None else False)
     display = Display()
     result = run_session(config, os.environ, display)
@@ -253,8 +291,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from coach.runner.reminders import parse_times
     from coach.runner.serve import serve
 
+    cfg = _cfg(args)
     try:
-        reminders = parse_times(args.reminder)
+        reminders = parse_times(args.reminder or list(cfg.reminders.value))
     except ValueError as err:
         raise UsageError(f"--reminder: {err}") from err
     start_at = None
@@ -267,14 +306,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise UsageError(f"--start-time: `{args.start_time}` is not a time like "
                              "2026-11-27T07:58") from err
     config = RunConfig(
-        routine=args.routine, voice=args.voice, input_mode="voice", data_dir=_data_dir(args),
+        routine=cfg.routine.value, voice=cfg.voice.value, input_mode="voice", data_dir=_data_dir(args),
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
-        engine=args.engine, model=args.model, input_device=args.device, output_device=args.output_device,
+        engine=cfg.engine.value, model=_model(args), input_device=cfg.input_device.value,
+        output_device=cfg.output_device.value,
         quiet=args.quiet, user=_user(args))
     result = serve(config, reminders, os.environ, Display(), start_at=start_at,
                    max_sessions=args.max_sessions)
     print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")
     return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from coach.config import config_file, format_config, init_config
+
+    if args.init:
+        print(f"wrote {init_config(config_file(args.config, os.environ)[0])}")
+        return 0
+    print(format_config(_cfg(args)))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from coach.doctor import exit_status, format_checks, make_context, run_doctor
+
+    overrides = {attr: getattr(args, name, None) for attr, name in _OVERRIDES}
+    checks = run_doctor(make_context(args.config, os.environ, overrides, args.audio_test))
+    print(format_checks(checks))
+    return exit_status(checks)
 
 
 def cmd_routines(args: argparse.Namespace) -> int:
@@ -357,7 +416,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from coach.runner.assemble import load_routine_named
 
     data = _data_dir(args)
-    routine = load_routine_named(args.routine, data)
+    routine = load_routine_named(_cfg(args).routine.value, data)
     user = _user(args)
     store = _open_store(args, must_exist=False)
     if store is None:
@@ -391,7 +450,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     from coach.progress.chart import draw_chart
     from coach.runner.assemble import load_routine_named
 
-    routine = load_routine_named(args.routine, _data_dir(args))
+    routine = load_routine_named(_cfg(args).routine.value, _data_dir(args))
     exercise = routine.exercise(args.exercise) if args.exercise else next(
         (e for e in routine.exercises if e.is_hold), None)
     if exercise is None:
@@ -451,7 +510,7 @@ def _set_unlock(args: argparse.Namespace, state: str) -> int:
 
     from coach.runner.assemble import load_routine_named
 
-    routine = load_routine_named(args.routine, _data_dir(args))
+    routine = load_routine_named(_cfg(args).routine.value, _data_dir(args))
     exercise = routine.exercise(args.exercise)
     advanced = [e.id for e in routine.exercises if e.advanced]
     if exercise is None or not exercise.advanced:
@@ -477,7 +536,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         return 0
     if not args.text:
         raise UsageError("say what? e.g. coach say \"Lift, and hold.\"")
-    voice = load_voice_pack(args.voice, _data_dir(args))
+    voice = load_voice_pack(_cfg(args).voice.value, _data_dir(args))
     synth = Pyttsx3Synthesizer(voice.engine_voice, voice.rate_wpm, voice.volume)
     try:
         synth.start()
@@ -502,8 +561,9 @@ def cmd_say(args: argparse.Namespace) -> int:
 def cmd_listen(args: argparse.Namespace) -> int:
     from coach.runner.listen import listen
 
-    return listen(files=args.files, as_json=args.json, voice_name=args.voice, engine=args.engine,
-                  model=args.model, device=args.device, data_dir=_data_dir(args), env=os.environ)
+    cfg = _cfg(args)
+    return listen(files=args.files, as_json=args.json, voice_name=cfg.voice.value, engine=cfg.engine.value,
+                  model=_model(args), device=cfg.input_device.value, data_dir=_data_dir(args), env=os.environ)
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
@@ -540,7 +600,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "history": cmd_history,
-            "serve": cmd_serve, "status": cmd_status, "chart": cmd_chart, "export": cmd_export,
+            "serve": cmd_serve, "config": cmd_config, "doctor": cmd_doctor, "status": cmd_status,
+            "chart": cmd_chart, "export": cmd_export,
             "import": cmd_import,
             "unlock": cmd_unlock, "lock": cmd_lock,
             "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}

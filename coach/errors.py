@@ -21,6 +21,12 @@ class VoiceError(CoachError):
     exit_code = 2
 
 
+class ConfigError(CoachError):
+    """The configuration file cannot be used (names the file, the line and the field)."""
+
+    exit_code = 2
+
+
 class UsageError(CoachError):
     """A command line that does not make sense."""
 
