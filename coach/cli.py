@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", metavar="IN", help="microphone: device name or index (`coach devices`)")
     run.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
     run.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
+    run.add_argument("--keep-audio", type=Path, metavar="MIC.wav",
+                     help="record the microphone to a WAV (to replay with --mic); nothing is kept otherwise")
     resume = run.add_mutually_exclusive_group()
     resume.add_argument("--resume", dest="resume", action="store_true", default=None,
                         help="carry on with today's unfinished session (after a crash) without asking")
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--device", metavar="IN", help="microphone: device name or index")
     serve.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
     serve.add_argument("--quiet", action="store_true", help="print instead of speaking")
+    serve.add_argument("--keep-audio", type=Path, metavar="MIC.wav", help="record the microphone to a WAV")
     _recognizer_args(serve)
     _user_arg(serve)
 
@@ -272,7 +275,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=cfg.engine.value,
         model=_model(args), input_device=cfg.input_device.value, output_device=cfg.output_device.value,
         quiet=args.quiet,
-        user=_user(args), resume=args.resume if args.resume is not None or args.mic is None else False)
+        user=_user(args), resume=args.resume if args.resume is not None or args.mic is None else False,
+        keep_audio=args.keep_audio)
     display = Display()
     result = run_session(config, os.environ, display)
     held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"
@@ -310,7 +314,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
         engine=cfg.engine.value, model=_model(args), input_device=cfg.input_device.value,
         output_device=cfg.output_device.value,
-        quiet=args.quiet, user=_user(args))
+        quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio)
     result = serve(config, reminders, os.environ, Display(), start_at=start_at,
                    max_sessions=args.max_sessions)
     print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")

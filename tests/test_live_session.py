@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 import sys
 import threading
 
@@ -27,13 +28,14 @@ def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, 
     events = tmp_path / "ev.jsonl"
     recorded: dict[str, np.ndarray] = {}
 
+    kept = tmp_path / "mic.wav"
+    # record what reaches the virtual speaker over the whole start of the session
+    recorder = threading.Thread(target=lambda: recorded.update(pcm=virtual_audio.record_speaker(15.0)))
+    recorder.start()
     child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "short", "--input", "voice",
-                                           "--events", str(events)],
+                                           "--events", str(events), "--keep-audio", str(kept)],
                           env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
     child.expect("listening with pocketsphinx")
-    # the coach starts talking now: record what reaches the virtual speaker meanwhile
-    recorder = threading.Thread(target=lambda: recorded.update(pcm=virtual_audio.record_speaker(4.0)))
-    recorder.start()
     child.expect("Say ready when you're in position.")
     child.expect(pexpect.TIMEOUT, timeout=2.5)         # let the prompt play out (no self-trigger)
     virtual_audio.play_into_mic(ready_wav)
@@ -55,7 +57,12 @@ def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, 
     holds = [r["type"] for r in records if r["type"] in ("hold_start", "hold_end")]
     assert holds == ["hold_start", "hold_end"]
 
+    # what the microphone heard was kept, and replays to the same command
+    listened = subprocess.run([sys.executable, "-m", "coach", "listen", str(kept), "--json"], env=env,
+                              cwd=str(ROOT), capture_output=True, text=True, timeout=60)
+    assert [json.loads(line)["command"] for line in listened.stdout.splitlines()] == ["ready"]
+
     pcm = recorded["pcm"].astype(np.float64)
     frames = pcm[: len(pcm) // 320 * 320].reshape(-1, 320)     # 20 ms frames
     loud = np.sqrt((frames**2).mean(axis=1)) > 300
-    assert loud.mean() > 0.2, f"speech in only {loud.mean():.0%} of the recording"
+    assert loud.sum() * 0.02 > 2.5, f"only {loud.sum() * 0.02:.2f} s of speech reached the speaker"

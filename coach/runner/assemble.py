@@ -54,6 +54,7 @@ class RunConfig:
     quiet: bool = False             # print only, no speech
     user: str = "default"
     resume: bool | None = None      # carry on with today's unfinished session: None = ask
+    keep_audio: Path | None = None  # record the microphone to this WAV (nothing is kept otherwise)
 
 
 def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
@@ -126,7 +127,8 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
                       closers)
         edges.source = TimeSource(mic, display, log, timeline, config.echo_gain, config.echo_delay_s,
                                   reopen_mic=_reopener(config) if mic is not None and mic.live else None,
-                                  announce=lambda key, t: edges.say_line(key, t))
+                                  announce=lambda key, t: edges.say_line(key, t),
+                                  keep_audio=config.keep_audio if mic is not None else None)
         closers.append(edges.source.close)
         return edges
     except BaseException:
@@ -232,7 +234,9 @@ def _open_speaker(config: RunConfig, timeline: SpeechTimeline, speaking: bool, d
     if not speaking or config.mic_wav is not None:
         return SilentSpeaker()
     try:
-        return LiveSpeaker(timeline, config.output_device)
+        speaker = LiveSpeaker(timeline, config.output_device)
+        speaker.wait_started()
+        return speaker
     except AudioDeviceError as err:
         display.warn(f"{err}; the coach's words will only be printed")
         return SilentSpeaker()

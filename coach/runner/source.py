@@ -9,13 +9,15 @@ microphone is reopened every few seconds and, once back, drives the clock again.
 from __future__ import annotations
 
 import time
+import wave
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 
 from coach.audio.chunk import AudioChunk, Microphone
 from coach.defaults import CHUNK_S, ECHO_DELAY_S, RATE_HZ
-from coach.errors import AudioDeviceError
+from coach.errors import AudioDeviceError, UsageError
 from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
 from coach.speech.timeline import SpeechTimeline
@@ -57,9 +59,19 @@ class TimeSource:
                  timeline: SpeechTimeline | None = None, echo_gain: float = 0.0,
                  echo_delay_s: float = ECHO_DELAY_S,
                  reopen_mic: Callable[[], Microphone] | None = None,
-                 announce: Callable[[str, float], None] | None = None) -> None:
+                 announce: Callable[[str, float], None] | None = None,
+                 keep_audio: Path | None = None) -> None:
         self.mic = mic
         self._announce = announce
+        self._keep: wave.Wave_write | None = None
+        if keep_audio is not None:          # only when asked: coach stores no audio by default
+            try:
+                self._keep = wave.open(str(keep_audio), "wb")
+            except OSError as err:
+                raise UsageError(f"{keep_audio}: cannot write ({err.strerror or err})") from err
+            self._keep.setnchannels(1)
+            self._keep.setsampwidth(2)
+            self._keep.setframerate(RATE_HZ)
         self._display = display
         self._log = log
         self._timeline = timeline
@@ -90,6 +102,8 @@ class TimeSource:
         while mic is not None:
             try:
                 for chunk in mic:
+                    if self._keep is not None:
+                        self._keep.writeframes(chunk.pcm)
                     chunk = self._with_echo(AudioChunk(chunk.pcm, chunk.t_start + offset_s))
                     last_t = chunk.t_end
                     self.clock = None
@@ -125,6 +139,9 @@ class TimeSource:
     def close(self) -> None:
         if self.mic is not None:
             self.mic.close()
+        if self._keep is not None:
+            self._keep.close()
+            self._keep = None
 
     def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
         """`--echo-gain`: the room sends the coach's own voice back into the microphone."""

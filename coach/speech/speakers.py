@@ -75,6 +75,15 @@ class LiveSpeaker:
         self._offset = -(1 << 40)     # set on the first advance()
         self._output = DeviceOutput(self._fill, device=device, rate_hz=RATE_HZ)
 
+    def wait_started(self, timeout_s: float = 3.0) -> None:
+        """Block until the device really plays (some wake up seconds late), so the first words
+        of a session are not lost to re-alignment."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while self._output.position_s() < 0.1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def _fill(self, start_sample: int, out: np.ndarray) -> None:
         out[:] = self._timeline.render(self._offset + start_sample, len(out))
 
