@@ -64,14 +64,22 @@ def _fits(source: str, path: Path, language: str) -> bool:
 
 
 def make_recognizer(choice: EngineChoice, voice: VoicePack,
-                    phrases: Mapping[str, list[str]] | None = None) -> Recognizer:
-    """The chosen engine listening for `phrases` (default: the voice pack's commands)."""
+                    phrases: Mapping[str, list[str]] | None = None,
+                    loaded: dict[str, object] | None = None) -> Recognizer:
+    """The chosen engine listening for `phrases` (default: the voice pack's commands).
+
+    `loaded` keeps a loaded vosk model between calls (several recognizers, one model in memory).
+    """
     phrases = dict(phrases) if phrases is not None else voice.phrases
     if choice.engine == "vosk":
-        from coach.asr.vosk_backend import VoskRecognizer
+        from coach.asr.vosk_backend import VoskRecognizer, load_model
 
         assert choice.model_path is not None
-        return VoskRecognizer(choice.model_path, phrases)
+        key = str(choice.model_path)
+        if loaded is not None and key not in loaded:
+            loaded[key] = load_model(choice.model_path)
+        model = loaded.get(key) if loaded is not None else None
+        return VoskRecognizer(choice.model_path, phrases, loaded_model=model)
     from coach.asr.pocketsphinx_backend import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer(phrases)

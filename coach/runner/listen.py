@@ -39,11 +39,11 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
         finally:
             mic.close()
         return 0
-    mics = [WavMicrophone(path, dither_lsb=DITHER_LSB) for path in files]    # all readable first
-    recognizer = make_recognizer(choice, voice)
-    for path, mic in zip(files, mics, strict=True):
-        _listen_one(mic, CommandListener(recognizer), str(path), as_json, out)
-        recognizer = make_recognizer(choice, voice) if len(files) > 1 else recognizer
+    wavs = [WavMicrophone(path, dither_lsb=DITHER_LSB) for path in files]    # all readable first
+    loaded: dict[str, object] = {}          # one vosk model for every file: loading it takes seconds
+    for path, wav in zip(files, wavs, strict=True):
+        recognizer = make_recognizer(choice, voice, loaded=loaded)   # fresh per file: times from 0
+        _listen_one(wav, CommandListener(recognizer), str(path), as_json, out)
     return 0
 
 

@@ -118,10 +118,10 @@ class SessionRunner:
         if self.keys is not None:
             if self.keys.closed and self.source.mic is None and self.session.state != "finished":
                 commands.append(Command("stop", t, source="end of input"))    # a pipe ran dry
-            for command, pressed in self.keys.get_all():
+            for key_command, pressed in self.keys.get_all():
                 at = self.source.key_time(pressed, t)
-                self.log.write(t, "key", command=command, t_start=at)
-                commands.append(Command(command, t, at, "", "keys"))
+                self.log.write(t, "key", command=key_command, t_start=at)
+                commands.append(Command(key_command, t, at, "", "keys"))
         for command in sorted(commands, key=lambda c: c.began):
             self._apply(self.session.handle(command))
         self._apply(self.session.handle(Tick(t)))
