@@ -8,11 +8,17 @@
 - When the coach stops talking, the recognizer is reset, so half-heard narration cannot run on
   into the user's next word.
 Dropped results are returned too, with the reason, so they can be logged and measured.
+
+A recognizer is a native library and may raise mid-session. Given `on_failure`, the listener is
+the edge that absorbs that: it reports the failure once (`on_failure(why)`, and `failure`), stops
+using the recognizer and hears nothing from then on, so the session carries on from the keyboard
+with its holds and clock intact. Without `on_failure` the exception propagates, as before.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from coach.asr.base import Heard, Recognizer
@@ -38,8 +44,11 @@ class CommandListener:
                  phrases: dict[str, list[str]] | None = None,
                  min_confidence: float = MIN_CONFIDENCE,
                  barge_in_min_confidence: float = BARGE_IN_MIN_CONFIDENCE,
-                 echo_tail_s: float = ECHO_TAIL_S) -> None:
+                 echo_tail_s: float = ECHO_TAIL_S,
+                 on_failure: Callable[[str], None] | None = None) -> None:
         self.recognizer = recognizer
+        self.failure: str | None = None     # why the recognizer was given up; None while it works
+        self._on_failure = on_failure
         self._timeline = timeline
         self._phrases = {c: [_words(p) for p in ps] for c, ps in (phrases or {}).items()}
         self._min_confidence = min_confidence
@@ -50,17 +59,36 @@ class CommandListener:
         self._offset_s = 0.0        # session time minus recognizer time (grows over gaps in the audio)
 
     def feed(self, chunk: AudioChunk, accepted: tuple[str, ...]) -> list[Verdict]:
-        gap_s = chunk.t_start - (self._fed_s + self._offset_s)
-        if gap_s > 0.001:           # the microphone was away (lost and back): keep times in session time
-            self._offset_s += gap_s
-            self.recognizer.reset()
-        self._fed_s += chunk.n_samples / self.recognizer.rate_hz
-        verdicts = [self._judge(self._to_session(h), accepted) for h in self.recognizer.feed(chunk.pcm)]
-        self._reset_after_speech(chunk)
-        return verdicts
+        if self.failure is not None:
+            return []
+        try:
+            gap_s = chunk.t_start - (self._fed_s + self._offset_s)
+            if gap_s > 0.001:       # the microphone was away (lost and back): keep times in session time
+                self._offset_s += gap_s
+                self.recognizer.reset()
+            self._fed_s += chunk.n_samples / self.recognizer.rate_hz
+            heard = self.recognizer.feed(chunk.pcm)
+            self._reset_after_speech(chunk)
+        except Exception as err:
+            self._fail(err)
+            return []
+        return [self._judge(self._to_session(h), accepted) for h in heard]
 
     def flush(self, accepted: tuple[str, ...]) -> list[Verdict]:
-        return [self._judge(self._to_session(h), accepted) for h in self.recognizer.flush()]
+        if self.failure is not None:
+            return []
+        try:
+            heard = self.recognizer.flush()
+        except Exception as err:
+            self._fail(err)
+            return []
+        return [self._judge(self._to_session(h), accepted) for h in heard]
+
+    def _fail(self, err: Exception) -> None:
+        if self._on_failure is None:
+            raise err
+        self.failure = f"{getattr(self.recognizer, 'name', 'the recognizer')} failed: {err}"
+        self._on_failure(self.failure)
 
     def _to_session(self, heard: Heard) -> Heard:
         if not self._offset_s:

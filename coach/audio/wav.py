@@ -55,11 +55,14 @@ def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
 def _decode(body: bytes, tag: int, channels: int, rate_hz: int, bits: int) -> tuple[np.ndarray, int]:
     if channels < 1 or rate_hz < 1000 or rate_hz > 384_000:
         raise ValueError(f"implausible format: {channels} channels at {rate_hz} Hz")
+    if bits not in (8, 16, 24, 32, 64):
+        raise ValueError(f"unsupported sample format (format tag {tag}, {bits} bits)")
     width = bits // 8
     usable = len(body) - len(body) % (width * channels)
     body = body[:usable]
     if tag == 3 and bits in (32, 64):
         samples = np.frombuffer(body, dtype="<f4" if bits == 32 else "<f8").astype(np.float32)
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)    # damaged floats
     elif tag == 1 and bits == 16:
         samples = np.frombuffer(body, dtype="<i2").astype(np.float32) / 32768.0
     elif tag == 1 and bits == 8:

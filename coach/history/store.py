@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from coach.errors import StoreError
 
 SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 5.0    # how long a write waits for another coach's write to finish
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS sessions (
     id          INTEGER PRIMARY KEY,
@@ -123,12 +125,13 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_dir():
-                raise StoreError(f"{path}: is a folder, not a history file; move it aside, or pass --data-dir")
+                raise StoreError(f"{path}: is a folder, not a history file; move it aside, "
+                                 "or pass --data-dir")
             new = not path.exists()
-            db = self._db = sqlite3.connect(str(path), timeout=5.0, isolation_level=None)
+            db = self._db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
             if new:
                 os.chmod(path, 0o600)
-            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             self._check_and_migrate()
         except sqlite3.DatabaseError as err:
             if db is not None:          # no -wal/-shm left beside a file that was refused
@@ -145,8 +148,13 @@ class Store:
 
     def _check_and_migrate(self) -> None:
         db = self._db
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        db.execute("BEGIN")     # one snapshot: another coach may be creating this file right now
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
         if version == 0 and tables:
             raise sqlite3.DatabaseError("it has tables but is not a coach database")
         if version > SCHEMA_VERSION:
@@ -159,10 +167,23 @@ class Store:
                                         f"table{'s' if len(missing) > 1 else ''})")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise sqlite3.DatabaseError("the file is damaged (quick_check failed)")
-        db.execute("PRAGMA journal_mode = WAL")
+        self._use_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         if version < SCHEMA_VERSION:
             self._migrate()
+
+    def _use_wal(self) -> None:
+        """Switch to WAL. The switch needs the file to itself, and SQLite does not wait for that
+        (no busy timeout): two coaches creating the history at once would see "database is locked"."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def _migrate(self) -> None:
         """Every step from the file's version to ours in one transaction (re-read under the lock,

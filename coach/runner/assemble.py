@@ -17,7 +17,7 @@ from coach import paths
 from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
 from coach.defaults import DITHER_LSB, ECHO_DELAY_S
-from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, UsageError
+from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, StoreError, UsageError
 from coach.history.store import Store
 from coach.routine import find_routine, load_routine
 from coach.routine.model import Routine, default_cues
@@ -175,10 +175,29 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
         wall_start = datetime.now().astimezone()
         runner = start_session(edges, routine, config, 0.0, wall_start)
         result = runner.run()
-        edges.store.end_session(runner.session_id, datetime.now().astimezone(), result.status)
+        runner.retry_unsaved()                      # one more try before giving up on any
+        try:
+            edges.store.end_session(runner.session_id, datetime.now().astimezone(), result.status)
+        except StoreError as err:
+            display.warn(f"could not close the session in the history ({err})")
+        if result.unsaved:
+            _keep_unsaved(result.unsaved, display)
         return result
     finally:
         edges.close()
+
+
+def _keep_unsaved(holds: list, display: Display) -> None:  # noqa: ANN001 - HoldEnded
+    """The history cannot be written: put the holds in a file the user can find, and say where."""
+    import json
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / f"coach-unsaved-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for h in holds:
+            out.write(json.dumps({"exercise": h.exercise, "set": h.set, "target_s": h.target_s,
+                                  "held_s": h.held_s, "ended_by": h.ended_by}) + "\n")
+    display.warn(f"{len(holds)} hold(s) could not be saved to the history; they are in {path}")
 
 
 def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
@@ -203,7 +222,9 @@ def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, tim
     display.info(f"listening with {choice.why}")
     phrases = {**voice.phrases, **(extra_phrases or {})}
     recognizer = make_recognizer(choice, voice, phrases)
-    listener = CommandListener(recognizer, timeline, phrases=phrases)
+    listener = CommandListener(recognizer, timeline, phrases=phrases,
+                               on_failure=lambda why: display.warn(f"{why}; carrying on from the keyboard "
+                                                                   "(h for keys)"))
     if config.mic_wav is not None:
         return WavMicrophone(config.mic_wav, dither_lsb=DITHER_LSB), listener
     try:

@@ -155,9 +155,9 @@ class SessionRunner:
                 self.log.write(action.t, "hold_start", exercise=action.exercise, set=action.set,
                                target_s=action.target_s, **goal)
             elif isinstance(action, HoldEnded):
+                self._save(action)          # committed first: the log never shows an unsaved hold
                 self.log.write(action.t, "hold_end", exercise=action.exercise, set=action.set,
                                held_s=action.held_s, ended_by=action.ended_by, target_s=action.target_s)
-                self._save(action)
             elif isinstance(action, RestStarted):
                 self.log.write(action.t, "rest_start", rest_s=action.rest_s, min_s=action.min_s)
             elif isinstance(action, RestEnded):
@@ -201,20 +201,22 @@ class SessionRunner:
     def _save(self, hold: HoldEnded) -> None:
         """Commit the hold now. If the store fails, keep it in memory and try again next time."""
         self.result.holds.append(hold)
+        self.result.unsaved.append(hold)
+        self.retry_unsaved()
+
+    def retry_unsaved(self) -> None:
+        """Write every hold not saved yet, oldest first; stop at the first failure, keeping the rest."""
         if self.store is None:
             return
-        for item in [*self.result.unsaved, hold]:
+        for item in list(self.result.unsaved):
             try:
                 started = self.wall_start + timedelta(seconds=item.started_t)
                 self.store.record_hold(self.session_id, item.exercise, item.set, item.target_s,
                                        item.held_s, item.ended_by, started)
-                if item in self.result.unsaved:
-                    self.result.unsaved.remove(item)
             except StoreError as err:
-                if item not in self.result.unsaved:
-                    self.result.unsaved.append(item)
                 self.display.warn(f"could not save the hold ({err}); it is kept until it can be")
                 return
+            self.result.unsaved.remove(item)
 
     def _log_heard(self, verdict: Verdict) -> None:
         h = verdict.heard

@@ -56,7 +56,12 @@ class Narrator:
             silence = np.zeros(int(words * READ_S_PER_WORD * self.timeline.rate_hz), dtype=np.int16)
             self.timeline.add(say.text, silence, say.t, say.kind)
             return
-        job = self._synth.submit(say.text)
+        try:
+            job = self._synth.submit(say.text)
+        except Exception as err:        # the engine thread is gone, or the engine refused the text
+            self._give_up(f"the speech engine failed: {err}")
+            self.say(say)               # printed, like every line from now on
+            return
         self._pending.append(_Pending(say, job, time.monotonic()))
         if not self._live:
             self._wait_all()
@@ -67,7 +72,10 @@ class Narrator:
 
     def prefetch(self, texts: list[str]) -> None:
         if self._synth is not None and hasattr(self._synth, "prefetch"):
-            self._synth.prefetch(texts)
+            try:
+                self._synth.prefetch(texts)
+            except Exception as err:
+                self._give_up(f"the speech engine failed: {err}")
 
     def poll(self, now_t: float) -> None:
         """Live: move finished renders into the timeline, in order; check the watchdog."""

@@ -23,6 +23,7 @@ from coach.defaults import RATE_HZ, TTS_RENDER_TIMEOUT_S
 from coach.errors import SpeechEngineError
 
 WARM_UP_TEXT = "Ready."
+CLOSE_WAIT_S = 1.0      # close() waits this long for the owner thread to finish its line and clean up
 
 
 class Synthesizer(Protocol):
@@ -94,7 +95,10 @@ class Pyttsx3Synthesizer:
             self._cache[text] = job.result()
 
     def close(self) -> None:
+        """Stop the owner thread; wait a little (not for a hung engine) so it removes its temp folder."""
         self._jobs.put(None)
+        if self._thread is not threading.current_thread():
+            self._thread.join(CLOSE_WAIT_S)
 
     # -- the owner thread ----------------------------------------------------------------------
     def _own_engine(self) -> None:
@@ -114,7 +118,9 @@ class Pyttsx3Synthesizer:
                     engine.runAndWait()
                     if not out.exists():
                         raise SpeechEngineError("pyttsx3 wrote no audio")
-                    job.set_result(trim_silence(load_pcm16(out, RATE_HZ)))
+                    samples = load_pcm16(out, RATE_HZ)
+                    out.unlink()            # no audio lies around in /tmp, even if coach is killed
+                    job.set_result(trim_silence(samples))
                 except Exception as err:
                     job.set_exception(err)
 
