@@ -86,7 +86,8 @@ def bench_first_word(work: Path, env: dict[str, str], runs: int = 3) -> dict[str
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--idle-minutes", type=float, default=10.0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -96,7 +97,8 @@ def main() -> int:
         env["COACH_DATA_DIR"] = str(work / "data")
         idle = bench_idle(args.idle_minutes, work, env)
         first = bench_first_word(work, env)
-    rows = [("idle listening, CPU (share of one core)", f"{idle['idle_cpu_pct_of_one_core']:.2f} %", "<= 5 %"),
+    cpu = idle["idle_cpu_pct_of_one_core"]
+    rows = [("idle listening, CPU (share of one core)", f"{cpu:.2f} %", "<= 5 %"),
             ("idle replay speed", f"{idle['audio_s'] / idle['wall_s']:.0f}x real time", ""),
             ("peak RSS, coach serve (pocketsphinx)", f"{idle['peak_rss_mb']:.1f} MB", "<= 150 MB"),
             ("false starts in idle audio", f"{idle['false_starts']}", "0"),

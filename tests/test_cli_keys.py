@@ -154,7 +154,8 @@ def test_after_a_crash_the_next_run_offers_to_carry_on(coach_env):
     child.expect(pexpect.EOF)
     child.close()
     holds = [json.loads(line) for line in run(["history", "--json"], coach_env).stdout.splitlines()]
-    assert [(h["session_id"], h["set"], h["ended_by"]) for h in holds] == [(1, 1, "cant_hold"), (1, 2, "target")]
+    assert [(h["session_id"], h["set"], h["ended_by"]) for h in holds] == [(1, 1, "cant_hold"),
+                                                                           (1, 2, "target")]
 
 
 def test_no_resume_starts_afresh_and_resume_carries_on_without_asking(coach_env):
