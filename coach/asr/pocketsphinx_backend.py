@@ -57,6 +57,33 @@ class SegmentScore:
     reason: str                      # "ok", "too long", "not a phrase", "too long for phrase", ...
 
 
+def _arpa_cache_path(text: str) -> Path:
+    """Derived data, safe to delete: $XDG_CACHE_HOME/coach (~/.cache/coach), keyed by the LM text."""
+    import hashlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "coach" / f"commands-{hashlib.sha256(text.encode()).hexdigest()[:16]}.arpa"
+
+
+def _read_cached_arpa(text: str) -> str | None:
+    try:
+        return _arpa_cache_path(text).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _write_cached_arpa(text: str, arpa: str) -> None:
+    """Best effort: a read-only home only costs the 3 s again next time."""
+    path = _arpa_cache_path(text)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(arpa, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass
+
+
 class PocketsphinxRecognizer:
     """The `Recognizer` for pocketsphinx; one instance per audio stream (it adapts to the room)."""
 
@@ -109,13 +136,15 @@ class PocketsphinxRecognizer:
             and not any(_one_phone_apart(tuple(pron.split()), c) for c in command_prons)
         ]
         text = filler_lm_text(self.table, fillers, self.tuning.phrase_weight)
-        arpa = _ARPA_CACHE.get(text)
-        if arpa is None:                                      # ~3 s in pure Python: once per process
+        arpa = _ARPA_CACHE.get(text) or _read_cached_arpa(text)
+        if arpa is None:                                      # ~3 s in pure Python: once, then cached
             model = ArpaBoLM(text=text, add_start=True)
             model.compute()
             buffer = io.StringIO()
             model.write(buffer)
-            arpa = _ARPA_CACHE[text] = buffer.getvalue()
+            arpa = buffer.getvalue()
+            _write_cached_arpa(text, arpa)
+        _ARPA_CACHE[text] = arpa
         fd, path = tempfile.mkstemp(suffix=".arpa")
         try:
             with os.fdopen(fd, "w") as f:
