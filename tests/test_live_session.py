@@ -66,3 +66,26 @@ def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, 
     frames = pcm[: len(pcm) // 320 * 320].reshape(-1, 320)     # 20 ms frames
     loud = np.sqrt((frames**2).mean(axis=1)) > 300
     assert loud.sum() * 0.02 > 2.5, f"only {loud.sum() * 0.02:.2f} s of speech reached the speaker"
+
+
+def test_serve_starts_a_session_on_a_spoken_start_phrase_from_the_virtual_microphone(
+        virtual_audio, coach_env, tmp_path):
+    env = {**coach_env, **virtual_audio.env}
+    start_wav = tmp_path / "start.wav"
+    make_session.make_session_wav(start_wav, [(0.3, "start my exercises")], 2.5)
+    events = tmp_path / "serve.jsonl"
+    child = pexpect.spawn(sys.executable, ["-m", "coach", "serve", "--routine", "short", "--quiet",
+                                           "--max-sessions", "1", "--events", str(events)],
+                          env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    child.expect("idle: say")
+    child.expect(pexpect.TIMEOUT, timeout=1.0)
+    virtual_audio.play_into_mic(start_wav)
+    child.expect("heard: start my exercises", timeout=15)
+    child.expect("Say ready when you're in position.")
+    child.send("q")                                    # stop the session from the keyboard
+    child.expect(r"served 1 session\(s\)", timeout=30)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    assert [r["routine"] for r in records if r["type"] == "serve_session"] == ["short"]
