@@ -5,7 +5,7 @@ Here each speech segment cut by `segmenter.EnergySegmenter` is decoded by one wa
 small n-gram model of the command phrases plus ~200 everyday filler words: ordinary speech comes
 out as fillers. A command is reported only when the whole segment decodes to exactly one phrase
 and the segment is short enough to be that phrase. Fillers one phone away from a command word
-("don't" for "done", "talk" for "stop") are left out: they would steal the command.
+("one" for "done", "now" for "how", "can" for "can't") are left out: they would steal the command.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ class PocketsphinxTuning:
     accepted_floor: float = 0.6      # confidence of an accepted phrase with posterior 0
     # Extra pocketsphinx.Config settings. No second (flat-lexicon) pass: 35 % less CPU, -2 points in noise.
     decoder_options: tuple[tuple[str, object], ...] = (("fwdflat", False),)
-    highpass_hz: float = 0.0         # cut rumble below this before decoding (0: off)
 
 
 @dataclass(frozen=True)
@@ -210,7 +209,7 @@ class PocketsphinxRecognizer:
             return verdict("", None, 0.0, "too long")
         d = self._decoder
         d.start_utt()
-        d.process_raw(self._dither(_highpass(segment.pcm, self.tuning.highpass_hz)).tobytes(), full_utt=True)
+        d.process_raw(self._dither(segment.pcm).tobytes(), full_utt=True)
         d.end_utt()
         hyp = d.hyp()
         text = normalise(hyp.hypstr) if hyp is not None else ""
@@ -246,19 +245,6 @@ class PocketsphinxRecognizer:
             return pcm.astype("<i2")
         noise = self._rng.normal(0.0, self._dither_lsb, len(pcm))
         return np.clip(pcm.astype(np.float64) + noise, -32768, 32767).astype("<i2")
-
-
-def _highpass(pcm: np.ndarray, cutoff_hz: float) -> np.ndarray:
-    """Remove rumble (fans, traffic, brown noise) that swamps the model's lowest filters.
-
-    Done on the whole segment in the frequency domain, with a half-octave ramp: segments are short.
-    """
-    if cutoff_hz <= 0 or len(pcm) < 64:
-        return pcm
-    spectrum = np.fft.rfft(pcm.astype(np.float64))
-    f_hz = np.fft.rfftfreq(len(pcm), 1 / RATE_HZ)
-    gain = np.clip((f_hz - cutoff_hz / 1.41) / (cutoff_hz - cutoff_hz / 1.41), 0.0, 1.0)
-    return np.clip(np.fft.irfft(spectrum * gain, len(pcm)), -32768, 32767).astype(np.int16)
 
 
 def _clamp01(value: float) -> float:
