@@ -219,11 +219,16 @@ class SessionRunner:
             self.result.unsaved.remove(item)
 
     def _log_heard(self, verdict: Verdict) -> None:
-        h = verdict.heard
-        fields = dict(command=h.command, phrase=h.phrase, t_start=h.t_start, t_end=h.t_end,
-                      confidence=h.confidence)
-        if verdict.accepted:
-            self.log.write(self._t, "heard", **fields)
-            self.display.info(f"heard: {h.phrase} ({h.confidence:.2f})")
-        else:
-            self.log.write(self._t, "ignored", reason=verdict.reason, **fields)
+        log_verdict(self.log, self.display, self._t, verdict)
+
+
+def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> None:
+    """A recognized command in the event log: `heard` when acted on, `ignored` with the reason."""
+    h = verdict.heard
+    fields = dict(command=h.command, phrase=h.phrase, t_start=h.t_start, t_end=h.t_end,
+                  confidence=h.confidence)
+    if verdict.accepted:
+        log.write(t, "heard", **fields)
+        display.info(f"heard: {h.phrase} ({h.confidence:.2f})")
+    else:
+        log.write(t, "ignored", reason=verdict.reason, **fields)

@@ -23,7 +23,7 @@ from coach.runner.assemble import (
     start_session,
 )
 from coach.runner.display import Display
-from coach.runner.loop import SessionRunner
+from coach.runner.loop import SessionRunner, log_verdict
 from coach.runner.reminders import Reminders
 
 IDLE_ACCEPTS = ("start",)
@@ -103,15 +103,9 @@ class _Server:
         edges = self.edges
         if chunk is not None and edges.listener is not None:
             for verdict in edges.listener.feed(chunk, IDLE_ACCEPTS):
-                h = verdict.heard
-                fields = dict(command=h.command, phrase=h.phrase, t_start=h.t_start, t_end=h.t_end,
-                              confidence=h.confidence)
-                if not verdict.accepted:
-                    edges.log.write(t, "ignored", reason=verdict.reason, **fields)
-                    continue
-                edges.log.write(t, "heard", **fields)
-                edges.display.info(f"heard: {h.phrase} ({h.confidence:.2f})")
-                return self._routine_for(h.phrase)
+                log_verdict(edges.log, edges.display, t, verdict)
+                if verdict.accepted:
+                    return self._routine_for(verdict.heard.phrase)
         if edges.keys is not None:
             for command, _pressed in edges.keys.get_all():
                 if command == "ready":
