@@ -11,7 +11,7 @@ import numpy as np
 
 from coach.audio.chunk import AudioChunk
 from coach.defaults import CHUNK_S, RATE_HZ
-from coach.errors import AudioDeviceError
+from coach.errors import AudioDeviceError, UsageError
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -120,6 +120,18 @@ def write_wav(path: Path, pcm: np.ndarray, rate_hz: int) -> None:
         out.setframerate(rate_hz)
         out.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
     tmp.replace(path)
+
+
+def open_wav_writer(path: Path, what: str) -> wave.Wave_write:
+    """A 16 kHz mono int16 WAV open for writing as audio arrives; `what` names it in the error."""
+    try:
+        out = wave.open(str(path), "wb")
+    except OSError as err:
+        raise UsageError(f"{path}: cannot write the {what} ({err.strerror or err})") from err
+    out.setnchannels(1)
+    out.setsampwidth(2)
+    out.setframerate(RATE_HZ)
+    return out
 
 
 class WavMicrophone:

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from coach.audio.chunk import AudioChunk, Microphone
+from coach.audio.wav import open_wav_writer
 from coach.defaults import CHUNK_S, ECHO_DELAY_S, RATE_HZ
-from coach.errors import AudioDeviceError, UsageError
+from coach.errors import AudioDeviceError
 from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
 from coach.speech.timeline import SpeechTimeline
@@ -65,13 +66,7 @@ class TimeSource:
         self._announce = announce
         self._keep: wave.Wave_write | None = None
         if keep_audio is not None:          # only when asked: coach stores no audio by default
-            try:
-                self._keep = wave.open(str(keep_audio), "wb")
-            except OSError as err:
-                raise UsageError(f"{keep_audio}: cannot write ({err.strerror or err})") from err
-            self._keep.setnchannels(1)
-            self._keep.setsampwidth(2)
-            self._keep.setframerate(RATE_HZ)
+            self._keep = open_wav_writer(keep_audio, "microphone recording")
         self._display = display
         self._log = log
         self._timeline = timeline

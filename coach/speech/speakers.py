@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from coach.audio.wav import open_wav_writer
 from coach.defaults import RATE_HZ
-from coach.errors import UsageError
 from coach.speech.timeline import SpeechTimeline
 
 
@@ -42,13 +41,7 @@ class WavSpeaker:
         self.path = path
         self._timeline = timeline
         self._written = 0
-        try:
-            self._wav = wave.open(str(path), "wb")
-        except OSError as err:
-            raise UsageError(f"{path}: cannot write the speaker file ({err.strerror or err})") from err
-        self._wav.setnchannels(1)
-        self._wav.setsampwidth(2)
-        self._wav.setframerate(RATE_HZ)
+        self._wav = open_wav_writer(path, "speaker file")
 
     def advance(self, t: float) -> None:
         upto = int(round(t * RATE_HZ))
