@@ -22,7 +22,7 @@ import numpy as np
 
 from coach.asr.base import Heard
 from coach.asr.phrases import FILLER_WORDS_EN, PhraseTable, filler_lm_text, normalise
-from coach.asr.segmenter import EnergySegmenter, SegmenterConfig, SpeechSegment
+from coach.asr.segmenter import EnergySegmenter, SegmentedRecognizer, SegmenterConfig, SpeechSegment
 from coach.errors import ModelNotFoundError, VoiceError
 
 RATE_HZ = 16_000
@@ -83,7 +83,7 @@ def _write_cached_arpa(text: str, arpa: str) -> None:
         pass
 
 
-class PocketsphinxRecognizer:
+class PocketsphinxRecognizer(SegmentedRecognizer):
     """The `Recognizer` for pocketsphinx; one instance per audio stream (it adapts to the room)."""
 
     name = "pocketsphinx"
@@ -173,17 +173,6 @@ class PocketsphinxRecognizer:
     @property
     def t_now(self) -> float:
         return self._n_samples / RATE_HZ
-
-    def feed(self, pcm: bytes) -> list[Heard]:
-        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
-        self._n_samples += len(samples)
-        return self._decode_all(self._segmenter.feed(samples))
-
-    def flush(self) -> list[Heard]:
-        return self._decode_all(self._segmenter.flush())
-
-    def reset(self) -> None:
-        self._segmenter.reset()
 
     def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
         heard = []

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach.asr.base import Heard
+
 FRAME_SAMPLES = 160                  # 10 ms at 16 kHz
 
 
@@ -217,3 +219,27 @@ class EnergySegmenter:
         if duration_frames < self._min_frames and not segment.too_long:
             return None
         return segment
+
+
+class SegmentedRecognizer:
+    """The streaming half both backends share: PCM in, speech segments out to `_decode_all`.
+
+    A subclass sets `_segmenter` and `_n_samples = 0` and decodes whole segments.
+    """
+
+    _segmenter: EnergySegmenter
+    _n_samples: int
+
+    def feed(self, pcm: bytes) -> list[Heard]:
+        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
+        self._n_samples += len(samples)
+        return self._decode_all(self._segmenter.feed(samples))
+
+    def flush(self) -> list[Heard]:
+        return self._decode_all(self._segmenter.flush())
+
+    def reset(self) -> None:
+        self._segmenter.reset()
+
+    def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
+        raise NotImplementedError

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from coach.asr.base import Heard
 from coach.asr.phrases import PhraseTable, vosk_grammar
-from coach.asr.segmenter import EnergySegmenter, SegmenterConfig, SpeechSegment
+from coach.asr.segmenter import EnergySegmenter, SegmentedRecognizer, SegmenterConfig, SpeechSegment
 from coach.errors import ModelNotFoundError, VoiceError
 
 RATE_HZ = 16_000
@@ -81,7 +79,7 @@ def _fst_output_symbols(path: Path) -> set[str] | None:
         return words
 
 
-class VoskRecognizer:
+class VoskRecognizer(SegmentedRecognizer):
     """The `Recognizer` for vosk. `model` may be a loaded `vosk.Model` to share one between streams."""
 
     name = "vosk"
@@ -129,17 +127,6 @@ class VoskRecognizer:
         recognizer = self._vosk.KaldiRecognizer(self._model, RATE_HZ, self._grammar)
         recognizer.SetWords(True)
         return recognizer
-
-    def feed(self, pcm: bytes) -> list[Heard]:
-        samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
-        self._n_samples += len(samples)
-        return self._decode_all(self._segmenter.feed(samples))
-
-    def flush(self) -> list[Heard]:
-        return self._decode_all(self._segmenter.flush())
-
-    def reset(self) -> None:
-        self._segmenter.reset()
 
     def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
         heard = []
