@@ -22,11 +22,11 @@ TTS_RATE_WPM = 150
 TTS_VOLUME = 0.9
 TTS_RENDER_TIMEOUT_S = 5.0          # watchdog: longer than this and the engine is considered hung
 ECHO_DELAY_S = 0.03                 # --echo-gain: delay of the simulated room echo
-ECHO_TAIL_S = 0.35                  # after the coach stops talking, keep discounting this long
+ECHO_TAIL_S = 0.6                   # the coach's voice can still ring in the room this long after a line
+EARCON_LEVEL_DBFS = -14.0           # tones (earcons) play this loud: a little below speech
 
 # Speech in.
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
-BARGE_IN_MIN_CONFIDENCE = 0.8       # while the coach talks, a command it is not saying needs this
 
 # Routine.
 ROUTINE = "glutes"

@@ -64,25 +64,105 @@ def test_only_accepted_and_confident_commands_pass():
         ("ready", True, ""), ("resume", False, "not now"), ("done", False, "low confidence")]
 
 
-def test_what_the_coach_is_saying_is_not_heard_but_the_user_can_talk_over_it():
+RATE = 16000
+
+
+def tone(seconds: float, amplitude: float, freq_hz: float = 220.0, seed: int = 0) -> np.ndarray:
+    """A voiced-sounding test signal: a few harmonics with a little noise."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    rng = np.random.default_rng(seed)
+    x = sum(np.sin(2 * np.pi * freq_hz * k * t + k) / k for k in range(1, 6)) + 0.1 * rng.normal(size=len(t))
+    return (amplitude * x / np.max(np.abs(x))).astype(np.float64)
+
+
+def mic_session(timeline: SpeechTimeline, end_s: float, echo_gain: float,
+                user: list[tuple[float, np.ndarray]]):
+    """Chunks of a microphone hearing the coach (scaled by `echo_gain`) plus the user's audio."""
+    n = int(end_s * RATE)
+    mic = echo_gain * timeline.render(0, n).astype(np.float64)
+    mic += np.random.default_rng(1).normal(0, 3.0, n)                  # a quiet room's floor
+    for at_s, audio in user:
+        i = int(at_s * RATE)
+        mic[i : i + len(audio)] += audio
+    pcm = np.clip(mic, -32768, 32767).astype("<i2")
+    step = 800
+    for i in range(0, n, step):
+        yield AudioChunk(pcm[i : i + step].tobytes(), i / RATE)
+
+
+def judge_all(listener, chunks_, accepted=("ready", "done", "stop", "pause", "cant_hold")):
+    out = []
+    for c in chunks_:
+        out += listener.feed(c, accepted)
+    return [(v.heard.command, v.heard.t_start, v.accepted, v.reason) for v in out]
+
+
+def coach_timeline() -> SpeechTimeline:
     tl = SpeechTimeline()
-    tl.add("When you're done, say done.", np.ones(32000, dtype=np.int16), 1.0, "narration")   # 1.0-3.0 s
-    tl.add("Ten seconds to go.", np.ones(16000, dtype=np.int16), 6.0, "cue")                 # 6.0-7.0 s
+    tl.add("Welcome. Lie on your back.", tone(4.0, 8000).astype(np.int16), 0.0, "narration")  # leak learnt
+    tl.add("When you're done, say done.", tone(2.0, 8000).astype(np.int16), 5.0, "narration")  # 5-7 s
+    tl.add("Ten seconds to go.", tone(1.0, 8000).astype(np.int16), 9.0, "cue")                   # 9-10 s
+    return tl
+
+
+def test_the_coachs_own_words_coming_back_are_dropped():
+    tl = coach_timeline()
     rec = ScriptedRecognizer([
-        heard("done", 2.4, 2.7),                      # the coach's own "done" (echo)
-        Heard("done", "finished", 1.5, 1.9, 0.95),    # another phrase of a command the coach is saying
-        heard("stop", 2.0, 2.3, 0.95),                # barge-in: the coach is not saying "stop"
-        heard("done", 3.2, 3.5),                      # still within the echo tail
-        heard("done", 4.0, 4.3),                      # after the tail: the user's own
-        heard("cant_hold", 6.2, 6.9, 0.9),            # the user over a count: accepted
-        heard("cant_hold", 6.5, 6.9, 0.6)])           # ... but not when unsure
-    verdicts = run(CommandListener(rec, tl, phrases={"done": ["done", "finished"]}, echo_tail_s=0.35), 0, 8)
-    assert [(v.heard.command, v.heard.t_start, v.accepted, v.reason) for v in verdicts] == [
-        ("done", 1.5, False, "coach speaking"), ("stop", 2.0, True, ""),
-        ("done", 2.4, False, "coach speaking"), ("done", 3.2, False, "coach speaking"),
-        ("done", 4.0, True, ""), ("cant_hold", 6.2, True, ""),
-        ("cant_hold", 6.5, False, "low confidence while coach speaking")]
-    assert rec.resets == 2
+        heard("done", 6.4, 6.8),                       # the coach's own "done", through the room
+        Heard("done", "finished", 5.5, 5.9, 0.95),     # another phrase of a command the coach is saying
+        heard("stop", 9.2, 9.5, 0.95),                 # echo of "ten seconds" misheard as stop
+    ])
+    listener = CommandListener(rec, tl, phrases={"done": ["done", "finished"]})
+    assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.5, user=[])) == [
+        ("done", 5.5, False, "coach speaking"), ("done", 6.4, False, "coach speaking"),
+        ("stop", 9.2, False, "echo")]
+
+
+def test_the_user_is_heard_over_the_coach_even_saying_the_same_word():
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([
+        heard("done", 6.4, 6.8, 0.7),                  # the user says "done" over "say done"
+        heard("cant_hold", 9.3, 9.8, 0.7),             # the user gives up during a count
+        heard("stop", 2.0, 2.3, 0.6),                  # barge-in at the normal threshold
+    ])
+    user = [(6.4, tone(0.4, 6000, 150.0, seed=2)), (9.3, tone(0.5, 6000, 130.0, seed=3)),
+            (2.0, tone(0.3, 6000, 170.0, seed=4))]
+    listener = CommandListener(rec, tl, phrases={"done": ["done", "finished"]})
+    # uncancelled echo at 0.3: the user's voice is about 8 dB above it
+    assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.3, user=user)) == [
+        ("stop", 2.0, True, ""), ("done", 6.4, True, ""), ("cant_hold", 9.3, True, "")]
+
+
+def test_in_a_quiet_room_with_no_echo_every_command_over_the_coach_is_the_users():
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([heard("done", 6.4, 6.8, 0.6), heard("cant_hold", 9.5, 9.9, 0.6)])
+    user = [(6.4, tone(0.4, 3000, 150.0)), (9.5, tone(0.4, 3000, 130.0))]
+    listener = CommandListener(rec, tl, phrases={"done": ["done"]})
+    assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.0, user=user)) == [
+        ("done", 6.4, True, ""), ("cant_hold", 9.5, True, "")]
+
+
+def test_an_answer_as_the_prompt_ends_is_never_thrown_away():
+    """The recognizer is not reset when the coach goes quiet: it may be mid-utterance."""
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([heard("ready", 6.95, 7.4, 0.7), heard("ready", 10.0, 10.4, 0.7)])
+    user = [(6.95, tone(0.45, 6000, 150.0)), (10.0, tone(0.4, 6000, 150.0))]
+    listener = CommandListener(rec, tl, phrases={})
+    verdicts = judge_all(listener, mic_session(tl, 12.0, echo_gain=0.5, user=user), accepted=("ready",))
+    assert verdicts == [("ready", 6.95, True, ""), ("ready", 10.0, True, "")]
+    assert rec.resets == 0
+
+
+def test_speech_that_matched_no_command_is_reported_not_dropped_silently():
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([Heard("", "water please", 7.5, 8.2, 0.0), Heard("", "", 6.2, 6.6, 0.0)])
+    user = [(7.5, tone(0.7, 6000, 150.0))]
+    listener = CommandListener(rec, tl)
+    out = []
+    for c in mic_session(tl, 12.0, echo_gain=0.5, user=user):
+        out += listener.feed(c, ("ready",))
+    assert [(v.heard.phrase, v.reason, v.unmatched) for v in out] == [
+        ("", "echo", False), ("water please", "no command", True)]
 
 
 def test_times_stay_in_session_time_across_a_gap_in_the_audio():

@@ -49,3 +49,16 @@ def test_hush_stops_narration_now():
     tl.add("b", tone(5.0), 0.0, "narration")
     tl.hush(1.0)
     assert tl.busy_until() == 1.0
+
+
+def test_cues_asked_for_at_the_same_instant_play_one_after_the_other():
+    """A tone and the words that go with it ("[hold_end]", then "Time's up") are both heard."""
+    tl = SpeechTimeline()
+    tl.add("narration", tone(3.0), 0.0, "narration")
+    beep = tl.add("[hold_end]", tone(0.3, 2000), 1.0, "cue")
+    words = tl.add("Time's up.", tone(1.0, 3000), 1.0, "cue")
+    assert (beep.start_s, beep.end_s) == (1.0, 1.3)
+    assert (words.start_s, words.end_s) == (1.3, 2.3)
+    assert [u.text for u in tl.utterances] == ["narration", "[hold_end]", "Time's up."]
+    later = tl.add("five", tone(0.5), 2.0, "cue")          # a later cue still cuts them
+    assert words.end_s == 2.0 and later.start_s == 2.0

@@ -2,12 +2,18 @@
 
 - Only the commands the session accepts right now count (fewer choices, fewer false triggers).
 - Results below the confidence threshold are dropped.
-- While the coach is talking (plus an echo tail) results are discounted: a command whose words
-  the coach itself is saying at that moment ("when you're done, say done") is dropped; any other
-  command (the user talking over a count, "stop" to barge in) needs a higher confidence.
-- When the coach stops talking, the recognizer is reset, so half-heard narration cannot run on
-  into the user's next word.
-Dropped results are returned too, with the reason, so they can be logged and measured.
+- The coach's own voice: the microphone reaches the listener after echo cancellation, and
+  `selfvoice.EchoEvidence` compares it with what the coach was playing at the same samples. A
+  command is dropped as the coach's own voice only where the residual echo explains it (the mic
+  is no louder than the echo expected there); then the reason is "coach speaking" when the coach's
+  overlapping line contains the phrase, else "echo". Everything else is the user and is accepted
+  at the normal threshold, also over a count or a line that contains the same word.
+- Nothing the user says is thrown away: the recognizer is never reset when the coach stops
+  talking (an answer that begins as a prompt ends is decoded whole). It is reset only over a gap
+  in the audio (a lost and reopened microphone).
+- Every utterance the recognizer reports ends as a verdict: accepted, or dropped with a reason
+  ("not now", "low confidence", "coach speaking", "echo", "no command" for speech that matched no
+  phrase). The runner logs them all, so misses can be measured.
 
 A recognizer is a native library and may raise mid-session. Given `on_failure`, the listener is
 the edge that absorbs that: it reports the failure once (`on_failure(why)`, and `failure`), stops
@@ -21,9 +27,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from coach.asr.base import Heard, Recognizer
+from coach.asr.selfvoice import EchoEvidence, EchoJudgement
 from coach.audio.chunk import AudioChunk
-from coach.defaults import BARGE_IN_MIN_CONFIDENCE, ECHO_TAIL_S, MIN_CONFIDENCE
+from coach.defaults import ECHO_TAIL_S, MIN_CONFIDENCE
 from coach.speech.timeline import SpeechTimeline
 
 
@@ -32,19 +41,37 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[\w']+", text.lower())
 
 
+class Reason:
+    """Why a heard utterance was not acted on (the `reason` of an `ignored` event)."""
+
+    NOT_NOW = "not now"
+    LOW_CONFIDENCE = "low confidence"
+    COACH_SPEAKING = "coach speaking"       # the residual echo explains it and the coach says those words
+    ECHO = "echo"                           # the residual echo explains it (misheard coach audio)
+    NO_COMMAND = "no command"               # speech that matched no phrase
+
+
 @dataclass(frozen=True)
 class Verdict:
     heard: Heard
     accepted: bool
-    reason: str         # "" when accepted; else why not ("not now", "low confidence", "coach speaking")
+    reason: str                             # "" when accepted; else one of `Reason`
+    echo: EchoJudgement | None = None       # the residual-echo evidence, when the coach was audible
+
+    @property
+    def unmatched(self) -> bool:
+        """The user said something short that is no command: a prompt may ask "Sorry?".
+
+        Not for a stretch too long to be any command (a sentence, perhaps to someone else)."""
+        return self.reason == Reason.NO_COMMAND and self.heard.reason != "too long"
 
 
 class CommandListener:
     def __init__(self, recognizer: Recognizer, timeline: SpeechTimeline | None = None, *,
                  phrases: dict[str, list[str]] | None = None,
                  min_confidence: float = MIN_CONFIDENCE,
-                 barge_in_min_confidence: float = BARGE_IN_MIN_CONFIDENCE,
                  echo_tail_s: float = ECHO_TAIL_S,
+                 evidence: EchoEvidence | None = None,
                  on_failure: Callable[[str], None] | None = None) -> None:
         self.recognizer = recognizer
         self.failure: str | None = None     # why the recognizer was given up; None while it works
@@ -52,9 +79,8 @@ class CommandListener:
         self._timeline = timeline
         self._phrases = {c: [_words(p) for p in ps] for c, ps in (phrases or {}).items()}
         self._min_confidence = min_confidence
-        self._barge_in_min = barge_in_min_confidence
         self._tail_s = echo_tail_s
-        self._was_speaking = False
+        self.evidence = evidence if evidence is not None else EchoEvidence()
         self._fed_s = 0.0           # audio fed to the recognizer (its own clock)
         self._offset_s = 0.0        # session time minus recognizer time (grows over gaps in the audio)
 
@@ -67,8 +93,8 @@ class CommandListener:
                 self._offset_s += gap_s
                 self.recognizer.reset()
             self._fed_s += chunk.n_samples / self.recognizer.rate_hz
+            self._observe(chunk)
             heard = self.recognizer.feed(chunk.pcm)
-            self._reset_after_speech(chunk)
         except Exception as err:
             self._fail(err)
             return []
@@ -95,19 +121,32 @@ class CommandListener:
             return heard
         return replace(heard, t_start=heard.t_start + self._offset_s, t_end=heard.t_end + self._offset_s)
 
+    def _observe(self, chunk: AudioChunk) -> None:
+        """Keep the mic and the coach's output for the same samples side by side (session time)."""
+        if self._timeline is None:
+            return
+        start = int(round(chunk.t_start * self._timeline.rate_hz))
+        mic = np.frombuffer(chunk.pcm, dtype="<i2")
+        self.evidence.observe(start, mic, self._timeline.render(start, len(mic)))
+
     def _judge(self, heard: Heard, accepted: tuple[str, ...]) -> Verdict:
+        echo = None
+        if self._timeline is not None and self._timeline.speaking(heard.t_start, heard.t_end, self._tail_s):
+            echo = self.evidence.judge(heard.t_start, heard.t_end)
+        if not heard.command:
+            if echo is not None and echo.explained:
+                return Verdict(heard, False, Reason.ECHO, echo)
+            return Verdict(heard, False, Reason.NO_COMMAND, echo)
+        if echo is not None and echo.explained:
+            said = self._timeline.said_during(heard.t_start, heard.t_end, self._tail_s) \
+                if self._timeline is not None else []
+            why = Reason.COACH_SPEAKING if self._coach_says(heard, said) else Reason.ECHO
+            return Verdict(heard, False, why, echo)
         if heard.command not in accepted:
-            return Verdict(heard, False, "not now")
+            return Verdict(heard, False, Reason.NOT_NOW, echo)
         if heard.confidence < self._min_confidence:
-            return Verdict(heard, False, "low confidence")
-        if self._timeline is not None:
-            said = self._timeline.said_during(heard.t_start, heard.t_end, self._tail_s)
-            if said:
-                if self._coach_says(heard, said):
-                    return Verdict(heard, False, "coach speaking")
-                if heard.confidence < self._barge_in_min:
-                    return Verdict(heard, False, "low confidence while coach speaking")
-        return Verdict(heard, True, "")
+            return Verdict(heard, False, Reason.LOW_CONFIDENCE, echo)
+        return Verdict(heard, True, "", echo)
 
     def _coach_says(self, heard: Heard, lines: list[str]) -> bool:
         """Whether the coach's own words could be what was heard: the phrase (or any phrase of
@@ -120,11 +159,3 @@ class CommandListener:
                 if n and any(words[i:i + n] == phrase for i in range(len(words) - n + 1)):
                     return True
         return False
-
-    def _reset_after_speech(self, chunk: AudioChunk) -> None:
-        if self._timeline is None:
-            return
-        speaking = self._timeline.speaking(chunk.t_start, chunk.t_end, self._tail_s)
-        if self._was_speaking and not speaking:
-            self.recognizer.reset()
-        self._was_speaking = speaking

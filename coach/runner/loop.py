@@ -35,6 +35,7 @@ from coach.session import (
     Start,
     StateChanged,
     Tick,
+    Tone,
     UnlockAnswered,
 )
 from coach.speech.narrator import Narrator
@@ -146,6 +147,9 @@ class SessionRunner:
                 self.narrator.say(action)
                 if self.session.state == "setup":
                     self._narration_reported = False
+            elif isinstance(action, Tone):
+                self.log.write(action.t, "tone", name=action.name, line=action.line)
+                self.narrator.tone(action)
             elif isinstance(action, Hush):
                 self.narrator.hush(action.t)
             elif isinstance(action, StateChanged):
@@ -225,8 +229,10 @@ class SessionRunner:
 def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> None:
     """A recognized command in the event log: `heard` when acted on, `ignored` with the reason."""
     h = verdict.heard
-    fields = dict(command=h.command, phrase=h.phrase, t_start=h.t_start, t_end=h.t_end,
-                  confidence=h.confidence)
+    fields: dict[str, object] = dict(command=h.command, phrase=h.phrase, t_start=h.t_start,
+                                     t_end=h.t_end, confidence=h.confidence)
+    if verdict.echo is not None:            # the coach was audible: how far the user rose above it
+        fields["over_echo_db"] = verdict.echo.user_excess_db
     if verdict.accepted:
         log.write(t, "heard", **fields)
         display.info(f"heard: {h.phrase} ({h.confidence:.2f})")

@@ -11,11 +11,12 @@ from coach.session.actions import (
     Say,
     SessionEnded,
     StateChanged,
+    Tone,
     UnlockAnswered,
 )
 from coach.session.core import Session
-from coach.session.events import Command, Event, NarrationDone, Start, Tick
+from coach.session.events import Command, Event, Misheard, NarrationDone, Start, Tick
 
-__all__ = ["Action", "Command", "Event", "HoldEnded", "HoldStarted", "Hush", "NarrationDone",
+__all__ = ["Action", "Command", "Event", "HoldEnded", "HoldStarted", "Hush", "Misheard", "NarrationDone",
            "RestEnded", "RestStarted", "ResumeAnswered", "Say", "Session", "SessionEnded", "Start",
-           "StateChanged", "Tick", "UnlockAnswered"]
+           "StateChanged", "Tick", "Tone", "UnlockAnswered"]

@@ -22,6 +22,16 @@ class Say:
 
 
 @dataclass(frozen=True)
+class Tone:
+    """Play a short generated tone (`coach.speech.earcons.Earcon` value) at `t`, like a cue:
+    heard exactly then, cutting off narration that is still playing."""
+
+    name: str
+    t: float
+    line: str = ""          # the cue it stands in for ("count", "hold_every", ...), for the log
+
+
+@dataclass(frozen=True)
 class Hush:
     """Drop narration that has become pointless (the user said ready mid-instructions)."""
 
@@ -92,5 +102,5 @@ class ResumeAnswered:
     t: float
 
 
-Action = (Say | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded
+Action = (Say | Tone | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded
           | UnlockAnswered | ResumeAnswered)

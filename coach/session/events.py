@@ -45,4 +45,14 @@ class Command:
         return self.t if self.t_start is None else min(self.t_start, self.t)
 
 
-Event = Start | Tick | NarrationDone | Command
+@dataclass(frozen=True)
+class Misheard:
+    """The user said something short that matched no command (from `t_start`; known at `t`).
+
+    In a waiting state the session answers "Sorry?" and asks again; elsewhere it stays quiet."""
+
+    t: float
+    t_start: float
+
+
+Event = Start | Tick | NarrationDone | Command | Misheard

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.defaults import TTS_RENDER_TIMEOUT_S
-from coach.session.actions import Say
+from coach.session.actions import Say, Tone
+from coach.speech import earcons
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Synthesizer
 
@@ -65,6 +66,11 @@ class Narrator:
         self._pending.append(_Pending(say, job, time.monotonic()))
         if not self._live:
             self._wait_all()
+
+    def tone(self, tone: Tone) -> None:
+        """A generated tone, heard exactly at its time like a cue (no engine needed: never late)."""
+        samples = earcons.render(earcons.Earcon(tone.name), self.timeline.rate_hz)
+        self.timeline.add(f"[{tone.name}]", samples, tone.t, "cue")
 
     def hush(self, t: float) -> None:
         self._pending = [p for p in self._pending if p.say.kind == "cue" and p.say.t > t]

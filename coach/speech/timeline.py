@@ -1,7 +1,8 @@
 """Where each utterance falls in session time, so the count is never late.
 
-Cues (counts, "ten seconds to go") start exactly when they are due and cut off whatever is still
-playing; narration queues behind what is playing. The timeline is pure bookkeeping over sample
+Cues (counts, tones, "ten seconds to go") start exactly when they are due and cut off whatever
+is still playing; cues asked for at the same instant (a tone, then the words it goes with) play
+one after the other; narration queues behind what is playing. The timeline is pure bookkeeping over sample
 arrays: the live speaker, the `--speaker OUT.wav` renderer, the `--echo-gain` room simulation and
 the self-voice gate all read the same timeline, so they agree on when the coach was talking.
 """
@@ -24,6 +25,7 @@ class Utterance:
     start: int              # first sample, session time
     samples: np.ndarray     # int16
     end: int                # one past the last sample heard (earlier than start+len when cut)
+    asked: int = -1         # the sample it was asked for (a queued line starts later)
 
     @property
     def start_s(self) -> float:
@@ -44,18 +46,23 @@ class SpeechTimeline:
         """Place an utterance asked for at session time `t`."""
         at = int(round(t * self.rate_hz))
         if kind == "cue":
-            self.cut(at)
-            start = at
+            together = [u for u in self.utterances if u.kind == "cue" and u.asked == at]
+            self.cut(at, keep=together)
+            start = max([at, *(u.end for u in together)])
         else:
             start = max(at, self.busy_until_sample())
-        utterance = Utterance(text, kind, start, samples, start + len(samples))
+        utterance = Utterance(text, kind, start, samples, start + len(samples), at)
         self.utterances.append(utterance)
         return utterance
 
-    def cut(self, at: int) -> None:
-        """Stop what plays at sample `at`; drop what would start after it."""
+    def cut(self, at: int, keep: list[Utterance] | None = None) -> None:
+        """Stop what plays at sample `at`; drop what would start after it (except `keep`)."""
         kept = []
+        spared = {id(u) for u in keep or ()}
         for u in self.utterances:
+            if id(u) in spared:
+                kept.append(u)
+                continue
             if u.start >= at:
                 self.dropped.append(u.text)
                 continue

@@ -38,7 +38,27 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "yes_or_no": (), "resume_offer": ("done", "total"), "resume_from": ("exercise", "set", "sets"),
     # devices and the smart-speaker mode
     "mic_lost": (), "mic_back": (), "reminder": ("routine",),
+    # turn-taking: a command acted on, speech not understood, a session left unanswered
+    "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
 }
+
+FEEDBACK_STYLES = ("tone", "word", "none")
+
+
+@dataclass(frozen=True)
+class Earcons:
+    """Which cues are short generated tones instead of words (the voice pack's `earcons:`).
+
+    Tones leave the user room to speak, carry no words the recognizer could mistake for a
+    command, and are the easiest sound to cancel. `acknowledge` / `not_understood`: how the coach
+    answers a command it acted on, and speech it did not understand ("tone", "word", "none").
+    """
+
+    countdown: bool = False             # 5-4-3-2-1 at the end of a hold (and 3-2-1 before it)
+    every: bool = False                 # the elapsed-time marks during a hold
+    hold: bool = False                  # a tone as a hold starts and as it ends
+    acknowledge: str = "tone"
+    not_understood: str = "word"
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,7 @@ class VoicePack:
     lines: tuple[tuple[str, str], ...]          # (line id, template), every id of LINE_FIELDS
     commands: tuple[tuple[str, tuple[str, ...]], ...]   # (command id, phrases)
     source: Path
+    earcons: Earcons = Earcons()
 
     def line(self, key: str, **values: object) -> str:
         return dict(self.lines)[key].format(**values)
@@ -93,7 +114,7 @@ def load_voice(path: Path) -> VoicePack:
     from coach.routine.loader import read_cues
 
     top = open_yaml(path, VoiceError)
-    top.only(("title", "language", "engine", "cues", "lines", "commands"))
+    top.only(("title", "language", "engine", "cues", "earcons", "lines", "commands"))
     title = top.text("title", max_len=120)
     language = top.text("language", max_len=20)
     engine = top.section("engine")
@@ -102,6 +123,7 @@ def load_voice(path: Path) -> VoicePack:
     rate_wpm = engine.integer("rate_wpm", 150, minimum=60, maximum=400)
     volume = engine.number("volume", 0.9, maximum=1.0)
     cues = top.read("cues", read_cues) or CueTiming()
+    earcons = top.read("earcons", _earcons) or Earcons()
     lines_f = top.section("lines")
     lines_f.only(tuple(LINE_FIELDS))
     lines = tuple((key, _template(lines_f, key)) for key in LINE_FIELDS)
@@ -111,7 +133,16 @@ def load_voice(path: Path) -> VoicePack:
     _check_phrases_unique(commands_f, commands)
     return VoicePack(name=path.stem, title=title, language=language, engine_voice=engine_voice,
                      rate_wpm=rate_wpm, volume=volume, cues=cues, lines=lines, commands=commands,
-                     source=path)
+                     source=path, earcons=earcons)
+
+
+def _earcons(f: Fields) -> Earcons:
+    f.only(("countdown", "every", "hold", "acknowledge", "not_understood"))
+    d = Earcons()
+    return Earcons(countdown=f.flag("countdown", d.countdown), every=f.flag("every", d.every),
+                   hold=f.flag("hold", d.hold),
+                   acknowledge=f.choice("acknowledge", FEEDBACK_STYLES, d.acknowledge),
+                   not_understood=f.choice("not_understood", FEEDBACK_STYLES, d.not_understood))
 
 
 def _template(f: Fields, key: str) -> str:

@@ -1,0 +1,155 @@
+"""Is it the user, or the coach's own voice coming back? Evidence from the residual echo.
+
+The coach knows exactly what it plays (the speech timeline, sample by sample). After echo
+cancellation the microphone still carries some of it: the residual. Per 10 ms frame this keeps
+the microphone's power and an envelope of the coach's output power (a leaky peak, so the room's
+delay and reverberant tail are covered), and learns how much of the output leaks through
+(`leak_db`: the typical microphone-minus-output level while the coach talks, a running median).
+For a stretch of speech the recognizer heard, the *expected echo* is the output envelope plus the
+leak; when the microphone stays within `user_margin_db` of it, the echo explains what was heard
+and it is not the user. Anything clearly louder than the expected echo is the user, whatever the
+coach is saying at that moment: that is what lets a person talk over the count.
+
+Pure numpy bookkeeping over the audio clock: a replayed file gives the same verdicts every time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.defaults import RATE_HZ
+
+FRAME_S = 0.01
+_FLOOR_DB = -100.0
+
+
+@dataclass(frozen=True)
+class EchoJudgement:
+    """What the residual says about one stretch of audio."""
+
+    coach_active: bool          # the coach's output could reach the microphone in this stretch
+    user_excess_db: float       # how far the microphone rose above the expected echo (75th pct)
+    explained: bool             # coach_active and the excess is within the margin: not the user
+
+
+@dataclass(frozen=True)
+class EchoEvidenceConfig:
+    history_s: float = 30.0             # how far back a heard stretch may lie
+    env_decay_db_per_s: float = 80.0    # the output envelope falls this fast (a room's tail: RT60 0.6 s)
+    active_above_floor_db: float = 3.0  # expected echo this far above the mic's floor: coach audible
+    user_margin_db: float = 6.0         # the mic this far above the expected echo: the user speaks
+    learn_above_floor_db: float = 20.0  # learn the leak only while the output is this loud
+    leak_step_db: float = 0.05          # running-median step per frame
+    leak_start_db: float = 0.0          # before any evidence: assume the echo is as loud as the output
+    leak_warmup_frames: int = 30        # the first estimate is the median of this many frames
+    floor_start_db: float = -90.0       # dBFS
+    floor_rise_db_per_s: float = 6.0
+
+
+class EchoEvidence:
+    """Feed it the microphone (after cancellation) and the coach's output for the same samples."""
+
+    def __init__(self, config: EchoEvidenceConfig | None = None, rate_hz: int = RATE_HZ) -> None:
+        self.config = c = config or EchoEvidenceConfig()
+        self._frame = int(round(FRAME_S * rate_hz))
+        self._rate_hz = rate_hz
+        self._n = max(1, int(c.history_s / FRAME_S))
+        self._mic_db = np.full(self._n, _FLOOR_DB)
+        self._env_db = np.full(self._n, _FLOOR_DB)
+        self._floor_at = np.full(self._n, _FLOOR_DB)
+        self._next_frame = 0                      # absolute index of the next frame to store
+        self._pending_mic = np.zeros(0, np.float64)
+        self._pending_ref = np.zeros(0, np.float64)
+        self._pending_start = 0                   # absolute sample index of _pending_mic[0]
+        self._env = _FLOOR_DB
+        self._floor_db: float | None = None
+        self._decay_db = c.env_decay_db_per_s * FRAME_S
+        self._leak_db = c.leak_start_db
+        self._warmup: list[float] = []
+        self._learned = False
+
+    @property
+    def leak_db(self) -> float:
+        """How loud the residual echo is relative to the coach's output (dB; lower is better)."""
+        return self._leak_db
+
+    @property
+    def floor_db(self) -> float:
+        return self._floor_db if self._floor_db is not None else _FLOOR_DB
+
+    def observe(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> None:
+        """The microphone and the output for samples [start_sample, start_sample + len(mic))."""
+        if start_sample != self._pending_start + len(self._pending_mic):   # a gap (or the start)
+            self._next_frame = max(self._next_frame, start_sample // self._frame)
+            self._pending_mic = np.zeros(0, np.float64)
+            self._pending_ref = np.zeros(0, np.float64)
+            self._pending_start = start_sample
+        self._pending_mic = np.concatenate((self._pending_mic, mic.astype(np.float64)))
+        self._pending_ref = np.concatenate((self._pending_ref, ref.astype(np.float64)))
+        n_frames = len(self._pending_mic) // self._frame
+        if n_frames == 0:
+            return
+        used = n_frames * self._frame
+        mic_frames = self._pending_mic[:used].reshape(n_frames, self._frame)
+        ref_frames = self._pending_ref[:used].reshape(n_frames, self._frame)
+        self._pending_mic = self._pending_mic[used:]
+        self._pending_ref = self._pending_ref[used:]
+        self._pending_start += used
+        mic_db = _power_db(mic_frames)
+        ref_db = _power_db(ref_frames)
+        for m, r in zip(mic_db, ref_db, strict=True):
+            self._step(float(m), float(r))
+
+    def _step(self, mic_db: float, ref_db: float) -> None:
+        c = self.config
+        self._env = max(ref_db, self._env - self._decay_db)
+        # The mic's noise floor: falls fast to quieter frames, creeps up slowly. It starts low, as
+        # the first frames may already carry the coach's voice.
+        floor = c.floor_start_db if self._floor_db is None else self._floor_db
+        if mic_db < floor:
+            floor = 0.8 * floor + 0.2 * mic_db
+        else:
+            floor = min(mic_db, floor + c.floor_rise_db_per_s * FRAME_S)
+        self._floor_db = floor
+        if ref_db > self._floor_db + c.learn_above_floor_db:      # the coach is playing right now
+            self._learn(mic_db - self._env)
+        i = self._next_frame % self._n
+        self._mic_db[i] = mic_db
+        self._env_db[i] = self._env
+        self._floor_at[i] = self._floor_db
+        self._next_frame += 1
+
+    def _learn(self, ratio_db: float) -> None:
+        c = self.config
+        if not self._learned:
+            self._warmup.append(ratio_db)
+            if len(self._warmup) >= c.leak_warmup_frames:
+                self._leak_db = float(np.median(self._warmup))
+                self._learned = True
+                self._warmup = []
+            return
+        self._leak_db += c.leak_step_db if ratio_db > self._leak_db else -c.leak_step_db
+
+    def judge(self, t0: float, t1: float) -> EchoJudgement:
+        """Whether the residual echo explains the microphone over [t0, t1] (stream seconds)."""
+        c = self.config
+        first = max(int(t0 / FRAME_S), self._next_frame - self._n, 0)
+        last = min(int(np.ceil(t1 / FRAME_S)), self._next_frame)
+        if last <= first:
+            return EchoJudgement(False, 99.0, False)
+        idx = np.arange(first, last) % self._n
+        floor = self._floor_at[idx]
+        expected = self._env_db[idx] + self._leak_db
+        audible = expected > floor + c.active_above_floor_db
+        if not audible.any():
+            return EchoJudgement(False, 99.0, False)
+        excess = self._mic_db[idx] - np.maximum(expected, floor)
+        user_excess = float(np.percentile(excess, 75))
+        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db)
+
+
+def _power_db(frames: np.ndarray) -> np.ndarray:
+    power = np.mean(frames * frames, axis=1) / (32768.0 ** 2)
+    return 10.0 * np.log10(np.maximum(power, 10 ** (_FLOOR_DB / 10)))
