@@ -102,6 +102,12 @@ BROKEN = [
      "{p}:{line}: engine: must be a mapping of `key: value` lines, got `espeak`"),
     ("cue negative", edit("every_s: 10", "every_s: -1"), "every_s",
      "{p}:{line}: cues.every_s: must not be negative, got `-1`"),
+    ("earcon style misspelt", edit("acknowledge: tone", "acknowledge: beep"), "acknowledge: beep",
+     "{p}:{line}: earcons.acknowledge: must be one of tone, word, none; got `beep`"),
+    ("earcon flag not a flag", edit("countdown: true ", "countdown: yes please "), "countdown: yes",
+     "{p}:{line}: earcons.countdown: must be true or false, got `yes please`"),
+    ("unknown earcon", edit("  every: false", "  evry: false"), "evry:",
+     "{p}:{line}: earcons.evry: unknown field (did you mean `every`?)"),
     ("duplicate line", edit('  hold_halfway: "Halfway."', '  count: "{n}"'), '  count: "{n}"\n',
      "{p}:{line}: lines.count: appears twice (first on line " + str(line_of(TEXT, "  count:")) + ")"),
 ]
