@@ -12,9 +12,12 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from coach.history.store import HoldRecord
-from coach.progress.rules import TargetRule
+from coach.routine.model import TargetRule
+
+if TYPE_CHECKING:   # only the type: the session core imports this module and must not load sqlite3
+    from coach.history.store import HoldRecord
 
 SAME_WITHIN_S = 1       # holds that round to the same whole second are "the same"
 

@@ -1,4 +1,4 @@
-"""A routine's `progress:` block: how targets grow and what unlocks an advanced step.
+"""Reading a routine's `progress:` block: how targets grow and what unlocks an advanced step.
 
 The rules live in the routine file, next to the exercises they talk about, so a physiotherapist
 can change "three good days" to "five" without touching code. A routine without the block keeps
@@ -14,15 +14,14 @@ its fixed targets and unlocks nothing (`NO_PROGRESS`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from yaml.nodes import MappingNode
 
+# The rules themselves are plain values of the routine model (no YAML there); this module reads them.
+from coach.routine.model import NO_PROGRESS, Exercise, ProgressRules, TargetRule, UnlockRule
 from coach.yamlfile import Fields
 
-if TYPE_CHECKING:       # not at run time: the routine model imports this module
-    from coach.routine.model import Exercise
+__all__ = ["NO_PROGRESS", "TARGET_SOURCES", "ProgressRules", "TargetRule", "UnlockRule", "read_progress"]
 
 TARGET_SOURCES = ("best_recent", "routine")
 _PROGRESS_KEYS = ("target", "unlock")
@@ -31,38 +30,6 @@ _UNLOCK_KEYS = ("exercise", "when")
 _WHEN_KEYS = ("exercise", "every_set_at_least_s", "sessions", "different_days")
 
 
-@dataclass(frozen=True)
-class TargetRule:
-    """Each set's target: `routine` = the exercise's hold_s; `best_recent` = the best hold of that set
-    in the last `sessions` sessions plus `step_s`, never above hold_s (hold_s the first time)."""
-
-    source: str = "best_recent"     # "best_recent" | "routine"
-    sessions: int = 3
-    step_s: float = 5.0
-
-
-@dataclass(frozen=True)
-class UnlockRule:
-    """`exercise` (an advanced one) is offered once every set of `after` held at least
-    `every_set_at_least_s` in `sessions` sessions (on as many different local days if `different_days`)."""
-
-    exercise: str
-    after: str
-    every_set_at_least_s: float
-    sessions: int = 3
-    different_days: bool = True
-
-
-@dataclass(frozen=True)
-class ProgressRules:
-    target: TargetRule = TargetRule()
-    unlocks: tuple[UnlockRule, ...] = ()
-
-    def unlock_for(self, exercise: str) -> UnlockRule | None:
-        return next((u for u in self.unlocks if u.exercise == exercise), None)
-
-
-NO_PROGRESS = ProgressRules(target=TargetRule(source="routine"))
 
 
 def read_progress(f: Fields, exercises: Sequence[Exercise] = ()) -> ProgressRules:

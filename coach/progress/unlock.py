@@ -14,7 +14,7 @@ from datetime import date, datetime, tzinfo
 
 from coach.history.store import HoldRecord, UnlockRecord
 from coach.progress.memory import VoiceLine, by_session
-from coach.progress.rules import UnlockRule
+from coach.routine.model import UnlockRule
 
 TOLERANCE_S = 0.05      # a hold ended by its 60 s target may be recorded as 59.99x
 

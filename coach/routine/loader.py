@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import RoutineError
-from coach.progress.rules import NO_PROGRESS, read_progress
-from coach.routine.model import CueTiming, Exercise, RestRange, Routine
+from coach.progress.rules import read_progress
+from coach.routine.model import NO_PROGRESS, CueTiming, Exercise, RestRange, Routine
 from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"

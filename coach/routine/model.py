@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from coach.progress.rules import NO_PROGRESS, ProgressRules
-
 
 @dataclass(frozen=True)
 class CueTiming:
@@ -67,6 +65,40 @@ class Exercise:
     @property
     def is_hold(self) -> bool:
         return self.kind == "hold"
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """Each set's target: `routine` = the exercise's hold_s; `best_recent` = the best hold of that set
+    in the last `sessions` sessions plus `step_s`, never above hold_s (hold_s the first time)."""
+
+    source: str = "best_recent"     # "best_recent" | "routine"
+    sessions: int = 3
+    step_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class UnlockRule:
+    """`exercise` (an advanced one) is offered once every set of `after` held at least
+    `every_set_at_least_s` in `sessions` sessions (on as many different local days if `different_days`)."""
+
+    exercise: str
+    after: str
+    every_set_at_least_s: float
+    sessions: int = 3
+    different_days: bool = True
+
+
+@dataclass(frozen=True)
+class ProgressRules:
+    target: TargetRule = TargetRule()
+    unlocks: tuple[UnlockRule, ...] = ()
+
+    def unlock_for(self, exercise: str) -> UnlockRule | None:
+        return next((u for u in self.unlocks if u.exercise == exercise), None)
+
+
+NO_PROGRESS = ProgressRules(target=TargetRule(source="routine"))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from coach.speech.narrator import Narrator
 from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeaker
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
+from coach.vocab import SayKind
 from coach.voice import VoicePack, find_voice, load_voice
 
 
@@ -86,7 +87,7 @@ class Edges:
         text = self.voice.line(key, **values)
         self.log.write(t, "say", text=text, line=key, kind="narration")
         self.display.said(text)
-        self.narrator.say(Say(text, t, "narration", key))
+        self.narrator.say(Say(text, t, SayKind.NARRATION, key))
 
     def close(self) -> None:
         self.display.close()

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from coach.vocab import SayKind, State
+
 
 @dataclass(frozen=True)
 class Say:
     """Speak `text`.
 
-    kind "cue": time-critical (a count, "ten seconds to go"): heard at `t`, cutting off whatever
+    kind CUE: time-critical (a count, "ten seconds to go"): heard at `t`, cutting off whatever
     is still playing and dropping queued narration; never delayed.
-    kind "narration": instructions and answers: queued after what is playing.
+    kind NARRATION: instructions and answers: queued after what is playing.
     `line` names the voice-pack line (or "routine" for the routine's own words).
     """
 
     text: str
     t: float
-    kind: str = "narration"
+    kind: SayKind = SayKind.NARRATION
     line: str = ""
 
 
@@ -40,7 +42,7 @@ class Hush:
 
 @dataclass(frozen=True)
 class StateChanged:
-    state: str
+    state: State
     t: float
 
 

@@ -14,12 +14,15 @@ States:
     resting        the rest clock counts down; `ready` is accepted after the minimum rest
     paused         the hold or rest clock is frozen
     finished       nothing more happens
+
+Commands are dispatched through `DISPATCH`, a (state, command) table, whether they were spoken
+or typed: a pair the table leaves out gets a polite answer (`_polite`), never an exception.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from coach.progress.memory import VoiceLine, feedback
 from coach.routine.model import CueTiming, Exercise, Routine
@@ -38,48 +41,41 @@ from coach.session.actions import (
 )
 from coach.session.cues import Cue, hold_cues, rest_cues
 from coach.session.events import Command, Event, NarrationDone, Start, Tick
+from coach.session.phases import AskingPhase, GetSetPhase, HoldPhase, Phase, RestPhase
 from coach.session.plan import NO_PLAN, ResumePoint, SessionPlan
-from coach.voice.pack import VoicePack
+from coach.session.wording import Wording
+from coach.vocab import CommandId, CueKind, Question, SayKind, State
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
 ASK_TIMEOUT_S = 30.0      # no answer to "shall we add it?" in this long: carry on, ask next time
 
-# Commands that do something (or get a useful answer) in each state; the recognizer listens for
-# these only, which keeps false triggers down. Keyboard commands outside them are answered politely.
-ACCEPTED: dict[str, tuple[str, ...]] = {
-    "asking": ("yes", "no", "repeat", "stop", "help"),
-    "setup": ("ready", "skip", "next", "repeat", "stop", "help", "how_long"),
-    "waiting_ready": ("ready", "skip", "next", "repeat", "stop", "help", "how_long"),
-    "get_set": ("pause", "skip", "next", "stop", "help", "how_long"),
-    "holding": ("done", "cant_hold", "pause", "skip", "next", "stop", "how_long", "help", "repeat"),
-    "resting": ("ready", "skip", "next", "pause", "stop", "how_long", "help", "repeat"),
-    "paused": ("resume", "stop", "how_long", "help", "repeat", "skip", "next"),
-    "finished": (),
+C = CommandId
+
+# Commands worth listening for in each state; the recognizer listens for these only, which keeps
+# false triggers down. Every one has an entry in DISPATCH; a key outside them is answered politely.
+ACCEPTED: dict[State, tuple[CommandId, ...]] = {
+    State.ASKING: (C.YES, C.NO, C.REPEAT, C.STOP, C.HELP),
+    State.SETUP: (C.READY, C.SKIP, C.NEXT, C.REPEAT, C.STOP, C.HELP, C.HOW_LONG),
+    State.WAITING_READY: (C.READY, C.SKIP, C.NEXT, C.REPEAT, C.STOP, C.HELP, C.HOW_LONG),
+    State.GET_SET: (C.PAUSE, C.SKIP, C.NEXT, C.STOP, C.HELP, C.HOW_LONG),
+    State.HOLDING: (C.DONE, C.CANT_HOLD, C.PAUSE, C.SKIP, C.NEXT, C.STOP, C.HOW_LONG, C.HELP, C.REPEAT),
+    State.RESTING: (C.READY, C.SKIP, C.NEXT, C.PAUSE, C.STOP, C.HOW_LONG, C.HELP, C.REPEAT),
+    State.PAUSED: (C.RESUME, C.STOP, C.HOW_LONG, C.HELP, C.REPEAT, C.SKIP, C.NEXT),
+    State.FINISHED: (),
 }
 
-
-@dataclass
-class _Phase:
-    """A timed stretch (get_set, holding, resting) whose clock can be paused."""
-
-    name: str
-    started_t: float                    # when the clock last (re)started
-    cues: list[Cue]                     # still to come, by time
-    accum_s: float = 0.0                # elapsed before `started_t`
-    running: bool = True
-    extra: dict[str, float] = field(default_factory=dict)
-
-    def elapsed(self, t: float) -> float:
-        return self.accum_s + (t - self.started_t if self.running else 0.0)
-
-    def time_of(self, at_s: float) -> float:
-        return self.started_t + (at_s - self.accum_s)
+# The answer to a command the table leaves out, outside the asking state (where it is always
+# "please say yes or no"). A command not listed here is ignored there: yes/no outside a question,
+# and `start`, which only `coach serve` hears between sessions.
+DEFAULT_ANSWER: dict[CommandId, str] = {
+    C.DONE: "no_hold", C.CANT_HOLD: "no_hold", C.PAUSE: "nothing_to_pause", C.RESUME: "not_paused",
+}
 
 
 class Session:
     """One run through a routine. Feed it events in time order; it returns what to do."""
 
-    def __init__(self, routine: Routine, voice: VoicePack, base_cues: CueTiming,
+    def __init__(self, routine: Routine, voice: Wording, base_cues: CueTiming,
                  plan: SessionPlan = NO_PLAN) -> None:
         self.routine = routine
         self.voice = voice
@@ -89,13 +85,10 @@ class Session:
         self._exercises = self._choose_exercises()
         self._best: dict[str, float | None] = {e.id: plan.for_exercise(e.id).best_s
                                                for e in routine.exercises}
-        self.state = "idle"
+        self.state = State.IDLE
         self._ex_index = -1
         self._set = 0                   # the set in progress or next (1-based)
-        self._phase: _Phase | None = None
-        self._paused_phase: str = ""
-        self._after_ready = ""          # what `ready` does in waiting_ready: "next_exercise" | "set"
-        self._asking = ""               # what a yes/no answers: "unlock" | "resume"
+        self._phase: Phase | None = None    # kept while paused, its clock stopped
         self._sets_done = 0
         self._last_lines: list[str] = []
         self._last_lines_call = -1
@@ -127,17 +120,16 @@ class Session:
     def sets_done(self) -> int:
         return self._sets_done
 
-    def accepted(self) -> tuple[str, ...]:
+    def accepted(self) -> tuple[CommandId, ...]:
         """The commands worth listening for right now."""
         return ACCEPTED.get(self.state, ())
 
-    def timer(self, t: float) -> tuple[str, float, float] | None:
+    def timer(self, t: float) -> tuple[State, float, float] | None:
         """(phase, elapsed_s, total_s) of the running clock, for a live display."""
         phase = self._phase
         if phase is None:
             return None
-        total = phase.extra.get("total_s", 0.0)
-        return phase.name, phase.elapsed(t), total
+        return phase.state, phase.elapsed(t), phase.total_s
 
     def cue_texts(self) -> list[str]:
         """Every cue line this session can say, so the narrator can render them ahead of time."""
@@ -155,7 +147,7 @@ class Session:
             if exercise.rest is not None:
                 cues += rest_cues(exercise.rest.min_s, exercise.rest.max_s, timing)
                 texts.append(self.voice.line("rest_min_reached"))
-            texts += [self.voice.line(c.line, **c.values) for c in cues if c.kind == "say"]
+            texts += [self.voice.line(c.line, **c.values) for c in cues if c.kind is CueKind.SAY]
         return list(dict.fromkeys(texts))
 
     def handle(self, event: Event) -> list[Action]:
@@ -168,7 +160,7 @@ class Session:
             self._advance(event.t)
         elif isinstance(event, NarrationDone):
             self._advance(event.t)
-            if self.state == "setup":
+            if self.state is State.SETUP:
                 self._prompt_ready(event.t)
         elif isinstance(event, Command):
             self._advance(event.t)
@@ -190,23 +182,24 @@ class Session:
         self._t = t
 
     def _fire(self, cue: Cue, t: float) -> None:
-        if cue.kind == "say":
-            self._say(t, cue.line, kind="cue", **cue.values)
-        elif cue.kind == "hold_start":
+        if cue.kind is CueKind.SAY:
+            self._say(t, cue.line, kind=SayKind.CUE, **cue.values)
+        elif cue.kind is CueKind.HOLD_START:
             self._start_hold(t)
-        elif cue.kind == "hold_end":
+        elif cue.kind is CueKind.HOLD_END:
             self._end_hold(t, "target")
-        elif cue.kind == "rest_min":
-            self._say(t, "rest_min_reached", kind="cue")
-        elif cue.kind == "ask_timeout":        # no answer: carry on; it is asked again next time
+        elif cue.kind is CueKind.REST_MIN:
+            self._say(t, "rest_min_reached", kind=SayKind.CUE)
+        elif cue.kind is CueKind.ASK_TIMEOUT:   # no answer: carry on; it is asked again next time
+            asking = self._phase
             self._phase = None
-            if self._asking == "resume":        # no answer to "carry on?": start afresh
-                self._emit(ResumeAnswered(False, t))
+            if isinstance(asking, AskingPhase) and asking.about is Question.RESUME:
+                self._emit(ResumeAnswered(False, t))    # no answer to "carry on?": start afresh
             self._next_exercise(t)
-        elif cue.kind == "rest_end":
+        elif cue.kind is CueKind.REST_END:
             self._emit(RestEnded(t))
             self._phase = None
-            self._wait_ready(t, "set", line="rest_over")
+            self._wait_ready(t, line="rest_over")
 
     # -- flow ----------------------------------------------------------------------------------
     def _start(self, t: float) -> None:
@@ -220,20 +213,19 @@ class Session:
             if not resume.ask:
                 self._resume(t)
                 return
-            self._ask(t, "resume")
+            self._ask(t, Question.RESUME)
             self._say(t, "resume_offer", done=resume.sets_done, total=resume.sets_total)
             return
         offer = self.plan.offer
         if offer is not None and self.routine.exercise(offer.exercise) is not None:
-            self._ask(t, "unlock")
+            self._ask(t, Question.UNLOCK)
             self._say_line(t, offer.line, remember=True)
             return
         self._next_exercise(t)
 
-    def _ask(self, t: float, about: str) -> None:
-        self._asking = about
-        self._set_state("asking", t)
-        self._phase = _Phase("asking", t, [Cue(ASK_TIMEOUT_S, "ask_timeout")])
+    def _ask(self, t: float, about: Question) -> None:
+        self._set_state(State.ASKING, t)
+        self._phase = AskingPhase(t, [Cue(ASK_TIMEOUT_S, CueKind.ASK_TIMEOUT)], about=about)
 
     def _resume_index(self, resume: ResumePoint) -> int | None:
         ids = [e.id for e in self._exercises]
@@ -250,11 +242,13 @@ class Session:
         self._sets_done = resume.sets_done
         exercise = self._exercises[index]
         self._say(t, "resume_from", exercise=exercise.title, set=resume.set_no, sets=exercise.sets)
-        self._wait_ready(t, "set", line="ready_prompt")
+        self._wait_ready(t, line="ready_prompt")
 
     def _answer(self, t: float, yes: bool) -> None:
+        asking = self._phase
+        assert isinstance(asking, AskingPhase)      # DISPATCH sends yes/no here only while asking
         self._phase = None
-        if self._asking == "resume":
+        if asking.about is Question.RESUME:
             self._emit(ResumeAnswered(yes, t))
             if yes:
                 self._resume(t)
@@ -265,7 +259,6 @@ class Session:
         assert offer is not None
         exercise = self.routine.exercise(offer.exercise)
         assert exercise is not None
-        self._phase = None
         self._emit(UnlockAnswered(offer.exercise, yes, t))
         if yes:
             self._enabled.add(offer.exercise)
@@ -282,7 +275,7 @@ class Session:
         if exercise is None:
             self._finish(t, stopped=False)
             return
-        self._set_state("setup", t)
+        self._set_state(State.SETUP, t)
         self._say(t, "exercise_start", exercise=exercise.title)
         for line in self.plan.for_exercise(exercise.id).opening:
             self._say_line(t, line, remember=True)
@@ -292,18 +285,18 @@ class Session:
     def _prompt_ready(self, t: float) -> None:
         exercise = self.exercise
         assert exercise is not None
-        self._wait_ready(t, "set" if exercise.is_hold else "next_exercise", line="ready_prompt")
+        self._wait_ready(t, line="ready_prompt")
 
-    def _wait_ready(self, t: float, after: str, line: str) -> None:
-        self._after_ready = after
-        self._set_state("waiting_ready", t)
+    def _wait_ready(self, t: float, line: str) -> None:
+        """Wait for `ready`: it starts the next set of a hold exercise, or the next exercise."""
+        self._set_state(State.WAITING_READY, t)
         self._say(t, line)
 
     def _ready(self, t: float) -> None:
         """`ready` in setup or waiting_ready."""
         exercise = self.exercise
         assert exercise is not None
-        if self.state == "setup":
+        if self.state is State.SETUP:
             self._emit(Hush(t))
         if not exercise.is_hold:
             self._next_exercise(t)
@@ -316,29 +309,29 @@ class Session:
         timing = self._timing()
         count_from = timing.get_set_s or 0
         lead = GET_SET_LEAD_S if count_from else 0.0
-        cues = [Cue(0.0, "say", "set_intro", {"set": self._set, "sets": exercise.sets})]
-        cues += [Cue(lead + i, "say", "count", {"n": count_from - i}) for i in range(count_from)]
-        cues.append(Cue(lead + count_from, "hold_start"))
-        self._set_state("get_set", t)
-        self._phase = _Phase("get_set", t, cues, extra={"total_s": lead + count_from})
+        cues = [Cue(0.0, CueKind.SAY, "set_intro", {"set": self._set, "sets": exercise.sets})]
+        cues += [Cue(lead + i, CueKind.SAY, "count", {"n": count_from - i}) for i in range(count_from)]
+        cues.append(Cue(lead + count_from, CueKind.HOLD_START))
+        self._set_state(State.GET_SET, t)
+        self._phase = GetSetPhase(t, cues, count_s=lead + count_from)
         self._advance(t)
 
     def _start_hold(self, t: float) -> None:
         exercise = self.exercise
         assert exercise is not None
-        self._set_state("holding", t)
+        self._set_state(State.HOLDING, t)
         goal = self.plan.for_exercise(exercise.id).goal_for(self._set)
         goal = goal if goal is not None and 0 < goal < exercise.hold_s else None
         self._emit(HoldStarted(exercise.id, self._set, exercise.hold_s, t, goal))
         cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal)
-        self._phase = _Phase("holding", t, cues, extra={"total_s": exercise.hold_s, "hold_t": t})
-        self._say(t, "hold_start", kind="cue")
+        self._phase = HoldPhase(t, cues, target_s=exercise.hold_s, began_t=t)
+        self._say(t, "hold_start", kind=SayKind.CUE)
 
     def _end_hold(self, t: float, ended_by: str, began: float | None = None) -> None:
         """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke."""
         exercise = self.exercise
         phase = self._phase
-        assert exercise is not None and phase is not None and phase.name == "holding"
+        assert exercise is not None and isinstance(phase, HoldPhase)
         end_t = t if began is None else min(max(began, phase.time_of(0.0)), t)
         if phase.running:
             held = phase.elapsed(end_t)
@@ -350,11 +343,11 @@ class Session:
         self._phase = None
         self._sets_done += 1
         self._emit(HoldEnded(exercise.id, self._set, exercise.hold_s, held, ended_by, end_t,
-                             phase.extra["hold_t"]))
+                             phase.began_t))
         if ended_by == "stop":
             return
         if ended_by == "target":
-            self._say(t, "times_up", kind="cue")
+            self._say(t, "times_up", kind=SayKind.CUE)
         else:
             self._say(t, "hold_ended", held_s=int(round(held)))
         self._feedback(t, exercise, held)
@@ -380,11 +373,11 @@ class Session:
         exercise = self.exercise
         assert exercise is not None and exercise.rest is not None
         rest = exercise.rest
-        self._set_state("resting", t)
+        self._set_state(State.RESTING, t)
         self._emit(RestStarted(rest.max_s, rest.min_s, t))
         self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
-        self._phase = _Phase("resting", t, rest_cues(rest.min_s, rest.max_s, self._timing()),
-                             extra={"total_s": rest.max_s, "min_s": rest.min_s})
+        self._phase = RestPhase(t, rest_cues(rest.min_s, rest.max_s, self._timing()),
+                                min_s=rest.min_s, max_s=rest.max_s)
 
     def _end_rest(self, t: float) -> None:
         self._emit(RestEnded(t))
@@ -399,135 +392,129 @@ class Session:
             for text in self.routine.outro:
                 self._say_text(t, text)
             self._say(t, "session_end", sets_done=self._sets_done)
-        self._set_state("finished", t)
+        self._set_state(State.FINISHED, t)
         self._emit(SessionEnded(self._sets_done, stopped, t))
 
     # -- commands ------------------------------------------------------------------------------
     def _command(self, cmd: Command) -> None:
-        t = cmd.t
-        state = self.state
-        name = "skip" if cmd.command == "next" else cmd.command
-        if state in ("finished", "idle"):
-            return
-        handler = getattr(self, f"_cmd_{name}", None)
-        if handler is None:
-            return
-        handler(cmd, t, state)
+        """Look the (state, command) pair up in DISPATCH; keys and voice alike."""
+        command = CommandId.parse(cmd.command)
+        if command is None or self.state in (State.IDLE, State.FINISHED):
+            return      # not a command word; or no session to talk about (before Start, after the end)
+        if command is C.NEXT:
+            command = C.SKIP
+        handler = DISPATCH.get((self.state, command))
+        if handler is not None:
+            handler(self, cmd)
+        else:
+            self._polite(cmd.t, command)
 
-    def _cmd_ready(self, cmd: Command, t: float, state: str) -> None:
-        if state == "asking":
+    def _polite(self, t: float, command: CommandId) -> None:
+        """A command that means nothing in this state: say so (or, for a stray yes or no, nothing)."""
+        if self.state is State.ASKING:
             self._say(t, "yes_or_no")
-        elif state in ("setup", "waiting_ready"):
-            self._ready(t)
-        elif state == "resting":
-            assert self._phase is not None
-            left = self._phase.extra["min_s"] - self._phase.elapsed(t)
-            if left > 0:
-                self._say(t, "rest_longer", wait_s=max(1, math.ceil(left)))
-            else:
-                self._end_rest(t)
-        elif state in ("holding", "get_set"):
-            self._say(t, "already_holding")
-        elif state == "paused":
-            self._say(t, "paused_hint")
+        elif command in DEFAULT_ANSWER:
+            self._say(t, DEFAULT_ANSWER[command])
 
-    def _cmd_yes(self, cmd: Command, t: float, state: str) -> None:
-        if state == "asking":
-            self._answer(t, True)
+    def _cmd_ready(self, cmd: Command) -> None:
+        self._ready(cmd.t)
 
-    def _cmd_no(self, cmd: Command, t: float, state: str) -> None:
-        if state == "asking":
-            self._answer(t, False)
-
-    def _cmd_done(self, cmd: Command, t: float, state: str) -> None:
-        self._end_hold_by(cmd, t, state, "done")
-
-    def _cmd_cant_hold(self, cmd: Command, t: float, state: str) -> None:
-        self._end_hold_by(cmd, t, state, "cant_hold")
-
-    def _end_hold_by(self, cmd: Command, t: float, state: str, ended_by: str) -> None:
-        if state == "holding" or (state == "paused" and self._paused_phase == "holding"):
-            if state == "paused":
-                self._set_state("holding", t)
-            self._end_hold(t, ended_by, began=cmd.began)
-        else:
-            self._say(t, "no_hold")
-
-    def _cmd_pause(self, cmd: Command, t: float, state: str) -> None:
+    def _cmd_ready_in_rest(self, cmd: Command) -> None:
         phase = self._phase
-        if state in ("holding", "resting", "get_set") and phase is not None:
-            phase.accum_s = phase.elapsed(t)
-            phase.running = False
-            self._paused_phase = phase.name
-            self._set_state("paused", t)
-            self._say(t, "paused")
-        elif state == "paused":
-            self._say(t, "paused_hint")
+        assert isinstance(phase, RestPhase)
+        left = phase.min_s - phase.elapsed(cmd.t)
+        if left > 0:
+            self._say(cmd.t, "rest_longer", wait_s=max(1, math.ceil(left)))
         else:
-            self._say(t, "nothing_to_pause")
+            self._end_rest(cmd.t)
 
-    def _cmd_resume(self, cmd: Command, t: float, state: str) -> None:
-        phase = self._phase
-        if state != "paused" or phase is None:
-            self._say(t, "not_paused")
+    def _cmd_yes(self, cmd: Command) -> None:
+        self._answer(cmd.t, True)
+
+    def _cmd_no(self, cmd: Command) -> None:
+        self._answer(cmd.t, False)
+
+    def _cmd_done(self, cmd: Command) -> None:
+        self._end_hold_by(cmd, "done")
+
+    def _cmd_cant_hold(self, cmd: Command) -> None:
+        self._end_hold_by(cmd, "cant_hold")
+
+    def _end_hold_by(self, cmd: Command, ended_by: str) -> None:
+        """done / can't hold while holding, or while a hold is paused."""
+        if not isinstance(self._phase, HoldPhase):      # paused during a rest or the count
+            self._say(cmd.t, "no_hold")
             return
+        self._set_state(State.HOLDING, cmd.t)
+        self._end_hold(cmd.t, ended_by, began=cmd.began)
+
+    def _cmd_pause(self, cmd: Command) -> None:
+        phase = self._phase
+        assert phase is not None
+        phase.accum_s = phase.elapsed(cmd.t)
+        phase.running = False
+        self._set_state(State.PAUSED, cmd.t)
+        self._say(cmd.t, "paused")
+
+    def _cmd_resume(self, cmd: Command) -> None:
+        t = cmd.t
+        phase = self._phase
+        assert phase is not None
         self._say(t, "resumed")
-        if phase.name == "get_set":         # a count that was cut off starts again
+        if isinstance(phase, GetSetPhase):      # a count that was cut off starts again
             self._phase = None
             self._get_set(t)
             return
         phase.started_t = t
         phase.running = True
-        self._set_state(phase.name, t)
+        self._set_state(phase.state, t)
 
-    def _cmd_skip(self, cmd: Command, t: float, state: str) -> None:
+    def _cmd_skip(self, cmd: Command) -> None:
+        """Skip the rest (resting, or paused in a rest), else the rest of the exercise."""
+        t = cmd.t
         exercise = self.exercise
         assert exercise is not None
-        if state == "resting":
-            self._say(t, "skip_rest")
-            self._end_rest(t)
-            return
-        if state == "paused" and self._paused_phase == "resting":
+        if isinstance(self._phase, RestPhase):
             self._say(t, "skip_rest")
             self._end_rest(t)
             return
         self._emit(Hush(t))
-        if self._phase is not None and self._phase.name == "holding":
+        if isinstance(self._phase, HoldPhase):
             self._end_hold(t, "stop", began=cmd.began)
         self._phase = None
         self._say(t, "skip_exercise", exercise=exercise.title)
         self._next_exercise(t)
 
-    def _cmd_repeat(self, cmd: Command, t: float, state: str) -> None:
+    def _cmd_repeat(self, cmd: Command) -> None:
         if not self._last_lines:
-            self._say(t, "nothing_to_repeat")
+            self._say(cmd.t, "nothing_to_repeat")
             return
         for text in list(self._last_lines):
-            self._say_text(t, text, remember=False)
+            self._say_text(cmd.t, text, remember=False)
 
-    def _cmd_stop(self, cmd: Command, t: float, state: str) -> None:
+    def _cmd_stop(self, cmd: Command) -> None:
+        t = cmd.t
         self._emit(Hush(t))
-        if self._phase is not None and self._phase.name == "holding":
+        if isinstance(self._phase, HoldPhase):
             self._end_hold(t, "stop", began=cmd.began)
-        if self._phase is not None and self._phase.name == "resting":
+        if isinstance(self._phase, RestPhase):
             self._emit(RestEnded(t))
         self._finish(t, stopped=True)
 
-    def _cmd_how_long(self, cmd: Command, t: float, state: str) -> None:
+    def _cmd_how_long(self, cmd: Command) -> None:
+        t = cmd.t
         phase = self._phase
-        if phase is None or phase.name == "get_set":
-            self._say(t, "how_long_idle")
-            return
-        elapsed = phase.elapsed(t)
-        total = phase.extra["total_s"]
-        if phase.name == "holding":
-            self._say(t, "how_long_hold", elapsed_s=int(elapsed), left_s=math.ceil(total - elapsed))
+        if isinstance(phase, HoldPhase):
+            elapsed = phase.elapsed(t)
+            self._say(t, "how_long_hold", elapsed_s=int(elapsed), left_s=math.ceil(phase.target_s - elapsed))
+        elif isinstance(phase, RestPhase):
+            self._say(t, "how_long_rest", left_s=max(0, math.ceil(phase.max_s - phase.elapsed(t))))
         else:
-            self._say(t, "how_long_rest", left_s=max(0, math.ceil(total - elapsed)))
+            self._say(t, "how_long_idle")
 
-    def _cmd_help(self, cmd: Command, t: float, state: str) -> None:
-        words = [self.voice.command_word(c) for c in self.accepted() if c not in ("next", "help")]
-        self._say(t, "help", commands=", ".join(words))
+    def _cmd_help(self, cmd: Command) -> None:
+        words = [self.voice.command_word(c) for c in self.accepted() if c not in (C.NEXT, C.HELP)]
+        self._say(cmd.t, "help", commands=", ".join(words))
 
     # -- output helpers ------------------------------------------------------------------------
     def _timing(self) -> CueTiming:
@@ -535,7 +522,7 @@ class Session:
         assert exercise is not None
         return self.routine.cues_for(exercise, self._base_cues)
 
-    def _set_state(self, state: str, t: float) -> None:
+    def _set_state(self, state: State, t: float) -> None:
         if state != self.state:
             self.state = state
             self._emit(StateChanged(state, t))
@@ -543,7 +530,7 @@ class Session:
     def _emit(self, action: Action) -> None:
         self._out.append(action)
 
-    def _say(self, t: float, line: str, kind: str = "narration", **values: object) -> None:
+    def _say(self, t: float, line: str, kind: SayKind = SayKind.NARRATION, **values: object) -> None:
         text = self.voice.line(line, **values)
         self._emit(Say(text, t, kind, line))
         if line in _INSTRUCTION_LINES:
@@ -551,12 +538,12 @@ class Session:
 
     def _say_line(self, t: float, line: VoiceLine, remember: bool = False) -> None:
         text = self.voice.line(line.key, **line.values)
-        self._emit(Say(text, t, "narration", line.key))
+        self._emit(Say(text, t, SayKind.NARRATION, line.key))
         if remember:
             self._remember(text)
 
     def _say_text(self, t: float, text: str, remember: bool = True) -> None:
-        self._emit(Say(text, t, "narration", "routine"))
+        self._emit(Say(text, t, SayKind.NARRATION, "routine"))
         if remember:
             self._remember(text)
 
@@ -567,6 +554,50 @@ class Session:
             self._last_lines_call = self._calls
         self._last_lines.append(text)
 
+
+Handler = Callable[[Session, Command], None]
+
+
+def _reply(line: str) -> Handler:
+    """A handler that only answers with the voice-pack line `line`."""
+    def answer(session: Session, cmd: Command) -> None:
+        session._say(cmd.t, line)
+    answer.__name__ = f"say_{line}"
+    return answer
+
+
+def _table() -> dict[tuple[State, CommandId], Handler]:
+    """(state, command) -> handler. Pairs left out get `Session._polite`. NEXT is looked up as SKIP."""
+    S = State
+    active = (S.ASKING, S.SETUP, S.WAITING_READY, S.GET_SET, S.HOLDING, S.RESTING, S.PAUSED)
+    timed = (S.GET_SET, S.HOLDING, S.RESTING)
+    rows: list[tuple[CommandId, tuple[State, ...], Handler]] = [
+        (C.YES, (S.ASKING,), Session._cmd_yes),
+        (C.NO, (S.ASKING,), Session._cmd_no),
+        (C.READY, (S.SETUP, S.WAITING_READY), Session._cmd_ready),
+        (C.READY, (S.RESTING,), Session._cmd_ready_in_rest),
+        (C.READY, (S.GET_SET, S.HOLDING), _reply("already_holding")),
+        (C.READY, (S.PAUSED,), _reply("paused_hint")),
+        (C.DONE, (S.HOLDING, S.PAUSED), Session._cmd_done),
+        (C.CANT_HOLD, (S.HOLDING, S.PAUSED), Session._cmd_cant_hold),
+        (C.PAUSE, timed, Session._cmd_pause),
+        (C.PAUSE, (S.PAUSED,), _reply("paused_hint")),
+        (C.RESUME, (S.PAUSED,), Session._cmd_resume),
+        (C.SKIP, (S.SETUP, S.WAITING_READY, *timed, S.PAUSED), Session._cmd_skip),
+        (C.HOW_LONG, (S.SETUP, S.WAITING_READY, *timed, S.PAUSED), Session._cmd_how_long),
+        (C.REPEAT, active, Session._cmd_repeat),
+        (C.STOP, active, Session._cmd_stop),
+        (C.HELP, active, Session._cmd_help),
+    ]
+    table: dict[tuple[State, CommandId], Handler] = {}
+    for command, states, handler in rows:
+        for state in states:
+            assert (state, command) not in table, (state, command)
+            table[(state, command)] = handler
+    return table
+
+
+DISPATCH = _table()
 
 # The lines `repeat` says again: instructions and prompts, not answers or counts.
 _INSTRUCTION_LINES = frozenset({"exercise_start", "ready_prompt", "rest_start", "rest_over"})

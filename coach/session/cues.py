@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from coach.routine.model import CueTiming
+from coach.vocab import CueKind
 
 MIN_GAP_S = 2.0     # a lesser cue closer than this to a more important one is left out
 
@@ -20,35 +21,35 @@ _PRIORITY = {"count": 8, "goal": 7.5, "warn": 7, "rest_min": 6, "halfway": 5, "e
 @dataclass(frozen=True)
 class Cue:
     at_s: float                 # phase time
-    kind: str                   # "say", "hold_start", "hold_end", "rest_min", "rest_end"
-    line: str = ""              # voice-pack line, for kind "say"
+    kind: CueKind
+    line: str = ""              # voice-pack line, for kind SAY
     values: dict[str, object] = field(default_factory=dict)
     tag: str = ""               # what the cue is for, which decides who wins a clash
 
     @property
     def spoken(self) -> bool:
-        return self.kind in ("say", "rest_min")
+        return self.kind in (CueKind.SAY, CueKind.REST_MIN)
 
 
 def hold_cues(target_s: float, timing: CueTiming, goal_s: float | None = None) -> list[Cue]:
     """Elapsed-time calls, halfway, today's goal, time left, the final count, the end of the hold."""
     cues: list[Cue] = []
     if goal_s is not None and 0 < goal_s < target_s:
-        cues.append(Cue(goal_s, "say", "goal_reached", {"goal_s": _int(goal_s)}, "goal"))
+        cues.append(Cue(goal_s, CueKind.SAY, "goal_reached", {"goal_s": _int(goal_s)}, "goal"))
     every = timing.every_s or 0
     if every > 0:
         for k in range(1, int(target_s // every) + 1):
             at = k * every
             if at < target_s:
-                cues.append(Cue(at, "say", "hold_every", {"elapsed_s": _int(at)}, "every"))
+                cues.append(Cue(at, CueKind.SAY, "hold_every", {"elapsed_s": _int(at)}, "every"))
     if timing.halfway and target_s >= 10:
-        cues.append(Cue(target_s / 2, "say", "hold_halfway", tag="halfway"))
+        cues.append(Cue(target_s / 2, CueKind.SAY, "hold_halfway", tag="halfway"))
     warn = timing.warn_left_s or 0
     if 0 < warn < target_s:
-        cues.append(Cue(target_s - warn, "say", "hold_left", {"left_s": _int(warn)}, "warn"))
+        cues.append(Cue(target_s - warn, CueKind.SAY, "hold_left", {"left_s": _int(warn)}, "warn"))
     for n in range(min(timing.countdown_from or 0, math.ceil(target_s) - 1), 0, -1):
-        cues.append(Cue(target_s - n, "say", "count", {"n": n}, "count"))
-    cues.append(Cue(target_s, "hold_end"))
+        cues.append(Cue(target_s - n, CueKind.SAY, "count", {"n": n}, "count"))
+    cues.append(Cue(target_s, CueKind.HOLD_END))
     return _thin(cues)
 
 
@@ -59,14 +60,14 @@ def rest_cues(min_s: float, max_s: float, timing: CueTiming) -> list[Cue]:
     if every > 0:
         left = math.floor((max_s - 1e-9) / every) * every
         while left > 0:
-            cues.append(Cue(max_s - left, "say", "rest_left", {"left_s": _int(left)}, "every"))
+            cues.append(Cue(max_s - left, CueKind.SAY, "rest_left", {"left_s": _int(left)}, "every"))
             left -= every
     warn = timing.rest_warn_left_s or 0
     if 0 < warn < max_s:
-        cues.append(Cue(max_s - warn, "say", "rest_left", {"left_s": _int(warn)}, "warn"))
+        cues.append(Cue(max_s - warn, CueKind.SAY, "rest_left", {"left_s": _int(warn)}, "warn"))
     if 0 < min_s < max_s:
-        cues.append(Cue(min_s, "rest_min", tag="rest_min"))
-    cues.append(Cue(max_s, "rest_end"))
+        cues.append(Cue(min_s, CueKind.REST_MIN, tag="rest_min"))
+    cues.append(Cue(max_s, CueKind.REST_END))
     return _thin(cues)
 
 

@@ -1,0 +1,90 @@
+"""The closed vocabularies of a session, as enums. No I/O: the core, the store, the event log and
+the display all import from here.
+
+Every member *is* its string (`State.HOLDING == "holding"`, `f"{State.HOLDING}"` is "holding"),
+so event logs, the database and the voice packs keep the words they always had; a bare string
+still compares equal, which lets the edges move over one at a time.
+
+`SessionStatus` (how a session ended up in the history) and `EndedBy` (what ended a hold) live
+beside these, in this same module (added with issue 11).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Word(str, Enum):
+    """A str-valued enum whose str() and format() are the bare value (as StrEnum in 3.11+)."""
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(str(self), spec)
+
+
+class State(Word):
+    """Where a session is. See `coach.session.core` for what each state means."""
+
+    IDLE = "idle"                       # before Start
+    ASKING = "asking"                   # waiting for yes or no
+    SETUP = "setup"                     # instructions being read out
+    WAITING_READY = "waiting_ready"     # waiting for `ready`
+    GET_SET = "get_set"                 # "set 2 of 5 ... three, two, one"
+    HOLDING = "holding"
+    RESTING = "resting"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class CommandId(Word):
+    """Everything the user can ask for, by voice or by key, in the order `help` lists them."""
+
+    READY = "ready"
+    DONE = "done"
+    CANT_HOLD = "cant_hold"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SKIP = "skip"
+    NEXT = "next"           # a synonym of skip
+    REPEAT = "repeat"
+    STOP = "stop"
+    YES = "yes"
+    NO = "no"
+    START = "start"         # "start my exercises": heard by `coach serve` between sessions
+    HOW_LONG = "how_long"
+    HELP = "help"
+
+    @classmethod
+    def parse(cls, word: str) -> CommandId | None:
+        """The command called `word`, or None for a word that names none."""
+        try:
+            return cls(word)
+        except ValueError:
+            return None
+
+
+class CueKind(Word):
+    """What a scheduled cue does when its moment comes."""
+
+    SAY = "say"                     # speak a voice-pack line
+    HOLD_START = "hold_start"       # the get-set count is over: the hold begins
+    HOLD_END = "hold_end"           # the hold reached its target
+    REST_MIN = "rest_min"           # the minimum rest is over: `ready` now starts the next set
+    REST_END = "rest_end"           # the longest rest is over: prompt for the next set
+    ASK_TIMEOUT = "ask_timeout"     # no answer to a yes/no question
+
+
+class SayKind(Word):
+    """How a `Say` is spoken: a time-critical cue cuts in; narration queues."""
+
+    CUE = "cue"
+    NARRATION = "narration"
+
+
+class Question(Word):
+    """What a yes or no answers in the asking state."""
+
+    UNLOCK = "unlock"       # shall we add the unlocked advanced exercise?
+    RESUME = "resume"       # carry on with today's unfinished session?
