@@ -88,3 +88,23 @@ class Question(Word):
 
     UNLOCK = "unlock"       # shall we add the unlocked advanced exercise?
     RESUME = "resume"       # carry on with today's unfinished session?
+
+
+class Earcon(Word):
+    """The short generated tones the coach can play (`coach.speech.earcons` renders them)."""
+
+    TICK = "tick"               # an elapsed-time mark during a hold
+    COUNT = "count"             # one step of a countdown (5-4-3-2-1, or 3-2-1 before a hold)
+    COUNT_LAST = "count_last"   # the last step ("1")
+    HOLD_START = "hold_start"   # the hold begins: a rising pair
+    HOLD_END = "hold_end"       # the hold is over: a falling pair
+    ACK = "ack"                 # a spoken command was acted on
+    SORRY = "sorry"             # speech was heard but matched no command: a questioning glide
+
+
+class Feedback(Word):
+    """How the coach answers a spoken command it acted on, or speech it did not understand."""
+
+    TONE = "tone"
+    WORD = "word"
+    NONE = "none"

@@ -20,8 +20,18 @@ COACH = [sys.executable, "-m", "coach"]
 
 
 @pytest.fixture(scope="session")
-def voice():
+def shipped_voice():
     return load_voice(ROOT / "voices" / "en-us.yaml")
+
+
+@pytest.fixture(scope="session")
+def voice(shipped_voice):
+    """The shipped voice with every cue in words (no tones), so core tests read what is said."""
+    from dataclasses import replace
+
+    from coach.session.wording import Earcons
+
+    return replace(shipped_voice, earcons=Earcons())
 
 
 def make_routine(hold_s: float = 10, sets: int = 2, rest: tuple[float, float] = (3, 6),

@@ -25,6 +25,7 @@ from coach.session import (
     HoldEnded,
     HoldStarted,
     Hush,
+    Misheard,
     NarrationDone,
     RestEnded,
     RestStarted,
@@ -109,13 +110,15 @@ class SessionRunner:
     def step(self, t: float, chunk: AudioChunk | None) -> None:
         self._t = t
         self.result.t_end = t
-        commands: list[Command] = []
+        commands: list[Command | Misheard] = []
         if chunk is not None and self.listener is not None:
             for verdict in self.listener.feed(chunk, self.session.accepted()):
                 self._log_heard(verdict)
+                h = verdict.heard
                 if verdict.accepted:
-                    h = verdict.heard
                     commands.append(Command(h.command, t, h.t_start, h.phrase, "voice"))
+                elif verdict.unmatched:
+                    commands.append(Misheard(t, h.t_start))
         if self.keys is not None:
             if self.keys.closed and self.source.mic is None and self.session.state != "finished":
                 commands.append(Command("stop", t, source="end of input"))    # a pipe ran dry
@@ -123,7 +126,7 @@ class SessionRunner:
                 at = self.source.key_time(pressed, t)
                 self.log.write(t, "key", command=key_command, t_start=at)
                 commands.append(Command(key_command, t, at, "", "keys"))
-        for command in sorted(commands, key=lambda c: c.began):
+        for command in sorted(commands, key=_began):
             self._apply(self.session.handle(command))
         self._apply(self.session.handle(Tick(t)))
         self.narrator.poll(t)
@@ -173,9 +176,11 @@ class SessionRunner:
                 self.log.write(action.t, "unlock", exercise=action.exercise, unlocked=action.unlocked)
                 self._record_unlock(action)
             elif isinstance(action, SessionEnded):
+                extra = {"abandoned": True} if action.abandoned else {}
                 self.log.write(action.t, "session_end", sets_done=action.sets_done,
-                               stopped=action.stopped)
-                self.result.status = "stopped" if action.stopped else "finished"
+                               stopped=action.stopped, **extra)
+                self.result.status = ("abandoned" if action.abandoned
+                                      else "stopped" if action.stopped else "finished")
 
     def _resume_answered(self, answer: ResumeAnswered) -> None:
         """Yes: further holds go into the unfinished session. No: it is marked abandoned."""
@@ -224,6 +229,10 @@ class SessionRunner:
 
     def _log_heard(self, verdict: Verdict) -> None:
         log_verdict(self.log, self.display, self._t, verdict)
+
+
+def _began(event: Command | Misheard) -> float:
+    return event.began if isinstance(event, Command) else event.t_start
 
 
 def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> None:

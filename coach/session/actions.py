@@ -92,8 +92,9 @@ class RestEnded:
 @dataclass(frozen=True)
 class SessionEnded:
     sets_done: int
-    stopped: bool       # True when the user said stop before the end
+    stopped: bool       # True when the user said stop before the end (or never answered)
     t: float
+    abandoned: bool = False     # no answer for the idle time (`coach serve`): given up
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,13 @@ States:
     paused         the hold or rest clock is frozen
     finished       nothing more happens
 
+Turn-taking: a spoken command the table acts on is acknowledged (a tone or a word, per voice
+pack) so the user is never left wondering; short speech that matched no command gets "Sorry?"
+and the prompt again, in a waiting state only (never over a count); "stop" and "pause" cut the
+coach off at once; a command that ends a hold is applied at the moment the user began to speak,
+so cues due after that moment (the 3-2-1 of the countdown) are not said; and with an idle
+timeout (`coach serve`), a session left unanswered that long is given up, keeping what was done.
+
 Commands are dispatched through `DISPATCH`, a (state, command) table, whether they were spoken
 or typed: a pair the table leaves out gets a polite answer (`_polite`), never an exception.
 """
@@ -37,17 +44,20 @@ from coach.session.actions import (
     Say,
     SessionEnded,
     StateChanged,
+    Tone,
     UnlockAnswered,
 )
 from coach.session.cues import Cue, hold_cues, rest_cues
-from coach.session.events import Command, Event, NarrationDone, Start, Tick
+from coach.session.events import Command, Event, Misheard, NarrationDone, Start, Tick
 from coach.session.phases import AskingPhase, GetSetPhase, HoldPhase, Phase, RestPhase
 from coach.session.plan import NO_PLAN, ResumePoint, SessionPlan
 from coach.session.wording import Wording
-from coach.vocab import CommandId, CueKind, Question, SayKind, State
+from coach.vocab import CommandId, CueKind, Earcon, Feedback, Question, SayKind, State
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
 ASK_TIMEOUT_S = 30.0      # no answer to "shall we add it?" in this long: carry on, ask next time
+REPROMPT_AFTER_S = 0.8    # after "Sorry?", this pause, then the prompt again
+SORRY_GAP_S = 4.0         # at most one "Sorry?" this often (someone talking on is not asked each time)
 
 C = CommandId
 
@@ -71,13 +81,21 @@ DEFAULT_ANSWER: dict[CommandId, str] = {
     C.DONE: "no_hold", C.CANT_HOLD: "no_hold", C.PAUSE: "nothing_to_pause", C.RESUME: "not_paused",
 }
 
+# Commands applied at the moment the user began to say them: cues due after that are not said.
+AT_ONSET = frozenset({C.DONE, C.CANT_HOLD, C.STOP, C.SKIP, C.NEXT})
+# Where speech that matched no command gets "Sorry?": waiting for an answer, never over a count.
+ASKS_AGAIN = frozenset({State.WAITING_READY, State.ASKING})
+# States that wait for the user; with an idle timeout, silence this long gives the session up.
+WAITS_FOR_USER = frozenset({State.WAITING_READY, State.PAUSED})
+
 
 class Session:
     """One run through a routine. Feed it events in time order; it returns what to do."""
 
     def __init__(self, routine: Routine, voice: Wording, base_cues: CueTiming,
-                 plan: SessionPlan = NO_PLAN) -> None:
+                 plan: SessionPlan = NO_PLAN, *, idle_timeout_s: float | None = None) -> None:
         self.routine = routine
+        self.idle_timeout_s = idle_timeout_s
         self.voice = voice
         self.plan = plan
         self._base_cues = voice.cues.over(base_cues)
@@ -95,6 +113,9 @@ class Session:
         self._calls = 0
         self._out: list[Action] = []
         self._t = 0.0
+        self._prompt: tuple[str, dict[str, object]] = ("ready_prompt", {})    # what "Sorry?" asks again
+        self._last_sorry_t = -math.inf
+        self._idle_from_t = 0.0                 # the last time the user spoke or a wait began
 
     # -- public --------------------------------------------------------------------------------
     @property
@@ -163,8 +184,15 @@ class Session:
             if self.state is State.SETUP:
                 self._prompt_ready(event.t)
         elif isinstance(event, Command):
-            self._advance(event.t)
+            command = CommandId.parse(event.command)
+            self._advance(event.began if command in AT_ONSET else event.t)
+            self._idle_from_t = event.t
             self._command(event)
+            self._advance(event.t)
+        elif isinstance(event, Misheard):
+            self._advance(event.t)
+            self._idle_from_t = event.t
+            self._misheard(event)
         return self._out
 
     # -- time ----------------------------------------------------------------------------------
@@ -180,10 +208,17 @@ class Session:
             self._t = max(self._t, due_t)
             self._fire(cue, due_t)
         self._t = t
+        timeout = self.idle_timeout_s
+        if timeout is not None and self.state in WAITS_FOR_USER and t - self._idle_from_t >= timeout:
+            self._abandon(self._idle_from_t + timeout)
 
     def _fire(self, cue: Cue, t: float) -> None:
         if cue.kind is CueKind.SAY:
-            self._say(t, cue.line, kind=SayKind.CUE, **cue.values)
+            tone = self._tone_for(cue)
+            if tone is not None:
+                self._emit(Tone(tone, t, cue.line))
+            else:
+                self._say(t, cue.line, kind=SayKind.CUE, **cue.values)
         elif cue.kind is CueKind.HOLD_START:
             self._start_hold(t)
         elif cue.kind is CueKind.HOLD_END:
@@ -290,6 +325,8 @@ class Session:
     def _wait_ready(self, t: float, line: str) -> None:
         """Wait for `ready`: it starts the next set of a hold exercise, or the next exercise."""
         self._set_state(State.WAITING_READY, t)
+        self._idle_from_t = t
+        self._prompt = (line, {})
         self._say(t, line)
 
     def _ready(self, t: float) -> None:
@@ -325,6 +362,8 @@ class Session:
         self._emit(HoldStarted(exercise.id, self._set, exercise.hold_s, t, goal))
         cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal)
         self._phase = HoldPhase(t, cues, target_s=exercise.hold_s, began_t=t)
+        if self.voice.earcons.hold:
+            self._emit(Tone(Earcon.HOLD_START, t, "hold_start"))
         self._say(t, "hold_start", kind=SayKind.CUE)
 
     def _end_hold(self, t: float, ended_by: str, began: float | None = None) -> None:
@@ -346,6 +385,8 @@ class Session:
                              phase.began_t))
         if ended_by == "stop":
             return
+        if self.voice.earcons.hold:
+            self._emit(Tone(Earcon.HOLD_END, t, "times_up" if ended_by == "target" else "hold_ended"))
         if ended_by == "target":
             self._say(t, "times_up", kind=SayKind.CUE)
         else:
@@ -384,16 +425,50 @@ class Session:
         self._phase = None
         self._get_set(t)
 
-    def _finish(self, t: float, stopped: bool) -> None:
+    def _finish(self, t: float, stopped: bool, abandoned: bool = False) -> None:
         self._phase = None
-        if stopped:
+        if abandoned:
+            minutes = (self.idle_timeout_s or 0) / 60
+            self._say(t, "idle_abandon", idle_min=_num(round(minutes, 1)))
+        elif stopped:
             self._say(t, "stopped")
         else:
             for text in self.routine.outro:
                 self._say_text(t, text)
             self._say(t, "session_end", sets_done=self._sets_done)
         self._set_state(State.FINISHED, t)
-        self._emit(SessionEnded(self._sets_done, stopped, t))
+        self._emit(SessionEnded(self._sets_done, stopped or abandoned, t, abandoned))
+
+    def _abandon(self, t: float) -> None:
+        """Nobody answered for the idle time: say so once, keep what was done, end."""
+        if isinstance(self._phase, RestPhase):
+            self._emit(RestEnded(t))
+        self._finish(t, stopped=True, abandoned=True)
+
+    def _misheard(self, event: Misheard) -> None:
+        """Speech that matched no command: "Sorry?" and the prompt again, in a waiting state."""
+        t = event.t
+        style = self.voice.earcons.not_understood
+        if self.state not in ASKS_AGAIN or style is Feedback.NONE:
+            return
+        if event.t_start < self._last_sorry_t + SORRY_GAP_S:
+            return
+        self._last_sorry_t = t
+        if style is Feedback.TONE:
+            self._emit(Tone(Earcon.SORRY, t, "sorry"))
+        else:
+            self._say(t, "sorry")
+        line, values = self._prompt if self.state is State.WAITING_READY else ("yes_or_no", {})
+        self._say(t + REPROMPT_AFTER_S, line, SayKind.NARRATION, **values)
+
+    def _tone_for(self, cue: Cue) -> Earcon | None:
+        """The tone that stands in for a spoken cue, when the voice pack asks for tones."""
+        earcons = self.voice.earcons
+        if cue.line == "count" and earcons.countdown:
+            return Earcon.COUNT_LAST if cue.values.get("n") == 1 else Earcon.COUNT
+        if cue.line == "hold_every" and earcons.every:
+            return Earcon.TICK
+        return None
 
     # -- commands ------------------------------------------------------------------------------
     def _command(self, cmd: Command) -> None:
@@ -404,10 +479,28 @@ class Session:
         if command is C.NEXT:
             command = C.SKIP
         handler = DISPATCH.get((self.state, command))
-        if handler is not None:
-            handler(self, cmd)
-        else:
+        if handler is None:
             self._polite(cmd.t, command)
+            return
+        first = len(self._out)
+        handler(self, cmd)
+        if cmd.source == "voice":
+            self._acknowledge(cmd.t, first)
+
+    def _acknowledge(self, t: float, first: int) -> None:
+        """A spoken command was acted on: a tone (or a word) so the user knows it was heard.
+
+        Placed after the handler's Hush, if any, so that cutting the coach off does not cut it."""
+        style = self.voice.earcons.acknowledge
+        if style is Feedback.NONE:
+            return
+        at = first
+        for i in range(first, len(self._out)):
+            if isinstance(self._out[i], Hush):
+                at = i + 1
+        ack: Action = (Tone(Earcon.ACK, t, "ack") if style is Feedback.TONE
+                       else Say(self.voice.line("ack"), t, SayKind.CUE, "ack"))
+        self._out.insert(at, ack)
 
     def _polite(self, t: float, command: CommandId) -> None:
         """A command that means nothing in this state: say so (or, for a stray yes or no, nothing)."""
@@ -451,6 +544,7 @@ class Session:
     def _cmd_pause(self, cmd: Command) -> None:
         phase = self._phase
         assert phase is not None
+        self._emit(Hush(cmd.t))                 # barge-in: the coach stops talking at once
         phase.accum_s = phase.elapsed(cmd.t)
         phase.running = False
         self._set_state(State.PAUSED, cmd.t)

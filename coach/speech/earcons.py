@@ -7,24 +7,14 @@ remove. Each tone is synthesised here (sine partials under a smooth envelope), n
 
 from __future__ import annotations
 
-from enum import Enum
 from functools import cache
 
 import numpy as np
 
 from coach.defaults import EARCON_LEVEL_DBFS, RATE_HZ
+from coach.vocab import Earcon
 
-
-class Earcon(str, Enum):
-    """The tones the coach can play. Values appear in the event log (`tone` events)."""
-
-    TICK = "tick"               # an elapsed-time mark during a hold
-    COUNT = "count"             # one step of the final countdown (5-4-3-2-1)
-    COUNT_LAST = "count_last"   # the last step ("1")
-    HOLD_START = "hold_start"   # the hold begins: a rising pair
-    HOLD_END = "hold_end"       # the hold is over: a falling pair
-    ACK = "ack"                 # a command was acted on
-    SORRY = "sorry"             # speech was heard but not understood: a questioning glide
+__all__ = ["Earcon", "duration_s", "render"]
 
 
 # (start Hz, end Hz, seconds) per note; notes are played one after another.

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from coach.errors import VoiceError
 from coach.routine.model import CueTiming
+from coach.session.wording import Earcons
+from coach.vocab import Feedback
 from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
@@ -41,25 +43,6 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     # turn-taking: a command acted on, speech not understood, a session left unanswered
     "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
 }
-
-FEEDBACK_STYLES = ("tone", "word", "none")
-
-
-@dataclass(frozen=True)
-class Earcons:
-    """Which cues are short generated tones instead of words (the voice pack's `earcons:`).
-
-    Tones leave the user room to speak, carry no words the recognizer could mistake for a
-    command, and are the easiest sound to cancel. `acknowledge` / `not_understood`: how the coach
-    answers a command it acted on, and speech it did not understand ("tone", "word", "none").
-    """
-
-    countdown: bool = False             # 5-4-3-2-1 at the end of a hold (and 3-2-1 before it)
-    every: bool = False                 # the elapsed-time marks during a hold
-    hold: bool = False                  # a tone as a hold starts and as it ends
-    acknowledge: str = "tone"
-    not_understood: str = "word"
-
 
 @dataclass(frozen=True)
 class VoicePack:
@@ -141,8 +124,11 @@ def _earcons(f: Fields) -> Earcons:
     d = Earcons()
     return Earcons(countdown=f.flag("countdown", d.countdown), every=f.flag("every", d.every),
                    hold=f.flag("hold", d.hold),
-                   acknowledge=f.choice("acknowledge", FEEDBACK_STYLES, d.acknowledge),
-                   not_understood=f.choice("not_understood", FEEDBACK_STYLES, d.not_understood))
+                   acknowledge=Feedback(f.choice("acknowledge", _STYLES, d.acknowledge)),
+                   not_understood=Feedback(f.choice("not_understood", _STYLES, d.not_understood)))
+
+
+_STYLES = tuple(style.value for style in Feedback)
 
 
 def _template(f: Fields, key: str) -> str:
