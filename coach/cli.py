@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--start-time", metavar="ISO", help="with --mic: the wall-clock time the recording "
                        "starts at, e.g. 2026-11-27T07:58 (reminders and days follow it)")
     serve.add_argument("--max-sessions", type=int, metavar="N", help="stop after N sessions")
+    serve.add_argument("--idle-timeout-min", type=float, metavar="MIN",
+                       default=defaults.SERVE_IDLE_TIMEOUT_S / 60,
+                       help="give a session up (keeping what was done) after this long with no answer "
+                            f"(default: {defaults.SERVE_IDLE_TIMEOUT_S / 60:g}; 0 = never)")
     serve.add_argument("--speaker", type=Path, metavar="OUT.wav", help="write the coach's voice to a WAV")
     serve.add_argument("--events", type=Path, metavar="OUT.jsonl", help="write every event as a JSON line")
     serve.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
@@ -314,7 +318,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
         engine=cfg.engine.value, model=_model(args), input_device=cfg.input_device.value,
         output_device=cfg.output_device.value,
-        quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio)
+        quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio,
+        idle_timeout_s=args.idle_timeout_min * 60 if args.idle_timeout_min > 0 else None)
     result = serve(config, reminders, os.environ, Display(), start_at=start_at,
                    max_sessions=args.max_sessions)
     print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")

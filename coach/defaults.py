@@ -28,6 +28,9 @@ EARCON_LEVEL_DBFS = -14.0           # tones (earcons) play this loud: a little b
 # Speech in.
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
 
+# Smart-speaker mode.
+SERVE_IDLE_TIMEOUT_S = 300.0        # coach serve gives up a session nobody answers for this long
+
 # Routine.
 ROUTINE = "glutes"
 

@@ -69,3 +69,30 @@ def test_serve_a_recorded_morning_two_sessions_and_a_reminder(coach_env, data_di
     holds = [json.loads(line) for line in history.stdout.splitlines()]
     assert len({h["session_id"] for h in holds}) == 2
     assert holds[0]["started_at"].startswith("2026-11-27T08:00:48")
+
+
+def test_serve_gives_up_a_session_nobody_answers_and_goes_back_to_idle(coach_env, data_dir, tmp_path):
+    """The user starts, does one set, then walks away: after the idle time the coach says so once,
+    keeps the hold, marks the session abandoned, and a later "coach start" begins a new one."""
+    (data_dir / "routines" / "voice.yaml").write_text(VOICE_ROUTINE)
+    wav = tmp_path / "walked-away.wav"
+    plan = [(2, "start my exercises"), (15, "ready"), (24, "can't hold"),
+            (120, "coach start"), (133, "ready")]
+    make_session.make_session_wav(wav, [(float(s), p) for s, p in plan], 150.0, voice="flite:rms")
+    ev = tmp_path / "ev.jsonl"
+    out = subprocess.run([*COACH, "serve", "--routine", "voice", "--mic", str(wav), "--events", str(ev),
+                          "--idle-timeout-min", "0.5", "--start-time", "2026-11-27T07:59:30"],
+                         env=coach_env, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in ev.read_text().splitlines()]
+    (abandoned,) = [r for r in records if r["type"] == "session_end" and r.get("abandoned")]
+    said = [r["text"] for r in records if r["type"] == "say" and r["line"] == "idle_abandon"]
+    assert len(said) == 1 and "saved" in said[0]
+    states = [r["name"] for r in records if r["type"] == "state"]
+    assert states.count("idle") >= 2                            # back to idle after giving up
+    starts = [r for r in records if r["type"] == "heard" and r["command"] == "start"]
+    assert len(starts) == 2 and starts[1]["t_start"] > abandoned["t"]
+    exported = subprocess.run([*COACH, "export", "--format", "json"], env=coach_env, cwd=str(ROOT),
+                              capture_output=True, text=True, timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    assert '"abandoned"' in exported.stdout

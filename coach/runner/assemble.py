@@ -56,6 +56,7 @@ class RunConfig:
     user: str = "default"
     resume: bool | None = None      # carry on with today's unfinished session: None = ask
     keep_audio: Path | None = None  # record the microphone to this WAV (nothing is kept otherwise)
+    idle_timeout_s: float | None = None   # give a session up after this long with no answer (serve)
 
 
 def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
@@ -150,7 +151,7 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
                                  enabled=plan.enabled)
         if unfinished is not None:
             plan = replace(plan, resume=unfinished[1], offer=None)
-    session = Session(routine, edges.voice, default_cues(), plan)
+    session = Session(routine, edges.voice, default_cues(), plan, idle_timeout_s=config.idle_timeout_s)
     if not session.exercises:
         raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
     started = wall_start + timedelta(seconds=t)
