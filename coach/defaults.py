@@ -24,6 +24,19 @@ TTS_RENDER_TIMEOUT_S = 5.0          # watchdog: longer than this and the engine 
 ECHO_DELAY_S = 0.03                 # --echo-gain: delay of the simulated room echo
 ECHO_TAIL_S = 0.35                  # after the coach stops talking, keep discounting this long
 
+# The simulated room (`--echo-gain`): the coach's loudspeaker coming back into its microphone.
+ROOM_GAIN = 0.0                     # 0: no room; 1.0: the direct path arrives at the played level
+ROOM_DELAY_MS = 70.0                # speaker -> mic delay the canceller is not told
+ROOM_RT60_S = 0.45                  # reverberation time: the tail decays 60 dB in this long
+ROOM_DISTORTION = 0.2               # loudspeaker nonlinearity, 0 (none) .. 1 (hard soft-clipping)
+ROOM_SEED = 0                       # the reverberant tail is seeded noise: same seed, same room
+
+# Echo cancellation of the coach's own voice (on whenever the coach speaks; `--no-aec` turns it off).
+AEC = True
+AEC_FRAME_MS = 10                   # the canceller's internal frame (160 samples at 16 kHz)
+AEC_FILTER_MS = 200                 # adaptive filter length after delay alignment: the room tail it models
+AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
+
 # Speech in.
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
 BARGE_IN_MIN_CONFIDENCE = 0.8       # while the coach talks, a command it is not saying needs this
