@@ -21,11 +21,10 @@ VOICE = "en-us"                     # voices/en-us.yaml
 TTS_RATE_WPM = 150
 TTS_VOLUME = 0.9
 TTS_RENDER_TIMEOUT_S = 5.0          # watchdog: longer than this and the engine is considered hung
-ECHO_DELAY_S = 0.03                 # --echo-gain: delay of the simulated room echo
 ECHO_TAIL_S = 0.35                  # after the coach stops talking, keep discounting this long
 
 # The simulated room (`--echo-gain`): the coach's loudspeaker coming back into its microphone.
-ROOM_GAIN = 0.0                     # 0: no room; 1.0: the direct path arrives at the played level
+ROOM_GAIN = 1.0                     # a RoomConfig's gain: the direct path arrives at the played level
 ROOM_DELAY_MS = 70.0                # speaker -> mic delay the canceller is not told
 ROOM_RT60_S = 0.45                  # reverberation time: the tail decays 60 dB in this long
 ROOM_DISTORTION = 0.2               # loudspeaker nonlinearity, 0 (none) .. 1 (hard soft-clipping)
