@@ -55,9 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
     run.add_argument("--include-advanced", action="store_true",
                      help="include the advanced exercises (the band bridge) now")
-    run.add_argument("--echo-gain", type=float, default=0.0, metavar="G",
-                     help="with --mic: mix the coach's own voice back into the microphone at gain G "
-                          "(a room simulation for testing self-trigger immunity)")
+    _echo_args(run)
     _recognizer_args(run)
     run.add_argument("--device", metavar="IN", help="microphone: device name or index (`coach devices`)")
     run.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
@@ -87,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--speaker", type=Path, metavar="OUT.wav", help="write the coach's voice to a WAV")
     serve.add_argument("--events", type=Path, metavar="OUT.jsonl", help="write every event as a JSON line")
     serve.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
-    serve.add_argument("--echo-gain", type=float, default=0.0, metavar="G", help="with --mic: room echo")
+    _echo_args(serve)
     serve.add_argument("--device", metavar="IN", help="microphone: device name or index")
     serve.add_argument("--output-device", metavar="OUT", help="speaker: device name or index")
     serve.add_argument("--quiet", action="store_true", help="print instead of speaking")
@@ -207,6 +205,30 @@ def _recognizer_args(p: argparse.ArgumentParser) -> None:
                    help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
 
 
+def _echo_args(p: argparse.ArgumentParser) -> None:
+    """The simulated room (file mode) and the echo canceller (always, unless --no-aec)."""
+    p.add_argument("--echo-gain", type=float, default=0.0, metavar="G",
+                   help="with --mic: send the coach's own voice back into the microphone through a "
+                        "simulated room, direct path at gain G (testing self-trigger immunity)")
+    p.add_argument("--echo-delay-ms", type=float, default=defaults.ROOM_DELAY_MS, metavar="MS",
+                   help=f"the room's speaker-to-mic delay (default {defaults.ROOM_DELAY_MS:g})")
+    p.add_argument("--echo-rt60-s", type=float, default=defaults.ROOM_RT60_S, metavar="S",
+                   help=f"the room's reverberation time (default {defaults.ROOM_RT60_S:g})")
+    p.add_argument("--echo-distortion", type=float, default=defaults.ROOM_DISTORTION, metavar="D",
+                   help=f"loudspeaker distortion 0..1 (default {defaults.ROOM_DISTORTION:g})")
+    p.add_argument("--no-aec", dest="aec", action="store_false",
+                   help="do not cancel the coach's own voice from the microphone")
+    p.add_argument("--keep-echo", type=Path, metavar="PREFIX",
+                   help="write PREFIX-mic.wav and PREFIX-clean.wav: the microphone before and after "
+                        "echo cancellation (measurement)")
+
+
+def _echo_config(args: argparse.Namespace) -> dict:
+    return {"echo_gain": args.echo_gain, "echo_delay_ms": args.echo_delay_ms,
+            "echo_rt60_s": args.echo_rt60_s, "echo_distortion": args.echo_distortion,
+            "aec": args.aec, "keep_echo": args.keep_echo}
+
+
 _OVERRIDES = (("user", "user"), ("voice", "voice"), ("routine", "routine"), ("input_mode", "input"),
               ("input_device", "device"), ("output_device", "output_device"), ("engine", "engine"),
               ("model", "model"), ("data_dir", "data_dir"))
@@ -276,7 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = RunConfig(
         routine=cfg.routine.value, voice=cfg.voice.value, input_mode=input_mode, data_dir=_data_dir(args),
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events,
-        include_advanced=args.include_advanced, echo_gain=args.echo_gain, engine=cfg.engine.value,
+        include_advanced=args.include_advanced, engine=cfg.engine.value, **_echo_config(args),
         model=_model(args), input_device=cfg.input_device.value, output_device=cfg.output_device.value,
         quiet=args.quiet,
         user=_user(args), resume=args.resume if args.resume is not None or args.mic is None else False,
@@ -315,7 +337,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                              "2026-11-27T07:58") from err
     config = RunConfig(
         routine=cfg.routine.value, voice=cfg.voice.value, input_mode="voice", data_dir=_data_dir(args),
-        mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
+        mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, **_echo_config(args),
         engine=cfg.engine.value, model=_model(args), input_device=cfg.input_device.value,
         output_device=cfg.output_device.value,
         quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio,

@@ -21,9 +21,21 @@ VOICE = "en-us"                     # voices/en-us.yaml
 TTS_RATE_WPM = 150
 TTS_VOLUME = 0.9
 TTS_RENDER_TIMEOUT_S = 5.0          # watchdog: longer than this and the engine is considered hung
-ECHO_DELAY_S = 0.03                 # --echo-gain: delay of the simulated room echo
 ECHO_TAIL_S = 0.6                   # the coach's voice can still ring in the room this long after a line
 EARCON_LEVEL_DBFS = -14.0           # tones (earcons) play this loud: a little below speech
+
+# The simulated room (`--echo-gain`): the coach's loudspeaker coming back into its microphone.
+ROOM_GAIN = 1.0                     # a RoomConfig's gain: the direct path arrives at the played level
+ROOM_DELAY_MS = 70.0                # speaker -> mic delay the canceller is not told
+ROOM_RT60_S = 0.45                  # reverberation time: the tail decays 60 dB in this long
+ROOM_DISTORTION = 0.2               # loudspeaker nonlinearity, 0 (none) .. 1 (hard soft-clipping)
+ROOM_SEED = 0                       # the reverberant tail is seeded noise: same seed, same room
+
+# Echo cancellation of the coach's own voice (on whenever the coach speaks; `--no-aec` turns it off).
+AEC = True
+AEC_FRAME_MS = 10                   # the canceller's internal frame (160 samples at 16 kHz)
+AEC_FILTER_MS = 200                 # adaptive filter length after delay alignment: the room tail it models
+AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
 
 # Speech in.
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped

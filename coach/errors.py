@@ -61,3 +61,9 @@ class SpeechEngineError(CoachError):
     """The text-to-speech engine failed or hung."""
 
     exit_code = 6
+
+
+class EchoCancellerError(CoachError):
+    """No echo canceller can be had (its library is missing); coach carries on without one."""
+
+    exit_code = 4

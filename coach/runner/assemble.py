@@ -16,8 +16,17 @@ from pathlib import Path
 from coach import paths
 from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
-from coach.defaults import DITHER_LSB, ECHO_DELAY_S
-from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, StoreError, UsageError
+from coach.audio.echo import EchoCanceller, open_canceller
+from coach.audio.room import Room, RoomConfig
+from coach.defaults import AEC, DITHER_LSB, ROOM_DELAY_MS, ROOM_DISTORTION, ROOM_RT60_S
+from coach.errors import (
+    AudioDeviceError,
+    CoachError,
+    EchoCancellerError,
+    SpeechEngineError,
+    StoreError,
+    UsageError,
+)
 from coach.history.store import Store
 from coach.routine import find_routine, load_routine
 from coach.routine.model import Routine, default_cues
@@ -46,8 +55,12 @@ class RunConfig:
     speaker_wav: Path | None = None
     events: Path | None = None
     include_advanced: bool = False
-    echo_gain: float = 0.0
-    echo_delay_s: float = ECHO_DELAY_S
+    echo_gain: float = 0.0          # with mic_wav: the simulated room sends the coach's voice back
+    echo_delay_ms: float = ROOM_DELAY_MS
+    echo_rt60_s: float = ROOM_RT60_S
+    echo_distortion: float = ROOM_DISTORTION
+    aec: bool = AEC                 # cancel the coach's own voice whenever it speaks
+    keep_echo: Path | None = None   # write PREFIX-mic.wav / PREFIX-clean.wav (before / after cancelling)
     engine: str = "auto"
     model: Path | None = None
     input_device: str | None = None
@@ -104,8 +117,8 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
     """Open the store, log, speech, microphone and speaker, in the order that keeps them sane."""
     if config.echo_gain and config.mic_wav is None:
         raise UsageError("--echo-gain simulates a room from a file: it needs --mic IN.wav")
-    if not 0.0 <= config.echo_gain <= 4.0:
-        raise UsageError(f"--echo-gain must be between 0 and 4, not {config.echo_gain:g}")
+    room_config = RoomConfig(config.echo_gain, config.echo_delay_ms, config.echo_rt60_s,
+                             config.echo_distortion).check()
     voice = load_voice_pack(config.voice, config.data_dir)
     store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
     closers: list[Callable[[], None]] = [store.close]
@@ -127,7 +140,9 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
             display.info(KEY_HELP)
         edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
                       closers)
-        edges.source = TimeSource(mic, display, log, timeline, config.echo_gain, config.echo_delay_s,
+        room = Room(room_config) if config.echo_gain > 0 and mic is not None else None
+        canceller = _open_canceller(config, display) if mic is not None and synth is not None else None
+        edges.source = TimeSource(mic, display, log, timeline, room, canceller, keep_echo=config.keep_echo,
                                   reopen_mic=_reopener(config) if mic is not None and mic.live else None,
                                   announce=lambda key, t: edges.say_line(key, t),
                                   keep_audio=config.keep_audio if mic is not None else None)
@@ -137,6 +152,17 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         for close in reversed(closers):
             close()
         raise
+
+
+def _open_canceller(config: RunConfig, display: Display) -> EchoCanceller | None:
+    """The echo canceller, unless `--no-aec`; without its library, a warning and none."""
+    if not config.aec:
+        return None
+    try:
+        return open_canceller()
+    except EchoCancellerError as err:
+        display.warn(str(err))
+        return None
 
 
 def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,

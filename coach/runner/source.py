@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from coach.audio.chunk import AudioChunk, Microphone
+from coach.audio.echo import EchoCanceller
+from coach.audio.room import Room
 from coach.audio.wav import open_wav_writer
-from coach.defaults import CHUNK_S, ECHO_DELAY_S, RATE_HZ
+from coach.defaults import CHUNK_S, RATE_HZ
 from coach.errors import AudioDeviceError
 from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
@@ -54,24 +56,34 @@ class RealtimeClock:
 
 
 class TimeSource:
-    """Yields (session time, chunk or None). Ends only when a WAV file ends."""
+    """Yields (session time, chunk or None). Ends only when a WAV file ends.
+
+    With a `room` (file mode, `--echo-gain`), the coach's own voice comes back into each chunk
+    through the simulated room; with a `canceller`, the echo of what the timeline played at the
+    chunk's samples is then removed, and the cleaned chunk is what is yielded. `keep_echo` writes
+    the microphone before (`*-mic.wav`) and after (`*-clean.wav`) cancellation, for measurement.
+    """
 
     def __init__(self, mic: Microphone | None, display: Display, log: EventLog,
-                 timeline: SpeechTimeline | None = None, echo_gain: float = 0.0,
-                 echo_delay_s: float = ECHO_DELAY_S,
+                 timeline: SpeechTimeline | None = None, room: Room | None = None,
+                 canceller: EchoCanceller | None = None,
                  reopen_mic: Callable[[], Microphone] | None = None,
                  announce: Callable[[str, float], None] | None = None,
-                 keep_audio: Path | None = None) -> None:
+                 keep_audio: Path | None = None, keep_echo: Path | None = None) -> None:
         self.mic = mic
         self._announce = announce
         self._keep: wave.Wave_write | None = None
         if keep_audio is not None:          # only when asked: coach stores no audio by default
             self._keep = open_wav_writer(keep_audio, "microphone recording")
+        self._keep_echo: tuple[wave.Wave_write, wave.Wave_write] | None = None
+        if keep_echo is not None:
+            self._keep_echo = (open_wav_writer(keep_echo.with_name(keep_echo.name + "-mic.wav"), "echo"),
+                               open_wav_writer(keep_echo.with_name(keep_echo.name + "-clean.wav"), "echo"))
         self._display = display
         self._log = log
         self._timeline = timeline
-        self._echo_gain = echo_gain
-        self._echo_delay = int(round(echo_delay_s * RATE_HZ))
+        self.room = room
+        self.canceller = canceller
         self._reopen = reopen_mic
         self.clock: RealtimeClock | None = None
 
@@ -124,6 +136,8 @@ class TimeSource:
                     except AudioDeviceError:
                         continue
                     offset_s = self.clock.now()
+                    if self.canceller is not None:      # another device: another delay, another room
+                        self.canceller.reset()
                     self._display.info("the microphone is back: listening again")
                     self._log.write(t, "device_back")
                     if self._announce is not None:
@@ -137,13 +151,23 @@ class TimeSource:
         if self._keep is not None:
             self._keep.close()
             self._keep = None
+        if self._keep_echo is not None:
+            for out in self._keep_echo:
+                out.close()
+            self._keep_echo = None
 
     def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
-        """`--echo-gain`: the room sends the coach's own voice back into the microphone."""
-        if self._echo_gain <= 0 or self._timeline is None:
+        """The room sends the coach's own voice back into the microphone; the canceller removes it."""
+        if self._timeline is None or (self.room is None and self.canceller is None):
             return chunk
         start = int(round(chunk.t_start * RATE_HZ))
-        echo = self._timeline.render(start - self._echo_delay, chunk.n_samples).astype(np.float32)
-        mic = np.frombuffer(chunk.pcm, dtype="<i2").astype(np.float32)
-        mixed = np.clip(mic + self._echo_gain * echo, -32768, 32767).astype("<i2")
-        return AudioChunk(mixed.tobytes(), chunk.t_start)
+        played = self._timeline.render(start, chunk.n_samples)
+        mic = np.frombuffer(chunk.pcm, dtype="<i2")
+        if self.room is not None:
+            echo = self.room.process(played)
+            mic = np.clip(mic.astype(np.float32) + echo, -32768, 32767).astype("<i2")
+        out = mic if self.canceller is None else self.canceller.process(mic, played)
+        if self._keep_echo is not None:
+            self._keep_echo[0].writeframes(mic.astype("<i2").tobytes())
+            self._keep_echo[1].writeframes(out.astype("<i2").tobytes())
+        return AudioChunk(out.astype("<i2").tobytes(), chunk.t_start)
