@@ -4,7 +4,9 @@ The coach knows exactly what it plays (the speech timeline, sample by sample). A
 cancellation the microphone still carries some of it: the residual. Per 10 ms frame this keeps
 the microphone's power and an envelope of the coach's output power (a leaky peak, so the room's
 delay and reverberant tail are covered), and learns how much of the output leaks through
-(`leak_db`: the typical microphone-minus-output level while the coach talks, a running median).
+(`leak_db`: the 90th percentile of microphone-minus-output level while the coach talks: the
+residual of a canceller comes in bursts, and the recognizer wakes on the bursts). Frames far
+above that estimate are most likely the user talking over the coach, and barely move it.
 For a stretch of speech the recognizer heard, the *expected echo* is the output envelope plus the
 leak; when the microphone stays within `user_margin_db` of it, the echo explains what was heard
 and it is not the user. Anything clearly louder than the expected echo is the user, whatever the
@@ -41,7 +43,9 @@ class EchoEvidenceConfig:
     active_above_floor_db: float = 3.0  # expected echo this far above the mic's floor: coach audible
     user_margin_db: float = 6.0         # the mic this far above the expected echo: the user speaks
     learn_above_floor_db: float = 20.0  # learn the leak only while the output is this loud
-    leak_step_db: float = 0.05          # running-median step per frame
+    leak_quantile: float = 0.9          # the leak is this quantile of (mic - output): echo bursts included
+    leak_step_db: float = 0.2           # quantile-tracking step per frame
+    leak_outlier_step_db: float = 0.02  # a frame far above the estimate is likely the user: barely learn
     leak_start_db: float = 0.0          # before any evidence: assume the echo is as loud as the output
     leak_warmup_frames: int = 30        # the first estimate is the median of this many frames
     floor_start_db: float = -90.0       # dBFS
@@ -126,11 +130,17 @@ class EchoEvidence:
         if not self._learned:
             self._warmup.append(ratio_db)
             if len(self._warmup) >= c.leak_warmup_frames:
-                self._leak_db = float(np.median(self._warmup))
+                self._leak_db = float(np.percentile(self._warmup, 100 * c.leak_quantile))
                 self._learned = True
                 self._warmup = []
             return
-        self._leak_db += c.leak_step_db if ratio_db > self._leak_db else -c.leak_step_db
+        q = c.leak_quantile
+        if ratio_db > self._leak_db + c.user_margin_db:
+            self._leak_db += c.leak_outlier_step_db
+        elif ratio_db > self._leak_db:
+            self._leak_db += c.leak_step_db * q
+        else:
+            self._leak_db -= c.leak_step_db * (1 - q)
 
     def judge(self, t0: float, t1: float) -> EchoJudgement:
         """Whether the residual echo explains the microphone over [t0, t1] (stream seconds)."""
