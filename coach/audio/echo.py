@@ -352,10 +352,11 @@ class SpeexCanceller(FramedCanceller):
             pass
 
 
-def open_canceller(kind: str = "speex", rate_hz: int = RATE_HZ) -> FramedCanceller:
-    """The canceller coach uses ("speex", "nlms" or "none"); `EchoCancellerError` if it cannot be had."""
+def open_canceller(kind: str = "speex", rate_hz: int = RATE_HZ,
+                   library: str | None = None) -> FramedCanceller:
+    """The canceller coach uses ("speex" or "none"); `EchoCancellerError` if it cannot be had."""
     if kind == "speex":
-        return SpeexCanceller(rate_hz)
+        return SpeexCanceller(rate_hz, library=library)
     if kind == "none":
         return PassThrough(rate_hz)
     raise ValueError(f"unknown echo canceller {kind!r}")
