@@ -88,8 +88,10 @@ def test_it_costs_under_five_percent_of_a_core():
     assert (time.process_time() - t0) / 20.0 < 0.05
 
 
-@pytest.mark.parametrize("bad, word", [(dict(gain=-1.0), "--echo-gain"), (dict(delay_ms=-5.0), "--echo-delay-ms"),
-                                       (dict(rt60_s=0.0), "--echo-rt60-s"), (dict(distortion=2.0), "--echo-distortion")])
+@pytest.mark.parametrize("bad, word", [(dict(gain=-1.0), "--echo-gain"),
+                                       (dict(delay_ms=-5.0), "--echo-delay-ms"),
+                                       (dict(rt60_s=0.0), "--echo-rt60-s"),
+                                       (dict(distortion=2.0), "--echo-distortion")])
 def test_settings_that_are_no_room_are_one_line_errors(bad, word):
     with pytest.raises(UsageError, match=word):
         Room(RoomConfig(**bad))
