@@ -54,3 +54,4 @@ ENV_USER = "COACH_USER"
 DB_NAME = "history.sqlite3"
 ENV_DATA_DIR = "COACH_DATA_DIR"
 ENV_VOSK_MODEL = "COACH_VOSK_MODEL"
+ENV_SPEEXDSP = "COACH_SPEEXDSP"     # another libspeexdsp to load (a path or a soname)

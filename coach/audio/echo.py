@@ -41,7 +41,8 @@ SPEEX_PREPROCESS_SET_NOISE_SUPPRESS = 18
 
 SILENT_DBFS = -200.0
 REF_ACTIVE_DBFS = -55.0         # a frame in which the coach is audibly playing
-ESTIMATE_EVERY_S = 0.5          # re-estimate the delay this often (while the coach speaks)
+ESTIMATE_EVERY_S = 0.5          # estimate the delay this often while none is found (and the coach speaks)
+REESTIMATE_EVERY_S = 2.0        # then re-estimate it this often, as the room changes
 ESTIMATE_WINDOW_S = 2.0         # over this much of the recent microphone
 DELAY_MARGIN_MS = 5.0           # align the reference this much early: taps before the direct path
 DELAY_CHANGE_MS = 4.0           # a new delay estimate must differ this much (twice) to be taken
@@ -70,8 +71,9 @@ class FrameStats:
 class EchoCanceller(Protocol):
     """Removes the echo of `ref` (what the coach played at those samples) from `mic`.
 
-    int16 in, int16 out, same length; any chunk sizes across calls. `latency_samples` is 0 when
-    every chunk is a multiple of `frame_samples`; otherwise it becomes (once) less than a frame.
+    int16 in, int16 out, same length; any chunk sizes across calls. `latency_samples` is 0 while
+    every chunk is a multiple of `frame_samples` (coach's 50 ms chunks are); at the first chunk
+    that ends inside a frame it becomes `frame_samples - 1`, once, for good.
     """
 
     name: str
@@ -117,11 +119,15 @@ class DelayEstimator:
         self._candidate = None
 
     def push(self, mic: np.ndarray, ref: np.ndarray) -> None:
+        """One frame of each (the canceller pushes whole frames, so estimates fall on the same samples)."""
         n = len(mic)
-        self._mic = np.concatenate([self._mic, mic])[-self.window:]
-        self._ref = np.concatenate([self._ref, ref])[-(self.window + self.max_lag):]
+        self._mic[:-n] = self._mic[n:]
+        self._mic[-n:] = mic
+        self._ref[:-n] = self._ref[n:]
+        self._ref[-n:] = ref
         self._since += n
-        if self._since >= ESTIMATE_EVERY_S * self.rate_hz:
+        every_s = ESTIMATE_EVERY_S if self.delay_samples is None else REESTIMATE_EVERY_S
+        if self._since >= every_s * self.rate_hz:
             self._since = 0
             self._estimate()
 
@@ -227,8 +233,6 @@ class FramedCanceller:
             raise ValueError(f"microphone and reference differ in length ({len(mic)} vs {len(ref)})")
         mic = np.asarray(mic, dtype=np.int16)
         ref = np.asarray(ref, dtype=np.int16)
-        if self._estimator is not None:
-            self._estimator.push(mic.astype(np.float64), ref.astype(np.float64))
         self._mic_pending = np.concatenate([self._mic_pending, mic])
         self._ref_pending = np.concatenate([self._ref_pending, ref])
         f = self.frame_samples
@@ -239,17 +243,22 @@ class FramedCanceller:
             done.append(self._frame(m, r))
         if done:
             self._out_ready = np.concatenate([self._out_ready, *done])
-        short = len(mic) - len(self._out_ready)
-        if short > 0:                   # a chunk that ends inside a frame: fall behind, once
-            self._out_ready = np.concatenate([np.zeros(short, dtype=np.int16), self._out_ready])
-            self.latency_samples += short
+        if len(self._out_ready) < len(mic):
+            # A chunk that ends inside a frame: fall behind, once, by a frame less one sample,
+            # which is enough for any chunk sizes from then on.
+            pad = self.frame_samples - 1 - self.latency_samples
+            self._out_ready = np.concatenate([np.zeros(pad, dtype=np.int16), self._out_ready])
+            self.latency_samples += pad
         out, self._out_ready = self._out_ready[: len(mic)], self._out_ready[len(mic):]
         return out
 
     def _frame(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
         f = self.frame_samples
-        self._ref_hist = np.concatenate([self._ref_hist[f:], ref])
+        self._ref_hist[:-f] = self._ref_hist[f:]
+        self._ref_hist[-f:] = ref
         lag = 0
+        if self._estimator is not None:
+            self._estimator.push(mic, ref)
         if self._estimator is not None and self._estimator.delay_samples is not None:
             lag = max(0, self._estimator.delay_samples - self._margin)
         end = len(self._ref_hist) - lag
@@ -352,10 +361,11 @@ class SpeexCanceller(FramedCanceller):
             pass
 
 
-def open_canceller(kind: str = "speex", rate_hz: int = RATE_HZ) -> FramedCanceller:
-    """The canceller coach uses ("speex", "nlms" or "none"); `EchoCancellerError` if it cannot be had."""
+def open_canceller(kind: str = "speex", rate_hz: int = RATE_HZ,
+                   library: str | None = None) -> FramedCanceller:
+    """The canceller coach uses ("speex" or "none"); `EchoCancellerError` if it cannot be had."""
     if kind == "speex":
-        return SpeexCanceller(rate_hz)
+        return SpeexCanceller(rate_hz, library=library)
     if kind == "none":
         return PassThrough(rate_hz)
     raise ValueError(f"unknown echo canceller {kind!r}")

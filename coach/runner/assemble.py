@@ -18,7 +18,7 @@ from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
 from coach.audio.echo import EchoCanceller, open_canceller
 from coach.audio.room import Room, RoomConfig
-from coach.defaults import AEC, DITHER_LSB, ROOM_DELAY_MS, ROOM_DISTORTION, ROOM_RT60_S
+from coach.defaults import AEC, DITHER_LSB, ENV_SPEEXDSP, ROOM_DELAY_MS, ROOM_DISTORTION, ROOM_RT60_S
 from coach.errors import (
     AudioDeviceError,
     CoachError,
@@ -141,7 +141,7 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
                       closers)
         room = Room(room_config) if config.echo_gain > 0 and mic is not None else None
-        canceller = _open_canceller(config, display) if mic is not None and synth is not None else None
+        canceller = _open_canceller(config, env, display) if mic is not None and synth is not None else None
         edges.source = TimeSource(mic, display, log, timeline, room, canceller, keep_echo=config.keep_echo,
                                   reopen_mic=_reopener(config) if mic is not None and mic.live else None,
                                   announce=lambda key, t: edges.say_line(key, t),
@@ -154,12 +154,12 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         raise
 
 
-def _open_canceller(config: RunConfig, display: Display) -> EchoCanceller | None:
+def _open_canceller(config: RunConfig, env: Mapping[str, str], display: Display) -> EchoCanceller | None:
     """The echo canceller, unless `--no-aec`; without its library, a warning and none."""
     if not config.aec:
         return None
     try:
-        return open_canceller()
+        return open_canceller(library=env.get(ENV_SPEEXDSP) or None)
     except EchoCancellerError as err:
         display.warn(str(err))
         return None

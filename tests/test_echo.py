@@ -1,0 +1,201 @@
+"""The echo canceller: ERLE on real synthesized speech through the honest room, delay found,
+double-talk kept, chunking, statistics, and a missing library."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import COACH, ROOT
+
+from coach.audio.echo import PassThrough, SpeexCanceller, open_canceller, power_dbfs
+from coach.audio.room import Room, RoomConfig
+from coach.audio.wav import load_pcm16, write_wav
+from coach.defaults import RATE_HZ
+from coach.errors import EchoCancellerError
+
+NARRATION = ("Keep that neutral spine. On the count, raise your hips and bottom off the floor. "
+             "Let your buttock muscles do the lifting, not your lower back. Twenty seconds. Halfway. "
+             "We aim for sixty seconds, five times, with a short rest between. Ten seconds to go.")
+CONVERGED_S = 5.0           # the canceller is given this long (of coach speech) to converge
+MIN_ERLE_DB = 15.0          # and must then remove this much (measured 21-23 dB, see the README)
+
+
+def espeak(text: str, voice: str, tmp: Path) -> np.ndarray:
+    path = tmp / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(path), text], check=True)
+    return load_pcm16(path, RATE_HZ)
+
+
+def flite(text: str, voice: str, tmp: Path) -> np.ndarray:
+    path = tmp / "user.wav"
+    subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
+    samples = load_pcm16(path, RATE_HZ)
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
+    return samples[loud[0]:loud[-1] + 1]
+
+
+@pytest.fixture(scope="module")
+def narration(tmp_path_factory) -> np.ndarray:
+    """The coach's voice (espeak-ng en-us, as pyttsx3 speaks it), about 15 s."""
+    return espeak(NARRATION, "en-us", tmp_path_factory.mktemp("narration"))
+
+
+def through_room(played: np.ndarray, config: RoomConfig, floor_rms: float = 3.0) -> np.ndarray:
+    room = Room(config)
+    echo = np.concatenate([room.process(played[i:i + 800]) for i in range(0, len(played), 800)])
+    return echo + np.random.default_rng(2).normal(0.0, floor_rms, len(echo))
+
+
+def run(canceller, mic: np.ndarray, ref: np.ndarray, chunk: int = 800) -> np.ndarray:
+    mic16 = np.clip(np.round(mic), -32768, 32767).astype(np.int16)
+    return np.concatenate([canceller.process(mic16[i:i + chunk], ref[i:i + chunk])
+                           for i in range(0, len(mic16), chunk)])
+
+
+def erle_db(mic: np.ndarray, out: np.ndarray, ref: np.ndarray, from_s: float) -> float:
+    """Mic over output power in the 10 ms frames after `from_s` where the coach plays."""
+    f = 160
+    n = len(ref) // f
+    frames = [i for i in range(int(from_s * RATE_HZ) // f, n) if power_dbfs(ref[i * f:(i + 1) * f]) > -50]
+    pm = sum(float(np.sum(mic[i * f:(i + 1) * f].astype(np.float64) ** 2)) for i in frames)
+    po = sum(float(np.sum(out[i * f:(i + 1) * f].astype(np.float64) ** 2)) for i in frames)
+    return 10 * np.log10(pm / po)
+
+
+@pytest.mark.audio
+def test_speech_through_the_room_at_gain_1_is_cancelled_by_15_db_within_5_s(narration):
+    mic = through_room(narration, RoomConfig(gain=1.0))
+    canceller = SpeexCanceller()
+    out = run(canceller, mic, narration)
+    assert erle_db(mic, out, narration, CONVERGED_S) >= MIN_ERLE_DB
+    assert canceller.delay_ms == pytest.approx(70.0, abs=1.0)      # the delay it was not told
+    assert canceller.erle_db >= MIN_ERLE_DB                         # its own running estimate agrees
+    assert canceller.leak_db <= -MIN_ERLE_DB
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("delay_ms", [30.0, 150.0])
+def test_the_delay_is_found_and_cancelled_whatever_it_is(narration, delay_ms):
+    mic = through_room(narration, RoomConfig(gain=1.0, delay_ms=delay_ms, rt60_s=0.6))
+    canceller = SpeexCanceller()
+    out = run(canceller, mic, narration)
+    assert canceller.delay_ms == pytest.approx(delay_ms, abs=1.0)
+    assert erle_db(mic, out, narration, CONVERGED_S) >= MIN_ERLE_DB
+
+
+@pytest.mark.audio
+def test_a_user_command_over_narration_survives_cancellation(narration, tmp_path):
+    user = flite("can't hold", "slt", tmp_path).astype(np.float64) * 0.5
+    at = int(9.0 * RATE_HZ)                 # well after convergence, over the coach's speech
+    user_track = np.zeros(len(narration))
+    user_track[at:at + len(user)] = user
+    echo = through_room(narration, RoomConfig(gain=1.0))
+    out = run(SpeexCanceller(), echo + user_track, narration).astype(np.float64)
+    span = slice(at, at + len(user))
+    kept = float(np.dot(out[span], user) / np.dot(user, user))       # the user's speech left in the output
+    assert 20 * np.log10(kept) > -3.0
+    residual = out[span] - kept * user                               # echo left while both talk
+    assert power_dbfs(echo[span]) - power_dbfs(residual) > 5        # measured 7.8 dB (21 dB single-talk)
+    after = slice(at + len(user), at + len(user) + 3 * RATE_HZ)
+    assert power_dbfs(echo[after]) - power_dbfs(out[after]) > MIN_ERLE_DB   # and the filter did not diverge
+
+
+def test_the_output_does_not_depend_on_the_chunking(narration_free_signal):
+    ref, mic = narration_free_signal
+    mic = np.round(mic).astype(np.int16)
+    whole = run(SpeexCanceller(), mic, ref, chunk=800)
+    for sizes in ([160], [480, 160, 1600], [3200]):
+        canceller = SpeexCanceller()
+        pieces, i, k = [], 0, 0
+        while i < len(mic):
+            n = sizes[k % len(sizes)]
+            pieces.append(canceller.process(mic[i:i + n], ref[i:i + n]))
+            i, k = i + n, k + 1
+        assert canceller.latency_samples == 0
+        assert np.array_equal(np.concatenate(pieces), whole)
+
+
+def test_chunks_that_end_inside_a_frame_cost_one_fixed_delay_under_a_frame(narration_free_signal):
+    ref, mic = narration_free_signal
+    whole = run(SpeexCanceller(), mic, ref, chunk=800)
+    canceller = SpeexCanceller()
+    out = run(canceller, mic, ref, chunk=333)
+    lag = canceller.latency_samples
+    assert lag == canceller.frame_samples - 1
+    assert len(out) == len(mic)
+    assert np.array_equal(out[lag:], whole[: len(whole) - lag])
+
+
+def test_statistics_per_frame_and_the_expected_residual(narration_free_signal):
+    ref, mic = narration_free_signal
+    canceller = SpeexCanceller()
+    run(canceller, mic, ref)
+    last = canceller.frames(len(mic) - 1600, len(mic))
+    assert len(last) == 10 and all(f.sample % 160 == 0 for f in last)
+    assert all(f.out_dbfs < f.mic_dbfs for f in last)
+    expected = canceller.echo_power_estimate(ref[-1600:])
+    assert expected == pytest.approx(power_dbfs(ref[-1600:]) + canceller.leak_db)
+    assert expected < power_dbfs(mic[-1600:])
+
+
+def test_pass_through_changes_nothing_but_still_measures(narration_free_signal):
+    ref, mic = narration_free_signal
+    mic16 = np.round(mic).astype(np.int16)
+    canceller = open_canceller("none")
+    out = run(canceller, mic16, ref)
+    assert isinstance(canceller, PassThrough) and np.array_equal(out, mic16)
+    assert canceller.erle_db == pytest.approx(0.0, abs=0.5)
+
+
+def test_a_missing_library_is_a_one_line_error():
+    with pytest.raises(EchoCancellerError) as err:
+        SpeexCanceller(library="/nonexistent/libspeexdsp.so.1")
+    message = str(err.value)
+    assert "\n" not in message and "libspeexdsp1" in message
+
+
+@pytest.mark.audio
+def test_coach_run_cancels_its_echo_and_keeps_both_signals(coach_env, tmp_path):
+    mic = tmp_path / "silence.wav"
+    write_wav(mic, np.round(np.random.default_rng(1).normal(0, 3, 20 * RATE_HZ)).astype(np.int16), RATE_HZ)
+    prefix = tmp_path / "echo"
+    out = subprocess.run([*COACH, "run", "glutes", "--mic", str(mic), "--echo-gain", "1.0",
+                          "--keep-echo", str(prefix)], env=coach_env, cwd=str(ROOT), capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    raw, clean = _read(Path(f"{prefix}-mic.wav")), _read(Path(f"{prefix}-clean.wav"))
+    assert len(raw) == len(clean) == 20 * RATE_HZ
+    late = slice(6 * RATE_HZ, None)
+    assert power_dbfs(raw[late]) - power_dbfs(clean[late]) > 10
+
+
+@pytest.mark.audio
+def test_coach_run_without_the_library_warns_once_and_carries_on(coach_env, tmp_path):
+    mic = tmp_path / "silence.wav"
+    write_wav(mic, np.round(np.random.default_rng(1).normal(0, 3, 8 * RATE_HZ)).astype(np.int16), RATE_HZ)
+    env = dict(coach_env, COACH_SPEEXDSP="/nonexistent/libspeexdsp.so.1")
+    out = subprocess.run([*COACH, "run", "short", "--mic", str(mic), "--echo-gain", "0.5"], env=env,
+                         cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    warnings = [line for line in (out.stdout + out.stderr).splitlines() if "no echo cancellation" in line]
+    assert len(warnings) == 1
+
+
+@pytest.fixture(scope="module")
+def narration_free_signal() -> tuple[np.ndarray, np.ndarray]:
+    """A speech-like reference (noise with a syllable envelope) and its room echo: no synthesis needed."""
+    rng = np.random.default_rng(5)
+    n = 6 * RATE_HZ
+    envelope = np.clip(np.sin(2 * np.pi * 3 * np.arange(n) / RATE_HZ), 0, None)
+    ref = (rng.normal(size=n) * 4000 * envelope).astype(np.int16)
+    return ref, through_room(ref, RoomConfig(gain=1.0))
+
+
+def _read(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
