@@ -60,7 +60,8 @@ def power_dbfs(x: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class FrameStats:
-    """One canceller frame: its first sample (counted since reset) and three powers in dBFS."""
+    """One canceller frame: its first sample (session samples: counted from 0, or from the
+    `start_sample` of the last `reset`) and three powers in dBFS."""
 
     sample: int
     ref_dbfs: float     # the aligned reference (what the coach played)
@@ -82,7 +83,7 @@ class EchoCanceller(Protocol):
 
     def process(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray: ...
 
-    def reset(self) -> None: ...
+    def reset(self, start_sample: int = 0) -> None: ...
 
     @property
     def delay_ms(self) -> float | None: ...
@@ -119,7 +120,7 @@ class DelayEstimator:
         self._candidate = None
 
     def push(self, mic: np.ndarray, ref: np.ndarray) -> None:
-        """One frame of each (the canceller pushes whole frames, so estimates fall on the same samples)."""
+        """One frame of each (pushed whole frames, so estimates fall on the same samples)."""
         n = len(mic)
         self._mic[:-n] = self._mic[n:]
         self._mic[-n:] = mic
@@ -188,7 +189,8 @@ class FramedCanceller:
         pass
 
     # -- the interface ------------------------------------------------------------------------
-    def reset(self) -> None:
+    def reset(self, start_sample: int = 0) -> None:
+        """Forget the room (another device, another delay); count frames from `start_sample` on."""
         self._reset_filter()
         if self._estimator is not None:
             self._estimator.reset()
@@ -197,7 +199,7 @@ class FramedCanceller:
         self._ref_hist[:] = 0
         self._out_ready = np.zeros(0, dtype=np.int16)
         self.latency_samples = 0
-        self._sample = 0
+        self._sample = start_sample
         self._stats.clear()
         self._leak_db = 0.0
         self._erle_db = 0.0

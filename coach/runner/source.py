@@ -137,7 +137,7 @@ class TimeSource:
                         continue
                     offset_s = self.clock.now()
                     if self.canceller is not None:      # another device: another delay, another room
-                        self.canceller.reset()
+                        self.canceller.reset(int(round(offset_s * RATE_HZ)))
                     self._display.info("the microphone is back: listening again")
                     self._log.write(t, "device_back")
                     if self._announce is not None:
