@@ -25,11 +25,16 @@ ECHO_DELAY_S = 0.03                 # --echo-gain: delay of the simulated room e
 ECHO_TAIL_S = 0.35                  # after the coach stops talking, keep discounting this long
 
 # Speech in.
+INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands
+INPUT_MODE = "keys"
+ENGINES = ("auto", "pocketsphinx", "vosk")  # `--engine`; auto: vosk when a model is installed
+ENGINE = "auto"
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
 BARGE_IN_MIN_CONFIDENCE = 0.8       # while the coach talks, a command it is not saying needs this
 
-# Routine.
+# Routine, and the smart-speaker mode.
 ROUTINE = "glutes"
+MAX_REMINDERS = 24                  # reminder times in the config file
 
 # People: several can share one device.
 USER = "default"
@@ -39,3 +44,18 @@ ENV_USER = "COACH_USER"
 DB_NAME = "history.sqlite3"
 ENV_DATA_DIR = "COACH_DATA_DIR"
 ENV_VOSK_MODEL = "COACH_VOSK_MODEL"
+ENV_CONFIG = "COACH_CONFIG"
+CONFIG_NAME = "config.yaml"         # in $XDG_CONFIG_HOME/coach (~/.config/coach)
+
+# Vosk models (`coach models`): where they come from and where they go.
+MODEL_BASE_URL = "https://alphacephei.com/vosk/models"     # the official host; model-list.json lives here
+ENV_MODEL_BASE_URL = "COACH_MODEL_BASE_URL"                 # a mirror, or the tests' local server
+MODEL_LIST_NAME = "model-list.json"
+MODEL = "vosk-model-small-en-us-0.15"   # small, English, accepts a runtime grammar
+MODELS_SUBDIR = "models"                # DATA_DIR/models/<name>/
+MODEL_PART_SUFFIX = ".zip.part"         # DATA_DIR/models/<name>.zip.part while downloading
+MODEL_SUMS_NAME = "SHA256SUMS"          # sidecar in the unpacked model, `sha256sum -c` format
+CATALOG_TIMEOUT_S = 3.0         # `models list` must stay quick offline: the refresh is optional
+DOWNLOAD_TIMEOUT_S = 30.0       # per socket operation, not for the whole download
+DOWNLOAD_CHUNK_BYTES = 64 * 1024
+MODELS_USER_AGENT = "coach-models/0.1"
