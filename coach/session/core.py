@@ -590,7 +590,8 @@ def _table() -> dict[tuple[State, CommandId], Handler]:
     table: dict[tuple[State, CommandId], Handler] = {}
     for command, states, handler in rows:
         for state in states:
-            assert (state, command) not in table, (state, command)
+            if (state, command) in table:
+                raise ValueError(f"DISPATCH lists ({state}, {command}) twice")
             table[(state, command)] = handler
     return table
 
