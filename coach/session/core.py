@@ -17,6 +17,9 @@ States:
 
 Commands are dispatched through `DISPATCH`, a (state, command) table, whether they were spoken
 or typed: a pair the table leaves out gets a polite answer (`_polite`), never an exception.
+A new command: a `CommandId` member (coach/vocab.py), its phrases in the voice packs, the states
+that listen for it in ACCEPTED, and a row in `_table()`. Timed phases (coach/session/phases.py)
+carry their own typed data; a new timed event is a `CueKind` handled in `_fire`.
 """
 
 from __future__ import annotations
