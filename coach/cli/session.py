@@ -48,8 +48,8 @@ def serve(ctx: Context) -> int:
     from datetime import datetime
 
     from coach.runner.display import Display
-    from coach.runner.reminders import parse_times
     from coach.runner.serve import serve as serve_forever
+    from coach.timeofday import parse_times
 
     args = ctx.args
     try:
