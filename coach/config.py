@@ -22,21 +22,20 @@ from typing import Any, Generic, TypeVar
 
 from coach import defaults, paths
 from coach.errors import ConfigError, UsageError
+from coach.timeofday import parse_time
 from coach.yamlfile import Fields, one_line, open_yaml
 
 T = TypeVar("T")
 
-# Defaults that only the configuration needs. TODO(lead): move these four to coach/defaults.py.
-ENV_CONFIG = "COACH_CONFIG"
-CONFIG_NAME = "config.yaml"
-INPUT_MODE = "keys"
-ENGINE = "auto"
-
-INPUT_MODES = ("keys", "voice")
-ENGINES = ("auto", "pocketsphinx", "vosk")
-MAX_REMINDERS = 24
-DEFAULT = "default"
-_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+# The values live in coach/defaults.py; these names are kept for the config's readers.
+ENV_CONFIG = defaults.ENV_CONFIG
+CONFIG_NAME = defaults.CONFIG_NAME
+INPUT_MODE = defaults.INPUT_MODE
+ENGINE = defaults.ENGINE
+INPUT_MODES = defaults.INPUT_MODES
+ENGINES = defaults.ENGINES
+MAX_REMINDERS = defaults.MAX_REMINDERS
+DEFAULT = "default"                 # the source of a value nobody set
 _INDEX = re.compile(r"-?[0-9]+")
 
 DeviceSpec = str | int | None
@@ -245,14 +244,6 @@ def _reminders(top: Fields) -> tuple[str, ...]:
             top.fail(f"{time} is already in the list ({seen[time]})", node, field)
         seen[time] = field
     return tuple(sorted(seen))
-
-
-def parse_time(text: str) -> str | None:
-    """"7:30" or "07:30" -> "07:30"; None for anything that is not a 24-hour time of day."""
-    match = _TIME.fullmatch(text.strip())
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        return None
-    return f"{int(match[1]):02d}:{match[2]}"
 
 
 # -- the command line -------------------------------------------------------------------------------

@@ -38,13 +38,18 @@ AEC_FILTER_MS = 200                 # adaptive filter length after delay alignme
 AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
 
 # Speech in.
+INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands
+INPUT_MODE = "keys"
+ENGINES = ("auto", "pocketsphinx", "vosk")  # `--engine`; auto: vosk when a model is installed
+ENGINE = "auto"
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
 
 # Smart-speaker mode.
 SERVE_IDLE_TIMEOUT_S = 300.0        # coach serve gives up a session nobody answers for this long
 
-# Routine.
+# Routine, and the smart-speaker mode.
 ROUTINE = "glutes"
+MAX_REMINDERS = 24                  # reminder times in the config file
 
 # People: several can share one device.
 USER = "default"
@@ -55,3 +60,18 @@ DB_NAME = "history.sqlite3"
 ENV_DATA_DIR = "COACH_DATA_DIR"
 ENV_VOSK_MODEL = "COACH_VOSK_MODEL"
 ENV_SPEEXDSP = "COACH_SPEEXDSP"     # another libspeexdsp to load (a path or a soname)
+ENV_CONFIG = "COACH_CONFIG"
+CONFIG_NAME = "config.yaml"         # in $XDG_CONFIG_HOME/coach (~/.config/coach)
+
+# Vosk models (`coach models`): where they come from and where they go.
+MODEL_BASE_URL = "https://alphacephei.com/vosk/models"     # the official host; model-list.json lives here
+ENV_MODEL_BASE_URL = "COACH_MODEL_BASE_URL"                 # a mirror, or the tests' local server
+MODEL_LIST_NAME = "model-list.json"
+MODEL = "vosk-model-small-en-us-0.15"   # small, English, accepts a runtime grammar
+MODELS_SUBDIR = "models"                # DATA_DIR/models/<name>/
+MODEL_PART_SUFFIX = ".zip.part"         # DATA_DIR/models/<name>.zip.part while downloading
+MODEL_SUMS_NAME = "SHA256SUMS"          # sidecar in the unpacked model, `sha256sum -c` format
+CATALOG_TIMEOUT_S = 3.0         # `models list` must stay quick offline: the refresh is optional
+DOWNLOAD_TIMEOUT_S = 30.0       # per socket operation, not for the whole download
+DOWNLOAD_CHUNK_BYTES = 64 * 1024
+MODELS_USER_AGENT = "coach-models/0.1"

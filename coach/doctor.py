@@ -285,10 +285,10 @@ def check_history(ctx: DoctorContext) -> Check:
 
 # -- speech out ----------------------------------------------------------------------------------------
 def _load_voice(ctx: DoctorContext) -> tuple[VoicePack | None, Check]:
-    from coach.runner.assemble import load_voice_pack
+    from coach.voice.pack import load_voice_named
 
     try:
-        voice = load_voice_pack(ctx.voice, ctx.data_dir)
+        voice = load_voice_named(ctx.voice, ctx.data_dir)
     except CoachError as err:
         return None, Check("voice pack", False, str(err),
                            "correct the voice pack (the message names the line), or choose another: "
@@ -364,28 +364,29 @@ def check_device(ctx: DoctorContext, kind: Kind) -> Check:
             return Check(name, False, f"no default {kind} device (available: {available})",
                          f"name one with {key}", required)
         return Check(name, True, f"{default.name} (device {default.index}, the default)", None, required)
-    chosen = _pick(usable, spec)
+    chosen = _pick(usable, spec, kind)
     if chosen is None:
         return Check(name, False, f"no single {kind} device matches `{spec}` (available: {available})",
                      f"set {key} to one of those names or indexes", required)
     return Check(name, True, f"{chosen.name} (device {chosen.index}, from `{spec}`)", None, required)
 
 
-def _pick(devices: list[DeviceInfo], spec: str | int) -> DeviceInfo | None:
-    """As `coach.audio.devices.resolve_device` matches: an index, an exact name, or one partial name."""
-    if isinstance(spec, int):
-        return next((d for d in devices if d.index == spec), None)
-    wanted = spec.strip().lower()
-    exact = [d for d in devices if d.name.lower() == wanted]
-    partial = [d for d in devices if wanted in d.name.lower()]
-    return exact[0] if exact else partial[0] if len(partial) == 1 else None
+def _pick(devices: list[DeviceInfo], spec: str | int, kind: Kind) -> DeviceInfo | None:
+    """The device a session would open for `spec` (`coach.audio.devices.match_device`), or None."""
+    from coach.audio.devices import match_device
+    from coach.errors import AudioDeviceError
+
+    try:
+        return match_device(devices, spec, kind)
+    except AudioDeviceError:
+        return None
 
 
 def check_audio_output(ctx: DoctorContext) -> Check:
     """Play a short tone through the speaker and watch the device take it."""
     import numpy as np
 
-    from coach.audio.live import LiveSpeaker
+    from coach.audio.live import DeviceOutput
     from coach.errors import AudioDeviceError
 
     t = np.arange(int(TONE_S * defaults.RATE_HZ)) / defaults.RATE_HZ
@@ -398,7 +399,7 @@ def check_audio_output(ctx: DoctorContext) -> Check:
         out[len(part) :] = 0
 
     try:
-        speaker = LiveSpeaker(fill, ctx.output_device)
+        speaker = DeviceOutput(fill, ctx.output_device)
     except AudioDeviceError as err:
         return Check("audio test: speaker", False, str(err), NO_DEVICE_FIX)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from coach.defaults import DB_NAME, ENV_DATA_DIR
+from coach.defaults import DB_NAME, ENV_DATA_DIR, MODELS_SUBDIR
 
 
 def data_dir(explicit: Path | None, env: Mapping[str, str]) -> Path:
@@ -38,7 +38,7 @@ def voices_dir(data: Path) -> Path:
 
 
 def models_dir(data: Path) -> Path:
-    return data / "models"
+    return data / MODELS_SUBDIR
 
 
 __all__ = ["data_dir", "db_path", "ensure_private_dir", "models_dir", "routines_dir", "voices_dir"]

@@ -1,6 +1,6 @@
 """Reading YAML files that people write by hand, with errors that name the file, line and field.
 
-Routine files, voice packs and (later) the config file all go through `open_yaml`, which returns
+Routine files, voice packs and the config file all go through `open_yaml`, which returns
 a `Fields` reader over the top-level mapping. Every accessor checks the type; `only()` rejects
 unknown keys with a did-you-mean. Errors are raised as the `error` class the caller passes in
 (RoutineError, VoiceError, ...), always as one line: `FILE:LINE: FIELD: what is wrong`.
@@ -12,7 +12,6 @@ a "billion laughs" document costs what its text costs.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from coach.errors import CoachError
+from coach.suggest import did_you_mean
 
 T = TypeVar("T")
 ErrorType = type[CoachError]
@@ -147,7 +147,6 @@ class Fields:
                 first = self._items[key][0].start_mark.line + 1
                 self.fail(f"appears twice (first on line {first})", key_node, field=key)
             self._items[key] = (key_node, value_node)
-        self._used: set[str] = set()
 
     # -- errors -----------------------------------------------------------------------------
     def fail(self, message: str, node: Node | None = None, field: str | None = None) -> NoReturn:
@@ -180,14 +179,7 @@ class Fields:
         """Reject every key not in `allowed` (a typo, most likely), with a did-you-mean. Call it first."""
         for key, (key_node, _) in self._items.items():
             if key not in allowed:
-                self.fail(f"unknown field{_did_you_mean(key, allowed)}", key_node, field=key)
-
-    def done(self, allowed: tuple[str, ...] | None = None) -> None:
-        """Reject keys nobody read (typos), with a did-you-mean from `allowed` or the read keys."""
-        known = tuple(allowed) if allowed is not None else tuple(self._used)
-        for key, (key_node, _) in self._items.items():
-            if key not in self._used and key not in known:
-                self.fail(f"unknown field{_did_you_mean(key, known)}", key_node, field=key)
+                self.fail(f"unknown field{did_you_mean(key, allowed)}", key_node, field=key)
 
     def _get(self, key: str, required: bool) -> Node | None:
         if key not in self._items and not required:
@@ -197,7 +189,6 @@ class Fields:
     def _require(self, key: str) -> Node:
         if key not in self._items:
             self.fail("required field is missing", field=key)
-        self._used.add(key)
         return self._items[key][1]
 
     # -- values -----------------------------------------------------------------------------
@@ -261,7 +252,7 @@ class Fields:
     def choice(self, key: str, options: tuple[str, ...], default: str | None = None) -> str:
         value = self.text(key, default)
         if value not in options:
-            hint = _did_you_mean(value, options)
+            hint = did_you_mean(value, options)
             self.fail_at(key, f"must be one of {', '.join(options)}; got `{_clip(value)}`{hint}")
         return value
 
@@ -320,11 +311,6 @@ class Fields:
     def sub(self, where: str, node: Node) -> Fields:
         """A reader over a mapping inside a list (from `items`)."""
         return Fields(self.path, node, where, self.error)
-
-
-def _did_you_mean(word: str, options: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word[:_MAX_SCALAR], options, n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 _NOT_A_VALUE = object()

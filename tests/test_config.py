@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.fuzz import FUZZ, check_one_line, fuzzed_files
 from hypothesis import event, given
-from test_routine_loader import FUZZ, check_one_line, fuzzed_files
 
 from coach import defaults
 from coach.config import (

@@ -180,7 +180,7 @@ def test_microphone_hears_ready_at_the_right_time(
 
 @pytest.mark.live
 def test_speaker_plays_and_the_monitor_hears_it(virtual_audio: VirtualAudio, ready_wav: Path) -> None:
-    from coach.audio.live import LiveSpeaker
+    from coach.audio.live import DeviceOutput
 
     word = load_pcm16(ready_wav)
     period = RATE_HZ                                                 # "ready" once a second
@@ -191,7 +191,7 @@ def test_speaker_plays_and_the_monitor_hears_it(virtual_audio: VirtualAudio, rea
         out[:] = 0
         out[speaking] = word[index[speaking]]
 
-    with LiveSpeaker(fill) as speaker:
+    with DeviceOutput(fill) as speaker:
         heard = virtual_audio.record_speaker(2.0)
         before_s = speaker.position_s()
         time.sleep(0.5)
@@ -205,12 +205,12 @@ def test_speaker_plays_and_the_monitor_hears_it(virtual_audio: VirtualAudio, rea
 
 @pytest.mark.live
 def test_speaker_fill_errors_surface(virtual_audio: VirtualAudio) -> None:
-    from coach.audio.live import LiveSpeaker
+    from coach.audio.live import DeviceOutput
 
     def broken(start_sample: int, out: np.ndarray) -> None:
         raise ValueError("bad timeline")
 
-    speaker = LiveSpeaker(broken)
+    speaker = DeviceOutput(broken)
     try:
         deadline_s = time.monotonic() + 3.0
         with pytest.raises(RuntimeError, match="fill function failed") as info:
@@ -231,9 +231,9 @@ def test_no_sound_server_is_an_audio_device_error(tmp_path: Path) -> None:
         "import sys\n"
         "from coach.errors import AudioDeviceError\n"
         "from coach.audio.devices import list_devices\n"
-        "from coach.audio.live import LiveMicrophone, LiveSpeaker\n"
+        "from coach.audio.live import DeviceOutput, LiveMicrophone\n"
         "print(len(list_devices()))\n"
-        "for make in (LiveMicrophone, lambda: LiveSpeaker(lambda s, o: None)):\n"
+        "for make in (LiveMicrophone, lambda: DeviceOutput(lambda s, o: None)):\n"
         "    try:\n"
         "        make()\n"
         "    except AudioDeviceError as err:\n"
@@ -296,10 +296,10 @@ def test_hung_device_is_lost_after_a_second_of_silence(virtual_audio: VirtualAud
 def test_device_lost_mid_stream_raises_then_a_new_microphone_works(
         virtual_audio: VirtualAudio) -> None:
     """Last in the file: it stops the server, then starts it again for whatever runs next."""
-    from coach.audio.live import LiveMicrophone, LiveSpeaker
+    from coach.audio.live import DeviceOutput, LiveMicrophone
 
     mic = LiveMicrophone()
-    speaker = LiveSpeaker(lambda start_sample, out: out.fill(0))
+    speaker = DeviceOutput(lambda start_sample, out: out.fill(0))
     stopped_at_s = None
     n_chunks = 0
     try:

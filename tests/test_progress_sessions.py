@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import COACH, ROOT
-from test_session_core import Driver
+from helpers.session_driver import Driver
 
 from coach.history import Store
 from coach.routine import load_routine

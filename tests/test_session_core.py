@@ -4,59 +4,20 @@ from __future__ import annotations
 
 import pytest
 from conftest import make_routine
+from helpers.session_driver import Driver
 
 from coach.routine.model import CueTiming, default_cues
 from coach.session import (
-    Command,
     HoldEnded,
     HoldStarted,
     Hush,
-    NarrationDone,
     RestEnded,
     RestStarted,
     Say,
     Session,
     SessionEnded,
-    Start,
     StateChanged,
-    Tick,
 )
-
-
-class Driver:
-    """Feeds events with a fake clock and keeps every action, like the runner would."""
-
-    def __init__(self, session: Session) -> None:
-        self.s = session
-        self.t = 0.0
-        self.actions: list = []
-
-    def send(self, event):
-        out = self.s.handle(event)
-        self.actions += out
-        return out
-
-    def start(self):
-        return self.send(Start(0.0))
-
-    def run_until(self, t: float, step: float = 0.05):
-        out = []
-        while self.t + step <= t + 1e-9:
-            self.t = round(self.t + step, 6)
-            out += self.send(Tick(self.t))
-        return out
-
-    def say(self, command: str, t_start: float | None = None):
-        return self.send(Command(command, self.t, t_start))
-
-    def narration_done(self):
-        return self.send(NarrationDone(self.t))
-
-    def said(self, actions=None) -> list[str]:
-        return [a.text for a in (self.actions if actions is None else actions) if isinstance(a, Say)]
-
-    def of(self, kind, actions=None):
-        return [a for a in (self.actions if actions is None else actions) if isinstance(a, kind)]
 
 
 def session(voice, **kw) -> Driver:

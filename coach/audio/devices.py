@@ -76,28 +76,34 @@ def _default_index(sd: ModuleType, kind: Kind) -> int:
 
 def resolve_device(spec: str | int | None, kind: Kind) -> int | None:
     """The device index for `spec`: None (PortAudio's default), an index, or part of a name.
+    See `match_device`; raises `AudioDeviceError` when nothing (or too much) matches."""
+    if spec is None:
+        return None
+    return match_device(list_devices(), spec, kind).index
+
+
+def match_device(devices: list[DeviceInfo], spec: str | int, kind: Kind) -> DeviceInfo:
+    """The one device of `kind` that `spec` names: an index, an exact name, or one partial name.
 
     Names match case-insensitively; an exact name wins over partial matches. Raises
     `AudioDeviceError` naming the spec and the available devices when nothing (or too much) matches.
     """
-    if spec is None:
-        return None
     if isinstance(spec, str) and spec.strip().lstrip("-").isdigit():
         spec = int(spec.strip())
-    devices = [d for d in list_devices() if d.has(kind)]
+    devices = [d for d in devices if d.has(kind)]
     available = ", ".join(f"{d.index}: {d.name}" for d in devices) or "none"
     if isinstance(spec, int):
         for dev in devices:
             if dev.index == spec:
-                return dev.index
+                return dev
         raise AudioDeviceError(f"no {kind} device with index {spec} (available: {available})")
     wanted = spec.strip().lower()
     exact = [d for d in devices if d.name.lower() == wanted]
     if exact:
-        return exact[0].index
+        return exact[0]
     partial = [d for d in devices if wanted in d.name.lower()]
     if len(partial) == 1:
-        return partial[0].index
+        return partial[0]
     if not partial:
         raise AudioDeviceError(f"no {kind} device matches {spec!r} (available: {available})")
     names = ", ".join(f"{d.index}: {d.name}" for d in partial)

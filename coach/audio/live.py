@@ -206,7 +206,7 @@ class LiveMicrophone:
         self.close()
 
 
-class LiveSpeaker:
+class DeviceOutput:
     """A continuously running PortAudio output (mono int16) fed by `fill(start_sample, out)`.
 
     `fill` runs on PortAudio's thread for every block: it must write `len(out)` samples (speech or
@@ -281,11 +281,16 @@ class LiveSpeaker:
         self._closed = True
         _close_stream(self._stream, "speaker")
 
-    def __enter__(self) -> LiveSpeaker:
+    def __enter__(self) -> DeviceOutput:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# The old name, for coach/speech/speakers.py (`import LiveSpeaker as DeviceOutput`) until it
+# imports DeviceOutput; there is another LiveSpeaker there (the narrator's side of this stream).
+LiveSpeaker = DeviceOutput
 
 
 class StreamResampler:

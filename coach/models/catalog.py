@@ -8,7 +8,6 @@ neither could be found the field is None, and the downloader then refuses unless
 
 from __future__ import annotations
 
-import difflib
 import http.client
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +20,7 @@ from urllib.request import Request, build_opener
 from coach.errors import ModelDownloadError
 from coach.models import settings
 from coach.models.locate import InstalledModel
+from coach.suggest import closest
 
 Opener = Callable[..., Any]
 """`opener(request, timeout=seconds)` returning a response with `.read()`, like `OpenerDirector.open`."""
@@ -178,8 +178,8 @@ def find_entry(catalog: Catalog, name: str) -> CatalogEntry:
         if entry.name == name:
             return entry
     names = [e.name for e in catalog.entries]
-    close = difflib.get_close_matches(name, names, n=1)
-    hint = f"did you mean {close[0]}?" if close else "see `coach models list`"
+    close = closest(name, names)
+    hint = f"did you mean {close}?" if close else "see `coach models list`"
     offline = " (the online list could not be read)" if catalog.note else ""
     raise ModelDownloadError(f"no model called {name!r} in the {catalog.source}{offline}; {hint}")
 

@@ -1,4 +1,4 @@
-"""Defaults for finding and fetching vosk models, kept apart from coach/defaults.py.
+"""Finding and fetching vosk models: the host, the safe-URL rule (the values are in coach/defaults.py).
 
 Nothing here touches the network or the environment: callers pass `env` in, so tests can point the
 downloader at a local server without patching anything.
@@ -10,27 +10,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from coach import defaults as d
+from coach import paths
 from coach.errors import ModelDownloadError
 
-DEFAULT_BASE_URL = "https://alphacephei.com/vosk/models"  # the official host; model-list.json lives here
-ENV_MODEL_BASE_URL = "COACH_MODEL_BASE_URL"                 # a mirror, or the tests' local server
-MODEL_LIST_NAME = "model-list.json"
-
-DEFAULT_MODEL = "vosk-model-small-en-us-0.15"   # small, English, accepts a runtime grammar
-
-MODELS_SUBDIR = "models"                        # <data_dir>/models/<name>/
-PART_SUFFIX = ".zip.part"                       # <models_dir>/<name>.zip.part while downloading
-SUMS_NAME = "SHA256SUMS"                        # sidecar in the unpacked model, `sha256sum -c` format
-
-CATALOG_TIMEOUT_S = 3.0         # `models list` must stay quick offline: the refresh is optional
-DOWNLOAD_TIMEOUT_S = 30.0       # per socket operation, not for the whole download
-CHUNK_BYTES = 64 * 1024
-USER_AGENT = "coach-models/0.1"
+# The values live in coach/defaults.py with every other default; these names are what the
+# models package (and its tests) use.
+DEFAULT_BASE_URL = d.MODEL_BASE_URL
+ENV_MODEL_BASE_URL = d.ENV_MODEL_BASE_URL
+MODEL_LIST_NAME = d.MODEL_LIST_NAME
+DEFAULT_MODEL = d.MODEL
+MODELS_SUBDIR = d.MODELS_SUBDIR
+PART_SUFFIX = d.MODEL_PART_SUFFIX
+SUMS_NAME = d.MODEL_SUMS_NAME
+CATALOG_TIMEOUT_S = d.CATALOG_TIMEOUT_S
+DOWNLOAD_TIMEOUT_S = d.DOWNLOAD_TIMEOUT_S
+CHUNK_BYTES = d.DOWNLOAD_CHUNK_BYTES
+USER_AGENT = d.MODELS_USER_AGENT
 
 
 def models_dir(data_dir: Path) -> Path:
     """Where downloaded models are unpacked: one folder per model."""
-    return data_dir / MODELS_SUBDIR
+    return paths.models_dir(data_dir)
 
 
 def resolve_base_url(explicit: str | None, env: Mapping[str, str]) -> str:

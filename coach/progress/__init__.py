@@ -18,6 +18,7 @@ from coach.progress.memory import (
     best_s,
     by_session,
     feedback,
+    goals,
     last_time,
     opening,
     targets,
@@ -48,8 +49,9 @@ _LAZY = {
 
 __all__ = ["NO_PROGRESS", "ChartUnavailableError", "DayStats", "LastTime", "ProgressRules", "SessionHolds",
            "TargetRule", "UnlockRule", "UnlockStatus", "VoiceLine", "best_s", "by_session", "counted_starts",
-           "day_stats", "draw_chart", "evaluate", "feedback", "is_unlocked", "last_time", "local_day",
-           "offer_due", "offer_line", "opening", "read_progress", "sparkline", "status_line", "targets"]
+           "day_stats", "draw_chart", "evaluate", "feedback", "goals", "is_unlocked", "last_time",
+           "local_day", "offer_due", "offer_line", "opening", "read_progress", "sparkline", "status_line",
+           "targets"]
 
 
 def __getattr__(name: str) -> object:

@@ -89,20 +89,24 @@ def last_time(holds: Iterable[HoldRecord], exercise: str) -> LastTime | None:
     return LastTime(session=sessions[-1], best_ever_s=best)
 
 
-def targets(holds: Iterable[HoldRecord], exercise: str, sets: int, hold_s: float,
-            rule: TargetRule) -> tuple[float, ...]:
-    """Each set's target in whole seconds: see `TargetRule`. A set never done before aims for hold_s."""
+def goals(holds: Iterable[HoldRecord], exercise: str, sets: int, target_s: float,
+          rule: TargetRule) -> tuple[float, ...]:
+    """Each set's goal for today in whole seconds, at most the routine's `target_s` (its `hold_s`):
+    see `TargetRule`. A set never done before aims for the target."""
     if rule.source == "routine":
-        return (hold_s,) * sets
+        return (target_s,) * sets
     recent = by_session(holds, exercise)[-rule.sessions:]
     out = []
     for set_no in range(1, sets + 1):
         held = [h for s in recent if (h := s.held_for(set_no)) is not None]
         if not held:
-            out.append(hold_s)
+            out.append(target_s)
             continue
-        out.append(min(hold_s, max(1.0, float(_whole(max(held) + rule.step_s)))))
+        out.append(min(target_s, max(1.0, float(_whole(max(held) + rule.step_s)))))
     return tuple(out)
+
+
+targets = goals     # the name the progress tests and older callers use
 
 
 def feedback(held_s: float, set_no: int, last: LastTime | None, best_before_s: float | None) -> VoiceLine:
@@ -130,17 +134,17 @@ def feedback(held_s: float, set_no: int, last: LastTime | None, best_before_s: f
     return VoiceLine("same_as_last", values)
 
 
-def opening(last: LastTime | None, set_targets: tuple[float, ...], hold_s: float) -> tuple[VoiceLine, ...]:
-    """What to say before an exercise: how last time went, then the targets (nothing the first time,
-    when every target is simply the routine's)."""
+def opening(last: LastTime | None, goals_s: tuple[float, ...], target_s: float) -> tuple[VoiceLine, ...]:
+    """What to say before an exercise: how last time went, then today's goals (nothing the first
+    time, when every goal is simply the routine's target). The voice lines call them targets."""
     if last is None:
         return ()
     held = [_whole(s) for s in last.session.held_s]
     lines = [VoiceLine("last_time", {"held_list": ", ".join(map(str, held)), "sets": len(held),
                                      "best_s": _whole(last.best_ever_s)})]
-    whole = [_whole(t) for t in set_targets]
+    whole = [_whole(t) for t in goals_s]
     if whole and all(t == whole[0] for t in whole):
-        key = "target_full" if set_targets[0] >= hold_s else "target_all"
+        key = "target_full" if goals_s[0] >= target_s else "target_all"
         lines.append(VoiceLine(key, {"target_s": whole[0], "sets": len(whole)}))
     elif whole:
         lines.append(VoiceLine("targets", {"target_list": ", ".join(map(str, whole)), "sets": len(whole)}))

@@ -19,6 +19,7 @@ from yaml.nodes import MappingNode
 
 # The rules themselves are plain values of the routine model (no YAML there); this module reads them.
 from coach.routine.model import NO_PROGRESS, Exercise, ProgressRules, TargetRule, UnlockRule
+from coach.suggest import did_you_mean
 from coach.yamlfile import Fields
 
 __all__ = ["NO_PROGRESS", "TARGET_SOURCES", "ProgressRules", "TargetRule", "UnlockRule", "read_progress"]
@@ -88,7 +89,4 @@ def _read_unlock(f: Fields, exercises: Sequence[Exercise]) -> UnlockRule:
 
 
 def _hint(word: str, options: tuple[str, ...]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else f" (exercises: {', '.join(options)})"
+    return did_you_mean(word, options) or f" (exercises: {', '.join(options)})"

@@ -57,6 +57,13 @@ def find_routine(name_or_path: str, user_dir: Path | None) -> Path:
                                 "see `coach routines`"))
 
 
+def load_routine_named(name_or_path: str, data_dir: Path) -> Routine:
+    """The routine `coach run NAME` means: a shipped one, one in DATA_DIR/routines, or a path."""
+    from coach import paths
+
+    return load_routine(find_routine(name_or_path, paths.routines_dir(data_dir)))
+
+
 def load_routine(path: Path) -> Routine:
     """Parse and check a routine file; any problem is a one-line RoutineError naming the field."""
     top = open_yaml(path, RoutineError)

@@ -35,6 +35,24 @@ def default_cues() -> CueTiming:
                      rest_every_s=d.REST_EVERY_S, rest_warn_left_s=d.REST_WARN_LEFT_S)
 
 
+# Along a hold's path, one name per quantity (routine file -> plan -> session -> history row):
+#   target_s  the routine's hold (`hold_s` in the file and on `Exercise`): the most a set lasts
+#   goal_s    today's personal goal for a set, from the history: only when below target_s
+#   held_s    what the person held: within 0..target_s, to the millisecond
+# `goal_below` and `held_within` are the one place that caps and rounds them.
+HELD_DECIMALS = 3
+
+
+def goal_below(goal_s: float | None, target_s: float) -> float | None:
+    """Today's goal when it is a real one (above 0, below the target); None: the target is the goal."""
+    return goal_s if goal_s is not None and 0 < goal_s < target_s else None
+
+
+def held_within(held_s: float, target_s: float) -> float:
+    """Held time as it is recorded: never below 0 or above the target, rounded to the millisecond."""
+    return round(min(max(held_s, 0.0), target_s), HELD_DECIMALS)
+
+
 @dataclass(frozen=True)
 class RestRange:
     """Rest between sets: `ready` is accepted after `min_s`; at `max_s` the coach prompts and waits."""

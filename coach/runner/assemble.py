@@ -6,7 +6,6 @@ everything here is constructed explicitly and passed in, so tests can assemble t
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from coach.errors import (
     UsageError,
 )
 from coach.history.store import Store
-from coach.routine import find_routine, load_routine
+from coach.routine.loader import load_routine_named
 from coach.routine.model import Routine, default_cues
 from coach.runner.display import Display
 from coach.runner.eventlog import EventLog
@@ -42,7 +41,7 @@ from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeake
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
 from coach.vocab import SayKind
-from coach.voice import VoicePack, find_voice, load_voice
+from coach.voice.pack import VoicePack, load_voice_named
 
 
 @dataclass(frozen=True)
@@ -63,21 +62,13 @@ class RunConfig:
     keep_echo: Path | None = None   # write PREFIX-mic.wav / PREFIX-clean.wav (before / after cancelling)
     engine: str = "auto"
     model: Path | None = None
-    input_device: str | None = None
-    output_device: str | None = None
+    input_device: str | int | None = None   # a device name or index; None: the default
+    output_device: str | int | None = None
     quiet: bool = False             # print only, no speech
     user: str = "default"
     resume: bool | None = None      # carry on with today's unfinished session: None = ask
     keep_audio: Path | None = None  # record the microphone to this WAV (nothing is kept otherwise)
     idle_timeout_s: float | None = None   # give a session up after this long with no answer (serve)
-
-
-def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
-    return load_voice(find_voice(name, paths.voices_dir(data_dir)))
-
-
-def load_routine_named(name: str, data_dir: Path) -> Routine:
-    return load_routine(find_routine(name, paths.routines_dir(data_dir)))
 
 
 @dataclass
@@ -119,7 +110,7 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         raise UsageError("--echo-gain simulates a room from a file: it needs --mic IN.wav")
     room_config = RoomConfig(config.echo_gain, config.echo_delay_ms, config.echo_rt60_s,
                              config.echo_distortion).check()
-    voice = load_voice_pack(config.voice, config.data_dir)
+    voice = load_voice_named(config.voice, config.data_dir)
     store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
     closers: list[Callable[[], None]] = [store.close]
     try:
@@ -291,7 +282,3 @@ def _open_speaker(config: RunConfig, timeline: SpeechTimeline, speaking: bool, d
         return SilentSpeaker()
     except CoachError:
         raise
-
-
-def default_env() -> Mapping[str, str]:
-    return os.environ

@@ -5,8 +5,13 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-STATE_NAMES = {"setup": "instructions", "waiting_ready": "waiting for ready", "get_set": "get set",
-               "holding": "holding", "resting": "resting", "paused": "paused", "finished": "finished"}
+from coach.vocab import State
+
+STATE_NAMES: dict[str, str] = {State.ASKING: "waiting for yes or no", State.SETUP: "instructions",
+                               State.WAITING_READY: "waiting for ready", State.GET_SET: "get set",
+                               State.HOLDING: "holding", State.RESTING: "resting", State.PAUSED: "paused",
+                               State.FINISHED: "finished"}
+_TIMED = (State.HOLDING, State.RESTING, State.PAUSED, State.GET_SET)
 
 
 class Display:
@@ -32,9 +37,9 @@ class Display:
         if not self._tty:
             return
         clock = ""
-        if timer is not None and state in ("holding", "resting", "paused", "get_set"):
+        if timer is not None and state in _TIMED:
             _, elapsed, total = timer
-            clock = f" {_mmss(elapsed)} / {_mmss(total)}" if state != "resting" else \
+            clock = f" {_mmss(elapsed)} / {_mmss(total)}" if state != State.RESTING else \
                 f" {_mmss(max(0.0, total - elapsed))} left"
         text = f"[{STATE_NAMES.get(state, state)}{clock}] {detail}"
         if text != self._status:

@@ -14,17 +14,19 @@ import threading
 import time
 from typing import TextIO
 
-KEYS = {
-    "r": "ready", " ": "ready", "\n": "ready", "\r": "ready",
-    "d": "done", "c": "cant_hold", "p": "pause", "u": "resume", "s": "skip", "y": "yes", "n": "no",
-    "a": "repeat", "q": "stop", "t": "how_long", "h": "help", "?": "help",
+from coach.vocab import CommandId
+
+C = CommandId
+KEYS: dict[str, CommandId] = {
+    "r": C.READY, " ": C.READY, "\n": C.READY, "\r": C.READY,
+    "d": C.DONE, "c": C.CANT_HOLD, "p": C.PAUSE, "u": C.RESUME, "s": C.SKIP, "y": C.YES, "n": C.NO,
+    "a": C.REPEAT, "q": C.STOP, "t": C.HOW_LONG, "h": C.HELP, "?": C.HELP,
 }
 KEY_HELP = ("keys: r/space/enter ready · d done · c can't hold · p pause · u resume · s skip · "
             "a repeat · t how long · h help · y/n yes/no · q stop")
-WORDS = {"ready": "ready", "done": "done", "cant_hold": "cant_hold", "can't hold": "cant_hold",
-         "pause": "pause", "resume": "resume", "skip": "skip", "next": "next", "repeat": "repeat",
-         "stop": "stop", "how_long": "how_long", "how long": "how_long", "help": "help",
-         "yes": "yes", "no": "no"}
+# A word per line from a pipe: every command id, and the spoken forms with a space or apostrophe.
+WORDS: dict[str, CommandId] = {**{c.value: c for c in CommandId if c is not C.START},
+                               "can't hold": C.CANT_HOLD, "how long": C.HOW_LONG}
 
 
 class KeyReader:

@@ -17,14 +17,14 @@ from coach.asr.select import choose_engine, make_recognizer
 from coach.audio.chunk import Microphone
 from coach.audio.wav import WavMicrophone
 from coach.defaults import DITHER_LSB
-from coach.runner.assemble import load_voice_pack
 from coach.voice import COMMANDS
+from coach.voice.pack import load_voice_named
 
 
 def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, model: Path | None,
-           device: str | None, data_dir: Path, env: Mapping[str, str], out: TextIO = sys.stdout,
+           device: str | int | None, data_dir: Path, env: Mapping[str, str], out: TextIO = sys.stdout,
            err: TextIO = sys.stderr) -> int:
-    voice = load_voice_pack(voice_name, data_dir)
+    voice = load_voice_named(voice_name, data_dir)
     choice = choose_engine(engine, model, env, data_dir, voice)
     print(f"coach: listening with {choice.why}", file=err, flush=True)
     if not files:

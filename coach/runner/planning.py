@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, tzinfo
 
 from coach.history.store import Store
-from coach.progress.memory import VoiceLine, best_s, last_time, opening, targets
+from coach.progress.memory import VoiceLine, best_s, goals, last_time, opening
 from coach.progress.schedule import counted_starts, day_stats
 from coach.progress.unlock import is_unlocked, offer_due, offer_line
 from coach.routine.model import Routine
@@ -22,9 +22,9 @@ def build_plan(store: Store, routine: Routine, user: str, today: date, tz: tzinf
         if not exercise.is_hold:
             continue
         last = last_time(holds, exercise.id)
-        goals = targets(holds, exercise.id, exercise.sets, exercise.hold_s, routine.progress.target)
-        exercises[exercise.id] = ExercisePlan(goals_s=goals, opening=opening(last, goals, exercise.hold_s),
-                                              last=last, best_s=best_s(holds, exercise.id))
+        goals_s = goals(holds, exercise.id, exercise.sets, exercise.hold_s, routine.progress.target)
+        exercises[exercise.id] = ExercisePlan(goals_s=goals_s, last=last, best_s=best_s(holds, exercise.id),
+                                              opening=opening(last, goals_s, exercise.hold_s))
     enabled = {e.id for e in routine.exercises if e.advanced and include_advanced}
     offer = None
     for rule in routine.progress.unlocks:

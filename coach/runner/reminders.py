@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from coach.timeofday import parse_times
+
+__all__ = ["GRACE", "Reminders", "parse_times"]
+
 GRACE = timedelta(minutes=30)   # a reminder missed by more than this (coach was busy or off) is skipped
 
 
@@ -34,15 +38,3 @@ class Reminders:
         if sessions_today > index or sessions_today >= per_day_max:
             return None
         return latest
-
-
-def parse_times(values: list[str]) -> tuple[time, ...]:
-    """"08:00" -> time(8, 0); sorted, without duplicates. Raises ValueError with the bad value."""
-    out = set()
-    for value in values:
-        try:
-            hours, minutes = value.strip().split(":")
-            out.add(time(int(hours), int(minutes)))
-        except ValueError as err:
-            raise ValueError(f"`{value}` is not a time like 08:00") from err
-    return tuple(sorted(out))

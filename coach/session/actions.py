@@ -52,7 +52,7 @@ class HoldStarted:
     set: int
     target_s: float
     t: float
-    goal_s: float | None = None     # today's personal target, when below target_s
+    goal_s: float | None = None     # today's personal goal, when below target_s
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ timeout (`coach serve`), a session left unanswered that long is given up, keepin
 
 Commands are dispatched through `DISPATCH`, a (state, command) table, whether they were spoken
 or typed: a pair the table leaves out gets a polite answer (`_polite`), never an exception.
+A new command: a `CommandId` member (coach/vocab.py), its phrases in the voice packs, the states
+that listen for it in ACCEPTED, and a row in `_table()`. Timed phases (coach/session/phases.py)
+carry their own typed data; a new timed event is a `CueKind` handled in `_fire`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import math
 from collections.abc import Callable
 
 from coach.progress.memory import VoiceLine, feedback
-from coach.routine.model import CueTiming, Exercise, Routine
+from coach.routine.model import CueTiming, Exercise, Routine, goal_below, held_within
 from coach.session.actions import (
     Action,
     HoldEnded,
@@ -357,11 +360,11 @@ class Session:
         exercise = self.exercise
         assert exercise is not None
         self._set_state(State.HOLDING, t)
-        goal = self.plan.for_exercise(exercise.id).goal_for(self._set)
-        goal = goal if goal is not None and 0 < goal < exercise.hold_s else None
-        self._emit(HoldStarted(exercise.id, self._set, exercise.hold_s, t, goal))
-        cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal)
-        self._phase = HoldPhase(t, cues, target_s=exercise.hold_s, began_t=t)
+        target_s = exercise.hold_s
+        goal = goal_below(self.plan.for_exercise(exercise.id).goal_for(self._set), target_s)
+        self._emit(HoldStarted(exercise.id, self._set, target_s, t, goal))
+        cues = hold_cues(target_s, self._timing(), goal_s=goal)
+        self._phase = HoldPhase(t, cues, target_s=target_s, began_t=t)
         if self.voice.earcons.hold:
             self._emit(Tone(Earcon.HOLD_START, t, "hold_start"))
         self._say(t, "hold_start", kind=SayKind.CUE)
@@ -376,12 +379,10 @@ class Session:
             held = phase.elapsed(end_t)
         else:       # paused: the clock stopped at the pause
             held = phase.accum_s
-        held = round(min(max(held, 0.0), exercise.hold_s), 3)
-        if ended_by == "target":
-            held = exercise.hold_s
+        held = phase.target_s if ended_by == "target" else held_within(held, phase.target_s)
         self._phase = None
         self._sets_done += 1
-        self._emit(HoldEnded(exercise.id, self._set, exercise.hold_s, held, ended_by, end_t,
+        self._emit(HoldEnded(exercise.id, self._set, phase.target_s, held, ended_by, end_t,
                              phase.began_t))
         if ended_by == "stop":
             return
@@ -393,7 +394,7 @@ class Session:
             self._say(t, "hold_ended", held_s=int(round(held)))
         self._feedback(t, exercise, held)
         if ended_by != "target":
-            for text in exercise.short_hold if held < exercise.hold_s else ():
+            for text in exercise.short_hold if held < phase.target_s else ():
                 self._say_text(t, text)
         if self._set < exercise.sets:
             self._set += 1
@@ -686,7 +687,8 @@ def _table() -> dict[tuple[State, CommandId], Handler]:
     table: dict[tuple[State, CommandId], Handler] = {}
     for command, states, handler in rows:
         for state in states:
-            assert (state, command) not in table, (state, command)
+            if (state, command) in table:
+                raise ValueError(f"DISPATCH lists ({state}, {command}) twice")
             table[(state, command)] = handler
     return table
 

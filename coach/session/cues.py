@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from coach.routine.model import CueTiming
+from coach.routine.model import CueTiming, goal_below
 from coach.vocab import CueKind
 
 MIN_GAP_S = 2.0     # a lesser cue closer than this to a more important one is left out
@@ -34,7 +34,7 @@ class Cue:
 def hold_cues(target_s: float, timing: CueTiming, goal_s: float | None = None) -> list[Cue]:
     """Elapsed-time calls, halfway, today's goal, time left, the final count, the end of the hold."""
     cues: list[Cue] = []
-    if goal_s is not None and 0 < goal_s < target_s:
+    if (goal_s := goal_below(goal_s, target_s)) is not None:
         cues.append(Cue(goal_s, CueKind.SAY, "goal_reached", {"goal_s": _int(goal_s)}, "goal"))
     every = timing.every_s or 0
     if every > 0:

@@ -13,7 +13,7 @@ from coach.progress.memory import LastTime, VoiceLine
 
 @dataclass(frozen=True)
 class ExercisePlan:
-    goals_s: tuple[float, ...] = ()         # per set: today's target (at most the routine's hold_s)
+    goals_s: tuple[float, ...] = ()         # per set: today's goal (at most the routine's target)
     opening: tuple[VoiceLine, ...] = ()     # said when the exercise starts ("Last time: ...")
     last: LastTime | None = None            # the last session's holds, for feedback
     best_s: float | None = None             # best hold ever, before today

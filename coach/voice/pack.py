@@ -6,18 +6,17 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach import defaults
 from coach.errors import VoiceError
 from coach.routine.model import CueTiming
 from coach.session.wording import Earcons
-from coach.vocab import Feedback
+from coach.vocab import CommandId, Feedback
 from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
 
 # Every command the session understands, in the order `help` lists them.
-COMMANDS = ("ready", "done", "cant_hold", "pause", "resume", "skip", "next", "repeat", "stop", "yes", "no",
-            "start",
-            "how_long", "help")
+COMMANDS = tuple(c.value for c in CommandId)
 
 # Every line the session may say, with the placeholders it may use.
 LINE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -92,6 +91,13 @@ def find_voice(name_or_path: str, user_dir: Path | None) -> Path:
     return voices[name_or_path]
 
 
+def load_voice_named(name_or_path: str, data_dir: Path) -> VoicePack:
+    """The voice `--voice NAME` means: a shipped one, one in DATA_DIR/voices, or a path."""
+    from coach import paths
+
+    return load_voice(find_voice(name_or_path, paths.voices_dir(data_dir)))
+
+
 def load_voice(path: Path) -> VoicePack:
     """Parse and check a voice pack; any problem is a one-line VoiceError naming the field."""
     from coach.routine.loader import read_cues
@@ -103,8 +109,8 @@ def load_voice(path: Path) -> VoicePack:
     engine = top.section("engine")
     engine.only(("voice", "rate_wpm", "volume"))
     engine_voice = engine.text("voice", max_len=80)
-    rate_wpm = engine.integer("rate_wpm", 150, minimum=60, maximum=400)
-    volume = engine.number("volume", 0.9, maximum=1.0)
+    rate_wpm = engine.integer("rate_wpm", defaults.TTS_RATE_WPM, minimum=60, maximum=400)
+    volume = engine.number("volume", defaults.TTS_VOLUME, maximum=1.0)
     cues = top.read("cues", read_cues) or CueTiming()
     earcons = top.read("earcons", _earcons) or Earcons()
     lines_f = top.section("lines")

@@ -1,0 +1,92 @@
+"""`coach history`, `coach export`, `coach import`: the SQLite history as lines and files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from coach import paths
+from coach.errors import UsageError
+
+if TYPE_CHECKING:
+    from coach.history.store import HoldRecord, Store
+    from coach.history.transfer import ExportResult, ImportResult
+
+SESSIONS_SHOWN = 14         # `coach history`: the last this many sessions per exercise
+
+
+def has_history(data_dir: Path) -> bool:
+    return paths.db_path(data_dir).exists()
+
+
+@contextmanager
+def open_store(data_dir: Path) -> Iterator[Store]:
+    """The history store (created, in a private directory, when there is none yet); closed after."""
+    from coach.history.store import Store
+
+    store = Store(paths.db_path(paths.ensure_private_dir(data_dir)))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def holds(data_dir: Path, user: str | None, routine: str | None = None) -> list[HoldRecord]:
+    """`user`'s holds (None: everyone's), oldest first, of one routine or all; none when there is
+    no history yet."""
+    if not has_history(data_dir):
+        return []
+    with open_store(data_dir) as store:
+        return store.holds(routine=routine, user=user)
+
+
+def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
+    """Per exercise: a sparkline row per session (the last few), then the best of each session."""
+    from coach.progress.memory import by_session
+    from coach.progress.sparkline import sparkline
+
+    lines: list[str] = []
+    for exercise in dict.fromkeys(h.exercise for h in holds):
+        sessions = by_session(holds, exercise)
+        target = max(h.target_s for h in holds if h.exercise == exercise)
+        lines.append(f"{exercise}  (target {target:g} s; one row per session, a bar per set)")
+        for s in sessions[-SESSIONS_SHOWN:]:
+            held = " ".join(f"{x:4.0f}" for x in s.held_s)
+            lines.append(f"  {s.started_at:%Y-%m-%d %H:%M}  {sparkline(s.held_s, 0, target)}  {held}")
+        best = [max(s.held_s) for s in sessions]
+        lines.append(f"  best per session: {sparkline(best, 0, target)}  (last {len(best)} sessions)")
+    return lines
+
+
+def history_table(holds: Sequence[HoldRecord]) -> list[str]:
+    """Every hold, one line each (`coach history --all`)."""
+    lines = [f"{'date':<17} {'user':<8} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} "
+             f"{'target':>7}  ended by"]
+    for h in holds:
+        lines.append(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} "
+                     f"{h.exercise:<14} {h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  {h.ended_by}")
+    return lines
+
+
+def export_history(data_dir: Path, fmt: str, out: TextIO | Path, user: str | None = None) -> ExportResult:
+    """Write the history (everyone's, or one user's) as CSV or JSON to a stream or a file."""
+    from coach.history.transfer import export_holds
+
+    with open_store(data_dir) as store:
+        if not isinstance(out, Path):
+            return export_holds(store, fmt, out, user=user)
+        try:
+            with out.open("w", encoding="utf-8", newline="") as stream:
+                return export_holds(store, fmt, stream, user=user)
+        except OSError as err:
+            raise UsageError(f"{out}: cannot write ({err.strerror or err})") from err
+
+
+def import_history(data_dir: Path, file: Path) -> ImportResult:
+    """Add an exported file to the history; what is there already is skipped."""
+    from coach.history.transfer import import_file
+
+    with open_store(data_dir) as store:
+        return import_file(store, file)

@@ -1,0 +1,81 @@
+"""`coach status`, `coach chart`, `coach lock` / `unlock`: one user's progress on one routine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from coach.api.history import has_history, open_store
+from coach.errors import UsageError
+from coach.vocab import Word
+
+
+class UnlockState(Word):
+    """What `coach lock` / `coach unlock` record."""
+
+    UNLOCKED = "unlocked"
+    LOCKED = "locked"
+
+
+def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> list[str]:
+    """Sessions today against the routine's sessions a day, the streak, missed days, and each
+    advanced exercise's unlock status."""
+    from coach.progress.schedule import counted_starts, day_stats
+    from coach.progress.unlock import evaluate, status_line
+    from coach.routine.loader import load_routine_named
+
+    routine = load_routine_named(routine_name, data_dir)
+    if not has_history(data_dir):
+        return [f"{routine.title}: no sessions yet for {user}; `coach run` starts one"]
+    with open_store(data_dir) as store:
+        holds = store.holds(routine=routine.name, user=user)
+        stats = day_stats(counted_starts(store.sessions(user=user, routine=routine.name)),
+                          today, None, routine.sessions_per_day_min)
+        low, high = routine.sessions_per_day_min, routine.sessions_per_day_max
+        per_day = f"{low}" if low == high else f"{low}-{high}"
+        missed = ", ".join(d.isoformat() for d in stats.missed_days) or "none"
+        lines = [f"{routine.title} for {user}",
+                 f"  today:   {stats.sessions_today} session(s) of {per_day} a day"
+                 + ("  (done for today)" if stats.done_today else ""),
+                 f"  streak:  {stats.streak_days} day(s) in a row",
+                 f"  missed:  {missed}  (last 7 days)"]
+        for rule in routine.progress.unlocks:
+            earning, target = routine.exercise(rule.after), routine.exercise(rule.exercise)
+            if earning is None or target is None:
+                continue
+            state = store.unlock_state(user, routine.name, rule.exercise)
+            status = evaluate(holds, rule, earning.sets, earning.title)
+            lines.append("  " + status_line(target.title, state, status))
+    return lines
+
+
+def set_unlock(data_dir: Path, routine_name: str, user: str, exercise_id: str, state: UnlockState,
+               at: datetime) -> str:
+    """Lock or unlock an advanced exercise by hand; returns the line that says what was done."""
+    from coach.routine.loader import load_routine_named
+
+    routine = load_routine_named(routine_name, data_dir)
+    exercise = routine.exercise(exercise_id)
+    if exercise is None or not exercise.advanced:
+        advanced = [e.id for e in routine.exercises if e.advanced]
+        raise UsageError(f"`{exercise_id}` is not an advanced exercise of `{routine.name}` "
+                         f"(advanced: {', '.join(advanced) or 'none'})")
+    with open_store(data_dir) as store:
+        store.record_unlock(user, routine.name, exercise.id, state.value, at, "set by hand")
+    return f"{exercise.title}: {state} for {user}"
+
+
+def chart(data_dir: Path, routine_name: str, user: str, exercise_id: str | None, out: Path) -> Path:
+    """Draw held time per set over the days for one exercise (default: the first hold exercise)."""
+    from coach.progress.chart import draw_chart
+    from coach.routine.loader import load_routine_named
+
+    routine = load_routine_named(routine_name, data_dir)
+    exercise = routine.exercise(exercise_id) if exercise_id else next(
+        (e for e in routine.exercises if e.is_hold), None)
+    if exercise is None:
+        raise UsageError(f"routine `{routine.name}` has no exercise `{exercise_id}`")
+    with open_store(data_dir) as store:
+        holds = store.holds(routine=routine.name, user=user)
+    draw_chart(holds, exercise.id, out, f"{exercise.title} — {user}", goal_s=exercise.hold_s)
+    return out

@@ -1,0 +1,72 @@
+"""`coach history`, `status`, `chart`, `export`, `import`, `lock`, `unlock`: print what coach.api returns."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from coach.api import history as hist
+from coach.api import progress
+from coach.cli.context import Context
+
+
+def history(ctx: Context) -> int:
+    args = ctx.args
+    if not hist.has_history(ctx.data_dir):
+        if not args.json:
+            print("no history yet; run `coach run` to start one")
+        return 0
+    holds = hist.holds(ctx.data_dir, ctx.named_user, routine=args.routine)
+    if args.json:
+        for hold in holds:
+            print(hold.to_json())
+    elif not holds:
+        print("no holds recorded yet" + (f" for {ctx.named_user}" if ctx.named_user else ""))
+    else:
+        _print(hist.history_table(holds) if args.all else hist.history_lines(holds))
+    return 0
+
+
+def status(ctx: Context) -> int:
+    _print(progress.status_lines(ctx.data_dir, ctx.routine, ctx.user, datetime.now().astimezone().date()))
+    return 0
+
+
+def chart(ctx: Context) -> int:
+    out = progress.chart(ctx.data_dir, ctx.routine, ctx.user, ctx.args.exercise, ctx.args.out)
+    print(f"wrote {out}")
+    return 0
+
+
+def export(ctx: Context) -> int:
+    args = ctx.args
+    result = hist.export_history(ctx.data_dir, args.format, sys.stdout if args.out is None else args.out,
+                                 user=ctx.named_user)
+    print(f"exported {result.sessions} session(s), {result.holds} hold(s)", file=sys.stderr)
+    return 0
+
+
+def import_(ctx: Context) -> int:
+    result = hist.import_history(ctx.data_dir, ctx.args.file)
+    print(f"imported {result.sessions_added} session(s), {result.holds_added} hold(s); "
+          f"{result.skipped_duplicates} already there")
+    return 0
+
+
+def unlock(ctx: Context) -> int:
+    return _set_unlock(ctx, progress.UnlockState.UNLOCKED)
+
+
+def lock(ctx: Context) -> int:
+    return _set_unlock(ctx, progress.UnlockState.LOCKED)
+
+
+def _set_unlock(ctx: Context, state: progress.UnlockState) -> int:
+    print(progress.set_unlock(ctx.data_dir, ctx.routine, ctx.user, ctx.args.exercise, state,
+                              datetime.now().astimezone()))
+    return 0
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)

@@ -1,0 +1,92 @@
+"""`coach routines`, `voices`, `say`, `listen`, `devices`, `models`, `config`, `doctor`."""
+
+from __future__ import annotations
+
+import sys
+
+from coach.api import library
+from coach.cli.context import Context
+
+
+def routines(ctx: Context) -> int:
+    _print(library.routine_lines(ctx.data_dir))
+    return 0
+
+
+def voices(ctx: Context) -> int:
+    _print(library.voice_lines(ctx.data_dir))
+    return 0
+
+
+def say(ctx: Context) -> int:
+    args = ctx.args
+    if args.list_voices:
+        _print(library.engine_voice_lines())
+        return 0
+    written = library.say(args.text or "", ctx.voice, ctx.data_dir, args.out)
+    if written is not None:
+        print(written)
+    return 0
+
+
+def listen(ctx: Context) -> int:
+    from coach.runner.listen import listen as listen_for_commands
+
+    args, cfg = ctx.args, ctx.config
+    return listen_for_commands(files=args.files, as_json=args.json, voice_name=ctx.voice,
+                               engine=cfg.engine.value, model=ctx.model, device=cfg.input_device.value,
+                               data_dir=ctx.data_dir, env=ctx.env)
+
+
+def devices(ctx: Context) -> int:
+    from coach.audio.devices import format_devices, list_devices
+
+    print(format_devices(list_devices()))
+    return 0
+
+
+def models(ctx: Context) -> int:
+    from coach import models as m
+
+    args = ctx.args
+    data = ctx.data_dir
+    base_url = m.resolve_base_url(getattr(args, "base_url", None), ctx.env)
+    if args.models_command in (None, "list"):
+        catalog = m.load_catalog(base_url, refresh=bool(getattr(args, "refresh", False)))
+        installed = m.installed_models(data)
+        _print(m.model_list_lines(catalog, installed, show_obsolete=bool(getattr(args, "all", False))))
+        if catalog.note:
+            print(catalog.note, file=sys.stderr)
+        return 0
+    entry = m.entry_for(args.name or m.DEFAULT_MODEL, base_url)
+    try:
+        result = m.download_model(entry, m.models_dir(data), force=args.force,
+                                  allow_unverified=args.allow_unverified)
+    except m.ModelAlreadyInstalledError as err:
+        print(f"coach: {err}", file=sys.stderr)
+        return 0
+    print(f"installed {result.name} in {result.path} (checked with {result.checked_with})")
+    return 0
+
+
+def config(ctx: Context) -> int:
+    from coach.config import config_file, format_config, init_config
+
+    if ctx.args.init:
+        print(f"wrote {init_config(config_file(ctx.args.config, ctx.env)[0])}")
+        return 0
+    print(format_config(ctx.config))
+    return 0
+
+
+def doctor(ctx: Context) -> int:
+    from coach.doctor import exit_status, format_checks, make_context, run_doctor
+
+    checks = run_doctor(make_context(ctx.args.config, ctx.env, ctx.overrides, ctx.args.audio_test))
+    print(format_checks(checks))
+    return exit_status(checks)
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)

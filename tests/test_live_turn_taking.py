@@ -1,0 +1,86 @@
+"""Live, on the virtual PulseAudio devices, with the coach's speaker looped back into its own
+microphone (a PulseAudio loopback from vspeaker.monitor into vmic_in): the coach hears itself the
+whole session, and a "can't hold" spoken during the final countdown still ends the hold at the
+moment the user began to speak."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import time
+
+import pexpect
+import pytest
+from conftest import ROOT
+
+pytestmark = [pytest.mark.live, pytest.mark.audio]
+
+_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
+make_session = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_session)
+
+COUNTDOWN_ROUTINE = """\
+title: Countdown test
+summary: One 12-second hold with the 5-4-3-2-1 at the end.
+cues: {get_set_s: 1, every_s: 0, countdown_from: 5, warn_left_s: 0, halfway: false}
+exercises:
+  - id: bridge
+    title: Bridge
+    say: "Lift your hips."
+    hold_s: 12
+    sets: 1
+"""
+
+GIVE_UP_AT_S = 9.3          # into the hold: during the countdown (it runs from 7 s to 12 s)
+
+
+def _pactl(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(["pactl", *args], env=env, capture_output=True, text=True, timeout=10)
+    if done.returncode != 0:
+        raise RuntimeError(f"pactl {' '.join(args)}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def test_cant_hold_in_the_countdown_is_heard_over_the_coachs_own_looped_back_voice(
+        virtual_audio, coach_env, data_dir, tmp_path):
+    env = {**coach_env, **virtual_audio.env}
+    (data_dir / "routines" / "countdown.yaml").write_text(COUNTDOWN_ROUTINE)
+    ready_wav, give_up_wav = tmp_path / "ready.wav", tmp_path / "cant.wav"
+    make_session.make_session_wav(ready_wav, [(0.3, "ready")], 1.5)
+    make_session.make_session_wav(give_up_wav, [(0.3, "can't hold")], 1.8)
+    module = _pactl(env, "load-module", "module-loopback", "source=vspeaker.monitor", "sink=vmic_in",
+                    "latency_msec=40", "source_dont_move=true", "sink_dont_move=true")
+    events = tmp_path / "ev.jsonl"
+    try:
+        child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "countdown", "--input", "voice",
+                                               "--events", str(events)],
+                              env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+        child.expect("listening with")
+        child.expect("Say ready when you're in position.")
+        child.expect(pexpect.TIMEOUT, timeout=3.0)      # the prompt plays, loops back: no self-trigger
+        virtual_audio.play_into_mic(ready_wav)
+        child.expect("heard: ready", timeout=15)
+        child.expect("Lift, and hold", timeout=15)
+        held_from = time.monotonic()
+        time.sleep(max(0.0, GIVE_UP_AT_S - 0.3 - (time.monotonic() - held_from)))   # the clip's lead-in
+        virtual_audio.play_into_mic(give_up_wav)
+        child.expect("heard: can't hold", timeout=15)
+        child.expect(pexpect.EOF, timeout=40)           # the one set is done: the session ends
+        child.close()
+    finally:
+        _pactl(env, "unload-module", module)
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    heard = [r for r in records if r["type"] == "heard"]
+    assert [h["command"] for h in heard] == ["ready", "cant_hold"], heard
+    (start,) = [r for r in records if r["type"] == "hold_start"]
+    (end,) = [r for r in records if r["type"] == "hold_end"]
+    assert end["ended_by"] == "cant_hold"
+    # measured to the moment the user began to speak, on the coach's own clock
+    assert end["held_s"] == pytest.approx(heard[1]["t_start"] - start["t"], abs=0.05)
+    # ... which is when the clip was played, give or take the sound server's latency
+    assert GIVE_UP_AT_S - 0.3 <= end["held_s"] <= GIVE_UP_AT_S + 0.6
+    # the coach's own voice, looped back all session, was never taken for a command
+    assert not [r for r in records if r["type"] == "ignored" and r["reason"] in ("not now", "low confidence")
+                and r["command"]]
