@@ -8,6 +8,9 @@
   is no louder than the echo expected there); then the reason is "coach speaking" when the coach's
   overlapping line contains the phrase, else "echo". Everything else is the user and is accepted
   at the normal threshold, also over a count or a line that contains the same word.
+- What the recognizer hears is gated by the same evidence: stretches the coach's echo explains are
+  turned down to the noise floor, so its residual cannot merge with the user's word into one
+  long segment (which would then be dropped whole).
 - Nothing the user says is thrown away: the recognizer is never reset when the coach stops
   talking (an answer that begins as a prompt ends is decoded whole). It is reset only over a gap
   in the audio (a lost and reopened microphone).
@@ -93,8 +96,7 @@ class CommandListener:
                 self._offset_s += gap_s
                 self.recognizer.reset()
             self._fed_s += chunk.n_samples / self.recognizer.rate_hz
-            self._observe(chunk)
-            heard = self.recognizer.feed(chunk.pcm)
+            heard = self.recognizer.feed(self._observe(chunk))
         except Exception as err:
             self._fail(err)
             return []
@@ -121,13 +123,15 @@ class CommandListener:
             return heard
         return replace(heard, t_start=heard.t_start + self._offset_s, t_end=heard.t_end + self._offset_s)
 
-    def _observe(self, chunk: AudioChunk) -> None:
-        """Keep the mic and the coach's output for the same samples side by side (session time)."""
+    def _observe(self, chunk: AudioChunk) -> bytes:
+        """Keep the mic and the coach's output for the same samples side by side (session time);
+        return what the recognizer hears: the mic, gated where the coach's echo explains it."""
         if self._timeline is None:
-            return
+            return chunk.pcm
         start = int(round(chunk.t_start * self._timeline.rate_hz))
         mic = np.frombuffer(chunk.pcm, dtype="<i2")
-        self.evidence.observe(start, mic, self._timeline.render(start, len(mic)))
+        heard = self.evidence.observe(start, mic, self._timeline.render(start, len(mic)))
+        return chunk.pcm if heard is mic else heard.astype("<i2").tobytes()
 
     def _judge(self, heard: Heard, accepted: tuple[str, ...]) -> Verdict:
         echo = None

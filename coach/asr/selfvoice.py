@@ -12,6 +12,11 @@ leak; when the microphone stays within `user_margin_db` of it, the echo explains
 and it is not the user. Anything clearly louder than the expected echo is the user, whatever the
 coach is saying at that moment: that is what lets a person talk over the count.
 
+The same per-frame comparison also gates what the recognizer hears (`observe` returns it): a
+frame the expected echo explains (no more than `gate_margin_db` above it) is turned down to the
+microphone's noise floor, so the residual of the coach's voice cannot run into a user's word and
+make one long segment of both; frames clearly above it, with a short hangover, pass untouched.
+
 Pure numpy bookkeeping over the audio clock: a replayed file gives the same verdicts every time.
 """
 
@@ -50,6 +55,10 @@ class EchoEvidenceConfig:
     leak_warmup_frames: int = 30        # the first estimate is the median of this many frames
     floor_start_db: float = -90.0       # dBFS
     floor_rise_db_per_s: float = 6.0
+    gate: bool = True                   # turn frames the echo explains down to the floor
+    gate_margin_db: float = 3.0         # a frame this far above the expected echo opens the gate
+    gate_hangover_s: float = 0.15       # ... and keeps it open this long (word endings, soft consonants)
+    gate_max_cut_db: float = 40.0       # never turn a frame down by more than this
 
 
 class EchoEvidence:
@@ -73,6 +82,9 @@ class EchoEvidence:
         self._leak_db = c.leak_start_db
         self._warmup: list[float] = []
         self._learned = False
+        self._hang_frames = max(0, int(round(c.gate_hangover_s / FRAME_S)))
+        self._open_for = 0                        # frames the gate stays open
+        self._gain = 1.0                          # the last frame's gain (ramped from, per sample)
 
     @property
     def leak_db(self) -> float:
@@ -83,8 +95,10 @@ class EchoEvidence:
     def floor_db(self) -> float:
         return self._floor_db if self._floor_db is not None else _FLOOR_DB
 
-    def observe(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> None:
-        """The microphone and the output for samples [start_sample, start_sample + len(mic))."""
+    def observe(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        """The microphone and the output for samples [start_sample, start_sample + len(mic)).
+
+        Returns the microphone for the recognizer: gated where the coach's echo explains it."""
         if start_sample != self._pending_start + len(self._pending_mic):   # a gap (or the start)
             self._next_frame = max(self._next_frame, start_sample // self._frame)
             self._pending_mic = np.zeros(0, np.float64)
@@ -93,8 +107,10 @@ class EchoEvidence:
         self._pending_mic = np.concatenate((self._pending_mic, mic.astype(np.float64)))
         self._pending_ref = np.concatenate((self._pending_ref, ref.astype(np.float64)))
         n_frames = len(self._pending_mic) // self._frame
+        gains = np.full(len(mic), self._gain)
         if n_frames == 0:
-            return
+            return self._apply(mic, gains)
+        first_sample = self._pending_start
         used = n_frames * self._frame
         mic_frames = self._pending_mic[:used].reshape(n_frames, self._frame)
         ref_frames = self._pending_ref[:used].reshape(n_frames, self._frame)
@@ -103,10 +119,27 @@ class EchoEvidence:
         self._pending_start += used
         mic_db = _power_db(mic_frames)
         ref_db = _power_db(ref_frames)
-        for m, r in zip(mic_db, ref_db, strict=True):
-            self._step(float(m), float(r))
+        for k, (m, r) in enumerate(zip(mic_db, ref_db, strict=True)):
+            gain = self._step(float(m), float(r))
+            lo = first_sample + k * self._frame - start_sample       # this frame in `mic`
+            hi = lo + self._frame
+            if hi > 0 and lo < len(mic):
+                ramp = np.linspace(self._gain, gain, self._frame, endpoint=False)
+                a, b = max(lo, 0), min(hi, len(mic))
+                gains[a:b] = ramp[a - lo : b - lo]
+            self._gain = gain
+        if len(mic) and gains[-1] != self._gain:
+            tail = first_sample + used - start_sample
+            gains[max(tail, 0):] = self._gain
+        return self._apply(mic, gains)
 
-    def _step(self, mic_db: float, ref_db: float) -> None:
+    def _apply(self, mic: np.ndarray, gains: np.ndarray) -> np.ndarray:
+        if not self.config.gate or np.all(gains == 1.0):
+            return mic
+        return np.clip(np.rint(mic.astype(np.float64) * gains), -32768, 32767).astype(mic.dtype)
+
+    def _step(self, mic_db: float, ref_db: float) -> float:
+        """Take one frame's levels; return the gain the recognizer should hear it at."""
         c = self.config
         self._env = max(ref_db, self._env - self._decay_db)
         # The mic's noise floor: falls fast to quieter frames, creeps up slowly. It starts low, as
@@ -124,6 +157,20 @@ class EchoEvidence:
         self._env_db[i] = self._env
         self._floor_at[i] = self._floor_db
         self._next_frame += 1
+        return self._gate(mic_db)
+
+    def _gate(self, mic_db: float) -> float:
+        c = self.config
+        floor = self.floor_db
+        expected = self._env + self._leak_db
+        if expected <= floor + c.active_above_floor_db or mic_db > expected + c.gate_margin_db:
+            self._open_for = self._hang_frames if mic_db > expected + c.gate_margin_db else 0
+            return 1.0
+        if self._open_for > 0:
+            self._open_for -= 1
+            return 1.0
+        cut_db = min(c.gate_max_cut_db, max(0.0, mic_db - floor))
+        return float(10 ** (-cut_db / 20))
 
     def _learn(self, ratio_db: float) -> None:
         c = self.config
