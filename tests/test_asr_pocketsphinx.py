@@ -57,6 +57,11 @@ def feed_all(recognizer: PocketsphinxRecognizer, pcm: np.ndarray, chunk: int) ->
     return heard + recognizer.flush()
 
 
+def commands(heard: list) -> list:
+    """Only the results that name a command (the others are speech that matched no phrase)."""
+    return [h for h in heard if h.command]
+
+
 @pytest.fixture(scope="module")
 def make_recognizer():
     return lambda: PocketsphinxRecognizer(PHRASES)
@@ -65,7 +70,7 @@ def make_recognizer():
 @pytest.mark.audio
 def test_commands_are_heard_with_their_times(make_recognizer) -> None:
     pcm, spans = build_stream(["ready", "cant_hold", "pause"])
-    heard = feed_all(make_recognizer(), pcm, 800)
+    heard = commands(feed_all(make_recognizer(), pcm, 800))
     assert [h.command for h in heard] == ["ready", "cant_hold", "pause"]
     for h, (t_start, t_end) in zip(heard, spans, strict=True):
         assert abs(h.t_start - t_start) <= 0.1, (h, t_start)
@@ -76,14 +81,29 @@ def test_commands_are_heard_with_their_times(make_recognizer) -> None:
 
 @pytest.mark.audio
 def test_ordinary_sentence_triggers_nothing(make_recognizer) -> None:
-    pcm, _ = build_stream(["water"])
-    assert feed_all(make_recognizer(), pcm, 800) == []
+    pcm, spans = build_stream(["water"])
+    heard = feed_all(make_recognizer(), pcm, 800)
+    assert commands(heard) == []
+    # ... but it is reported as speech that matched no phrase, with its times, for "Sorry?".
+    assert len(heard) == 1 and heard[0].command == "" and heard[0].reason
+    assert abs(heard[0].t_start - spans[0][0]) <= 0.15 and heard[0].t_end <= spans[0][1] + 0.15
+    assert 0.0 <= heard[0].confidence <= 1.0
 
 
 @pytest.mark.audio
 def test_coach_instruction_containing_a_command_triggers_nothing(make_recognizer) -> None:
     pcm, _ = build_stream(["say_done"])                # "when you are done say done"
-    assert feed_all(make_recognizer(), pcm, 800) == []
+    heard = feed_all(make_recognizer(), pcm, 800)
+    assert commands(heard) == [] and heard
+    assert all(h.command == "" and h.reason for h in heard)
+
+
+@pytest.mark.audio
+def test_a_segment_too_long_for_any_command_is_reported_without_a_command(make_recognizer) -> None:
+    pcm = tone_stream([(1.0, 4.5)], 6.0)               # 3.5 s: longer than any phrase
+    heard = feed_all(make_recognizer(), pcm, 800)
+    assert [(h.command, h.phrase, h.reason) for h in heard] == [("", "", "too long")]
+    assert abs(heard[0].t_start - 1.0) <= 0.05 and abs(heard[0].t_end - 4.5) <= 0.05
 
 
 @pytest.mark.audio
@@ -91,7 +111,7 @@ def test_result_does_not_depend_on_chunk_size(make_recognizer) -> None:
     pcm, _ = build_stream(["pause", "water", "ready"])
     small = feed_all(make_recognizer(), pcm, 160)       # 10 ms
     large = feed_all(make_recognizer(), pcm, 1600)      # 100 ms
-    assert [h.command for h in small] == ["pause", "ready"]
+    assert [h.command for h in small] == ["pause", "", "ready"]
     assert small == large
 
 
@@ -104,7 +124,7 @@ def test_reset_drops_the_utterance_in_progress_and_keeps_the_clock(make_recogniz
     recognizer.reset()
     assert feed_all(recognizer, first[middle:], 800) == []
     second, spans2 = build_stream(["ready"])
-    heard = feed_all(recognizer, second, 800)
+    heard = commands(feed_all(recognizer, second, 800))
     assert [h.command for h in heard] == ["ready"]
     offset = len(first) / RATE_HZ                        # the clock kept counting through reset
     assert abs(heard[0].t_start - (offset + spans2[0][0])) <= 0.1

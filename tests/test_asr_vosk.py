@@ -94,8 +94,13 @@ def test_commands_are_heard_in_50ms_chunks_with_word_times(model, say) -> None:
 
 
 def test_a_korean_sentence_is_not_a_command(model, say) -> None:
-    pcm, _ = stream_of([say("오늘 날씨가 정말 좋네요"), say("물 좀 마시고 올게요")])
-    assert feed_in_chunks(VoskRecognizer(MODEL_PATH, KO_PHRASES, loaded_model=model), pcm) == []
+    pcm, spans = stream_of([say("오늘 날씨가 정말 좋네요"), say("물 좀 마시고 올게요")])
+    heard = feed_in_chunks(VoskRecognizer(MODEL_PATH, KO_PHRASES, loaded_model=model), pcm)
+    assert [h for h in heard if h.command] == []
+    # Each sentence is still reported, as speech that matched no phrase, with its times and reason.
+    assert len(heard) == len(spans) and all(h.command == "" and h.reason for h in heard)
+    for h, (t_start, t_end) in zip(heard, spans, strict=True):
+        assert t_start - 0.15 <= h.t_start < h.t_end <= t_end + 0.2
 
 
 def test_a_bad_model_path_is_one_actionable_error(tmp_path) -> None:

@@ -8,18 +8,30 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Heard:
-    """One command recognized in the audio stream.
+    """One speech segment the recognizer decided on: a command, or (`command == ""`) none.
 
     Times are seconds of stream time: samples fed since the recognizer was created, divided by
     the sample rate. `t_start` is when the utterance began (a hold ended by "done" is measured to
     here), `t_end` when it ended.
+
+    A segment that matched no command phrase is reported too, with `command=""`: `phrase` is
+    whatever was decoded (may be ""), `confidence` the backend's score for it (0..1, or 0) and
+    `reason` why it is not a command ("not a phrase", "too long", "too long for phrase", "low
+    confidence", ...). Segments rejected as too long to be a command, without decoding, are
+    reported the same way with `phrase=""`. The listener logs them as `ignored` and may answer
+    "Sorry?". Only `command != ""` ever acts.
     """
 
-    command: str        # command id: "ready", "done", "cant_hold", ...
+    command: str        # command id: "ready", "done", "cant_hold", ...; "" = speech that is no command
     phrase: str         # the words that were heard, e.g. "i can't"
     t_start: float
     t_end: float
     confidence: float   # 0..1
+    reason: str = ""    # "" for a command; why not, for `command == ""`
+
+    @property
+    def is_command(self) -> bool:
+        return self.command != ""
 
 
 class Recognizer(Protocol):
@@ -27,6 +39,10 @@ class Recognizer(Protocol):
 
     `phrases` maps command id -> list of phrases (from the voice pack). A backend must not report a
     command for audio that is not one of the phrases: ordinary speech goes to a garbage path.
+
+    `feed()` and `flush()` return one `Heard` per speech segment that ended: a command, or, for a
+    segment that matched no phrase (or was too long to be one), a `Heard` with `command=""` and
+    the segment's times. Callers that only act on commands filter on `heard.command`.
     """
 
     name: str           # "pocketsphinx" or "vosk"
@@ -42,5 +58,9 @@ class Recognizer(Protocol):
         ...
 
     def reset(self) -> None:
-        """Forget the utterance in progress (after the coach spoke). The sample clock keeps going."""
+        """Forget the utterance in progress. The sample clock keeps going.
+
+        The listener no longer calls this when the coach stops speaking (that discarded a "ready"
+        begun over the end of a prompt); it is still used after a gap in the audio.
+        """
         ...

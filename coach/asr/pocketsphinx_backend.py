@@ -180,14 +180,15 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
             score = self._score(segment)
             if self.keep_scores:
                 self.scores.append(score)
-            if score.accepted and score.command is not None:
-                heard.append(Heard(
-                    command=score.command,
-                    phrase=score.hypothesis,
-                    t_start=round(score.t_start, 3),
-                    t_end=round(score.t_end, 3),
-                    confidence=round(score.confidence, 3),
-                ))
+            accepted = score.accepted and score.command is not None
+            heard.append(Heard(
+                command=score.command if accepted and score.command is not None else "",
+                phrase=score.hypothesis,
+                t_start=round(score.t_start, 3),
+                t_end=round(score.t_end, 3),
+                confidence=round(score.confidence, 3),
+                reason="" if accepted else score.reason,
+            ))
         return heard
 
     def _score(self, segment: SpeechSegment) -> SegmentScore:

@@ -132,13 +132,14 @@ class VoskRecognizer(SegmentedRecognizer):
         heard = []
         for segment in segments:
             if segment.too_long:
+                heard.append(Heard("", "", round(segment.t_start, 3), round(segment.t_end, 3), 0.0,
+                                   reason="too long"))
                 continue
-            result = self._decode(segment)
-            if result is not None:
-                heard.append(result)
+            heard.append(self._decode(segment))
         return heard
 
-    def _decode(self, segment: SpeechSegment) -> Heard | None:
+    def _decode(self, segment: SpeechSegment) -> Heard:
+        """The command, or a `Heard` with `command=""` and the reason it is none."""
         offset_s = segment.t_audio_start - self._fed_s       # vosk's clock -> stream time
         self._recognizer.AcceptWaveform(segment.pcm.astype("<i2").tobytes())
         self._fed_s += len(segment.pcm) / RATE_HZ
@@ -146,11 +147,16 @@ class VoskRecognizer(SegmentedRecognizer):
         words = result.get("result") or []
         text = " ".join(w["word"] for w in words)
         command = self.table.command_for(text) if words else None
+        confidence = min((float(w.get("conf", 0.0)) for w in words), default=0.0)
+
+        def none(reason: str) -> Heard:
+            return Heard("", text, round(segment.t_start, 3), round(segment.t_end, 3),
+                         round(confidence, 3), reason=reason)
+
         if command is None:
-            return None
-        confidence = min(float(w.get("conf", 0.0)) for w in words)
+            return none("not a phrase")
         if confidence < self.tuning.min_word_confidence:
-            return None
+            return none("low confidence")
         return Heard(
             command=command,
             phrase=text,
