@@ -196,9 +196,9 @@ examples:
 
 
 def _recognizer_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", choices=("auto", "pocketsphinx", "vosk"), default=None,
+    p.add_argument("--engine", choices=("auto", "pocketsphinx", "neural", "fused", "vosk"), default=None,
                    help="speech recognizer (auto: vosk when a model for the voice is installed, "
-                        "else pocketsphinx's bundled English model)")
+                        "else for English the neural head fused with pocketsphinx)")
     p.add_argument("--model", type=Path, metavar="DIR",
                    help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
 

@@ -33,7 +33,7 @@ INPUT_MODE = "keys"
 ENGINE = "auto"
 
 INPUT_MODES = ("keys", "voice")
-ENGINES = ("auto", "pocketsphinx", "vosk")
+ENGINES = ("auto", "pocketsphinx", "neural", "fused", "vosk")
 MAX_REMINDERS = 24
 DEFAULT = "default"
 _TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})")
