@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--device", metavar="IN", help="microphone: device name or index")
     _recognizer_args(listen)
 
+    enroll = add("enroll", "Adapt the neural recognizer to your voice from recordings of each command.")
+    enroll.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", required=True,
+                        help="WAV files named after the command: ready_1.wav, ready_2.wav, cant_hold_1.wav")
+    enroll.add_argument("--voice", help="voice pack whose commands to enroll")
+
     add("devices", "List the audio input and output devices.")
 
     models = add("models", "List or download vosk speech models.")
@@ -570,6 +575,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
                   model=_model(args), device=cfg.input_device.value, data_dir=_data_dir(args), env=os.environ)
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from coach.asr.enroll_cli import enroll_from_dir
+
+    cfg = _cfg(args)
+    return enroll_from_dir(args.from_dir, cfg.voice.value, _data_dir(args))
+
+
 def cmd_devices(args: argparse.Namespace) -> int:
     from coach.audio.devices import format_devices, list_devices
 
@@ -608,5 +620,6 @@ COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "his
             "chart": cmd_chart, "export": cmd_export,
             "import": cmd_import,
             "unlock": cmd_unlock, "lock": cmd_lock,
-            "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}
+            "say": cmd_say, "listen": cmd_listen, "enroll": cmd_enroll, "devices": cmd_devices,
+            "models": cmd_models}
 
