@@ -407,7 +407,9 @@ def run_child(args) -> int:
     if lang == "en":
         sets["dev"] = read_manifest(CORPUS, args.quick)
         if args.heldout and not args.quick:
-            sets["heldout"] = read_manifest(Path(args.heldout), args.quick)
+            heldout = read_manifest(Path(args.heldout), args.quick)
+            speeds = args.noisy_speeds.split(",") if args.noisy_speeds else None
+            sets["heldout"] = [i for i in heldout if speeds is None or i.speed in speeds]
         if args.joe and not args.quick:
             sets["joe"] = read_manifest(Path(args.joe), args.quick)
     else:
@@ -531,7 +533,10 @@ def main() -> int:
                         help="triple: pocketsphinx, neural and fused (every fusion setting) in one pass")
     parser.add_argument("--joe", type=Path, help="a folder of Piper joe clips (make_clips.py --voices piper)")
     parser.add_argument("--noisy-speeds", default="",
-                        help="in noise, only clips at these speeds (e.g. norm) from the dev/held-out sets")
+                        help="only clips at these speeds (e.g. norm): in noise for dev and joe, always "
+                             "for the held-out set")
+    parser.add_argument("--noise-levels", default="",
+                        help="comma-separated subset of clean,20,10,5,brown20,...,babble5")
     parser.add_argument("--quick", action="store_true",
                         help="development corpus at normal speed, clean and 10 dB, no held-out (< 1 min)")
     parser.add_argument("--heldout", type=Path, help="a folder written by scripts/make_clips.py")
@@ -553,6 +558,8 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     levels = (["clean", "10"] if args.quick else
               NOISE_LEVELS + ["brown20", "brown10", "brown5", "babble20", "babble10", "babble5"])
+    if args.noise_levels:
+        levels = args.noise_levels.split(",")
     jobs = []                                    # (backend, lang, levels)
     if args.backend in ("pocketsphinx", "all"):
         jobs += [("pocketsphinx", "en", levels[0::2]), ("pocketsphinx", "en", levels[1::2])]
@@ -604,6 +611,8 @@ def main() -> int:
         for r in rows:
             if r["backend"] == backend:
                 r["peak_rss_mb"] = peak
+    if args.json:                                   # every row, every fusion setting, before printing
+        args.json.with_suffix(".all.json").write_text(json.dumps(rows, ensure_ascii=False))
     rows = choose_fusion(rows)
     print_table(rows)
     print_families(rows)

@@ -1,9 +1,9 @@
 """`coach enroll`: adapt the neural command head to one user's voice from a few recordings.
 
 Recordings are WAV files named after the command (`ready_1.wav`, `cant_hold-2.wav`, or a folder
-per command: `ready/1.wav`). Each is checked (too quiet, clipped, no speech, too long, or it
-sounds like another command to the shipped head); of each command's good recordings the last is
-held back, the others (augmented with noise and gain) adapt the output layer of every head member
+per command: `ready/1.wav`). Each is checked (too quiet, clipped, no speech, longer than the
+command's phrases can last, or it sounds like another command to the shipped head); of each
+command's good recordings the last is held back, the others (augmented with noise and gain) adapt the output layer of every head member
 (a few gradient steps pulled towards the shipped weights). The held-back recordings are scored
 by the shipped and the adapted head, so the user hears how much it helped; the adapted head gets
 a stricter threshold (`STRICTER_BY`) so that false triggers do not rise. It is stored in the data
@@ -91,7 +91,12 @@ def read_recordings(folder: Path, commands: Mapping[str, list[str]]) -> list[Rec
     return out
 
 
-def speech_window(pcm: np.ndarray) -> tuple[np.ndarray, str]:
+def max_speech_s(phrases: list[str]) -> float:
+    """How long a recording of these phrases may be: 0.6 s plus 0.4 s per word of the longest."""
+    return 0.6 + 0.4 * max((len(p.split()) for p in phrases), default=1)
+
+
+def speech_window(pcm: np.ndarray, max_s: float = 2.5) -> tuple[np.ndarray, str]:
     """The audio the head would see for the recording's one speech segment, or a problem."""
     samples = pcm.astype(np.int16)
     peak = float(np.max(np.abs(samples.astype(np.int32)))) if len(samples) else 0.0
@@ -107,8 +112,9 @@ def speech_window(pcm: np.ndarray) -> tuple[np.ndarray, str]:
     if not segments:
         return samples[:0], "no speech found"
     segment = max(segments, key=lambda s: s.t_end - s.t_start)
-    if segment.too_long:
-        return samples[:0], "too long for a command (say just the command)"
+    if segment.too_long or segment.t_end - segment.t_start > max_s:
+        return samples[:0], f"{segment.t_end - segment.t_start:.1f} s is too long for the command " \
+                            "(wrong words? say just the command)"
     begin, end = window_bounds(segment.t_start, segment.t_end)
     return stream[max(0, int(begin * RATE_HZ)) : int(end * RATE_HZ)], ""
 
@@ -151,7 +157,7 @@ def _heard_right(head: CommandHead, feats: list[np.ndarray], labels: list[str]) 
 
 
 def enroll(recordings: list[Recording], head: CommandHead, embedder: SpeechEmbedder,
-           seed: int = 0) -> EnrollResult:
+           phrases: Mapping[str, list[str]] | None = None, seed: int = 0) -> EnrollResult:
     rng = np.random.default_rng(seed)
     checked: list[Recording] = []
     windows: dict[int, np.ndarray] = {}
@@ -159,7 +165,8 @@ def enroll(recordings: list[Recording], head: CommandHead, embedder: SpeechEmbed
         if rec.command not in head.labels:
             checked.append(replace(rec, problem=f"the head was not trained on {rec.command!r}"))
             continue
-        window, problem = speech_window(rec.pcm)
+        limit = max_speech_s(list((phrases or head.phrases).get(rec.command, [rec.command])))
+        window, problem = speech_window(rec.pcm, limit)
         if not problem:
             pred = head.predict(segment_features(embedder, window))
             if pred.label not in (rec.command, OTHER) and pred.probability >= WRONG_WORD_P:

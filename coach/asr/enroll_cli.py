@@ -17,7 +17,7 @@ def enroll_from_dir(folder: Path, voice_name: str, data_dir: Path, out: TextIO =
 
     voice = load_voice_pack(voice_name, data_dir)
     head = load_shipped_head()
-    result = enroll(read_recordings(folder, voice.phrases), head, SpeechEmbedder())
+    result = enroll(read_recordings(folder, voice.phrases), head, SpeechEmbedder(), voice.phrases)
     print(result.summary(), file=out)
     if result.head is None:
         return 1
