@@ -420,9 +420,11 @@ def run_child(args) -> int:
     cpu_total = stream_total = 0.0
     for level in args.levels.split(","):
         for set_name, items in sets.items():
+            if set_name == "heldout" and args.heldout_clean_only and level != "clean":
+                continue
             # Noise runs through the padding too (make_clips' brown copies stop with each clip).
             chosen = [i for i in items if i.cond == "clean"]
-            if level != "clean" and args.noisy_speeds and set_name != "joe":
+            if args.noisy_speeds and set_name != "joe" or (level != "clean" and args.noisy_speeds):
                 chosen = [i for i in chosen if i.speed in args.noisy_speeds.split(",")]
             color = next((c for c in ("brown", "babble") if level.startswith(c)), "pink")
             stream_level = level.removeprefix(color)
@@ -535,6 +537,7 @@ def main() -> int:
     parser.add_argument("--noisy-speeds", default="",
                         help="only clips at these speeds (e.g. norm): in noise for dev and joe, always "
                              "for the held-out set")
+    parser.add_argument("--heldout-clean-only", action="store_true", help="the held-out set only clean")
     parser.add_argument("--noise-levels", default="",
                         help="comma-separated subset of clean,20,10,5,brown20,...,babble5")
     parser.add_argument("--quick", action="store_true",
@@ -592,6 +595,7 @@ def main() -> int:
                 cmd += ["--heldout", str(args.heldout)] if args.heldout else []
                 cmd += ["--joe", str(args.joe)] if args.joe else []
                 cmd += ["--noisy-speeds", args.noisy_speeds] if args.noisy_speeds else []
+                cmd += ["--heldout-clean-only"] if args.heldout_clean_only else []
                 cmd += ["--vosk-model", str(args.vosk_model)] if args.vosk_model else []
                 running.append((subprocess.Popen(cmd), out, core))
             time.sleep(0.2)

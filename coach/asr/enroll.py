@@ -3,11 +3,11 @@
 Recordings are WAV files named after the command (`ready_1.wav`, `cant_hold-2.wav`, or a folder
 per command: `ready/1.wav`). Each is checked (too quiet, clipped, no speech, longer than the
 command's phrases can last, or it sounds like another command to the shipped head); of each
-command's good recordings the last is held back, the others (augmented with noise and gain) adapt the output layer of every head member
-(a few gradient steps pulled towards the shipped weights). The held-back recordings are scored
-by the shipped and the adapted head, so the user hears how much it helped; the adapted head gets
-a stricter threshold (`STRICTER_BY`) so that false triggers do not rise. It is stored in the data
-directory (`select.enrolled_head_path`) and used from then on by the neural and fused engines.
+command's good recordings the last is held back, the others (augmented with noise and gain)
+adapt the output layer of every head member (a few gradient steps pulled towards the shipped
+weights). The held-back recordings are scored by the shipped and the adapted head, so the user
+hears how much it helped; the adapted head gets a stricter threshold (`STRICTER_BY`) so that
+false triggers do not rise. It is stored in the data directory (`select.enrolled_head_path`) and used from then on by the neural and fused engines.
 """
 
 from __future__ import annotations
