@@ -7,7 +7,8 @@ command's good recordings the last is held back, the others (augmented with nois
 adapt the output layer of every head member (a few gradient steps pulled towards the shipped
 weights). The held-back recordings are scored by the shipped and the adapted head, so the user
 hears how much it helped; the adapted head gets a stricter threshold (`STRICTER_BY`) so that
-false triggers do not rise. It is stored in the data directory (`select.enrolled_head_path`) and used from then on by the neural and fused engines.
+false triggers do not rise. It is stored in the data directory (`select.enrolled_head_path`)
+and used from then on by the neural and fused engines.
 """
 
 from __future__ import annotations
