@@ -23,12 +23,15 @@ from coach.asr.segmenter import SegmentedRecognizer, SegmenterConfig, SpeechSegm
 
 @dataclass(frozen=True)
 class FusionTuning:
-    """Probabilities of the head's best class. Chosen on the dev corpus (bench_recognition.py)."""
+    """Probabilities of the head's best class. Chosen on the dev corpus by bench_recognition.py out
+    of 20 settings: pocketsphinx's commands always count (every veto by the head cost more
+    commands on Piper joe than it saved false triggers), and the head adds the ones it is sure of
+    (at its 0.99 threshold) that pocketsphinx missed: dev corpus clean 87 -> 98 %, 10 dB 64 -> 76 %."""
 
-    neural_alone: float = 0.9        # the head's command fires on its own at this probability
-    confirm_min: float = 0.3         # from here, the head's command fires if pocketsphinx agrees
+    neural_alone: float = 0.9        # the head's command fires on its own at this (and its threshold)
+    confirm_min: float = 0.2         # from here, the head's command fires if pocketsphinx agrees
     sphinx_alone: bool = True        # pocketsphinx's command fires unless the head vetoes it
-    sphinx_veto: float = 0.6         # the head vetoes when it says "no command" this surely
+    sphinx_veto: float = 1.01        # the head vetoes when it says "no command" this surely (never)
 
 
 def fuse(prediction: Prediction, score: SegmentScore, known: frozenset[str], threshold: float,
