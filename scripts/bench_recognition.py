@@ -163,6 +163,18 @@ class NoiseSource:
         return self.noise[start : start + n] / self.rms
 
 
+def suppress_noise(pcm: np.ndarray, level: int, auto_gain_dbfs: int) -> np.ndarray:
+    """webrtc-noise-gain (as wyoming-satellite uses it) over the whole stream, 10 ms at a time."""
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(auto_gain_dbfs, level)
+    out = bytearray()
+    data = pcm.astype("<i2").tobytes()
+    for start in range(0, len(data) - 319, 320):
+        out += processor.Process10ms(data[start : start + 320]).audio
+    return np.frombuffer(bytes(out), dtype="<i2")
+
+
 def babble_noise(n: int) -> np.ndarray:
     with (CORPUS / "manifest.csv").open(encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["kind"] == "neg" and float(r["dur_s"]) > 2.0]
@@ -433,6 +445,8 @@ def run_child(args) -> int:
                 chosen = chosen + narration
             noise = NoiseSource(color)
             pcm, spans = build_stream(chosen, warmup, stream_level, noise, {"narration": ECHO_GAIN})
+            if args.noise_suppression:
+                pcm = suppress_noise(pcm, args.noise_suppression, args.auto_gain)
             vosk_model = Path(args.vosk_model) if args.vosk_model else None
             recognizer = make_recognizer(args.backend, lang, vosk_model, cache)
             got, cpu = stream(recognizer, pcm)
@@ -557,6 +571,9 @@ def main() -> int:
     parser.add_argument("--noisy-speeds", default="",
                         help="only clips at these speeds (e.g. norm): in noise for dev and joe, always "
                              "for the held-out set")
+    parser.add_argument("--noise-suppression", type=int, default=0,
+                        help="run webrtc-noise-gain over the stream first: suppression level 1-4")
+    parser.add_argument("--auto-gain", type=int, default=0, help="... and auto gain to this -dBFS (0: off)")
     parser.add_argument("--heldout-clean-only", action="store_true", help="the held-out set only clean")
     parser.add_argument("--noise-levels", default="",
                         help="comma-separated subset of clean,20,10,5,brown20,...,babble5")
@@ -616,6 +633,8 @@ def main() -> int:
                 cmd += ["--joe", str(args.joe)] if args.joe else []
                 cmd += ["--noisy-speeds", args.noisy_speeds] if args.noisy_speeds else []
                 cmd += ["--heldout-clean-only"] if args.heldout_clean_only else []
+                cmd += ["--noise-suppression", str(args.noise_suppression),
+                        "--auto-gain", str(args.auto_gain)]
                 cmd += ["--vosk-model", str(args.vosk_model)] if args.vosk_model else []
                 running.append((subprocess.Popen(cmd), out, core))
             time.sleep(0.2)

@@ -48,10 +48,10 @@ def _neural_choice(engine: str, data_dir: Path, because: str) -> EngineChoice:
     enrolled = head if head.is_file() else None
     if enrolled is None and not shipped_head_path().is_file():
         raise ModelNotFoundError(f"the command head {shipped_head_path()} is missing; reinstall coach")
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        raise ModelNotFoundError("the neural recognizer needs onnxruntime: pip install onnxruntime") from None
+    from importlib.util import find_spec
+
+    if find_spec("onnxruntime") is None:                 # found, not imported: importing it takes time
+        raise ModelNotFoundError("the neural recognizer needs onnxruntime: pip install onnxruntime")
     mine = ", adapted to your voice by coach enroll" if enrolled else ""
     return EngineChoice(engine, None, f"{_NEURAL_WHY[engine]}{mine} ({because})", enrolled)
 

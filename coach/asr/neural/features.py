@@ -44,9 +44,37 @@ def model_path(name: str) -> Path:
     return path
 
 
-def _session(path: Path) -> Any:
-    import onnxruntime as ort  # heavy: only when the neural engine is used
+def _onnxruntime() -> Any:
+    """onnxruntime, imported (heavy: only when the neural engine is used) with its telemetry off.
 
+    Its Linux build writes a `.ses` telemetry-session file into $TMPDIR at import; that goes to
+    coach's cache folder instead, so a session leaves nothing in the temporary folder.
+    """
+    import os
+    import sys
+
+    if "onnxruntime" not in sys.modules:
+        from coach.asr.pocketsphinx_backend import _cache_dir
+
+        saved = os.environ.get("TMPDIR")
+        try:
+            _cache_dir().mkdir(parents=True, exist_ok=True)
+            os.environ["TMPDIR"] = str(_cache_dir())
+        except OSError:
+            pass
+        try:
+            import onnxruntime
+        finally:
+            if saved is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = saved
+        onnxruntime.disable_telemetry_events()
+    return sys.modules["onnxruntime"]
+
+
+def _session(path: Path) -> Any:
+    ort = _onnxruntime()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1            # a Pi has 4 small cores; the coach needs one
     options.inter_op_num_threads = 1
