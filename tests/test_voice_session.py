@@ -113,4 +113,4 @@ def test_listen_prints_commands_with_times(voice_env, tmp_path):
         assert got["t_start"] == pytest.approx(want["t_start"], abs=0.15)
         assert got["t_end"] == pytest.approx(want["t_end"], abs=0.3)
         assert 0 < got["confidence"] <= 1
-    assert "listening with pocketsphinx" in out.stderr
+    assert "listening with the neural command head fused with pocketsphinx" in out.stderr
