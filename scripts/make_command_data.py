@@ -163,9 +163,9 @@ def main() -> int:
     import os
 
     from coach.paths import data_dir
-    from coach.runner.assemble import load_voice_pack
+    from coach.voice.pack import load_voice_named
 
-    pack = load_voice_pack(args.voice, data_dir(None, os.environ))
+    pack = load_voice_named(args.voice, data_dir(None, os.environ))
     positives = phrase_items(pack.phrases) * args.repeats
     negs = negative_texts()
     rng = random.Random(args.seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import wave
 from pathlib import Path
 
@@ -62,9 +61,9 @@ def test_an_empty_folder_is_one_actionable_error(tmp_path) -> None:
 
 @pytest.mark.audio
 def test_enroll_from_a_folder_adapts_saves_and_is_used_afterwards(tmp_path) -> None:
-    from coach.asr.enroll_cli import enroll_from_dir
+    from coach.api.enroll import enroll_from_dir
     from coach.asr.select import choose_engine, enrolled_head_path
-    from coach.runner.assemble import load_voice_pack
+    from coach.voice.pack import load_voice_named
 
     rec = tmp_path / "rec"
     rec.mkdir()
@@ -74,12 +73,12 @@ def test_enroll_from_a_folder_adapts_saves_and_is_used_afterwards(tmp_path) -> N
     write(rec / "ready_9.wav", take("ready", 0.004, 99))                 # too quiet
     write(rec / "pause_9.wav", take("water", 1.0, 98))                   # a sentence, not "pause"
     data_dir = tmp_path / "data"
-    out = io.StringIO()
-    assert enroll_from_dir(rec, "en-us", data_dir, out=out) == 0, out.getvalue()
-    text = out.getvalue()
+    enrolled = enroll_from_dir(rec, "en-us", data_dir)
+    text = "\n".join(enrolled.lines)
+    assert enrolled.saved == enrolled_head_path(data_dir), text
     assert "ready_9.wav: too quiet" in text
     assert "pause_9.wav:" in text                                          # rejected, with a reason
     assert "held back 3" in text and "after adapting" in text
     assert enrolled_head_path(data_dir).is_file()
-    choice = choose_engine("fused", None, {}, data_dir, load_voice_pack("en-us", data_dir))
+    choice = choose_engine("fused", None, {}, data_dir, load_voice_named("en-us", data_dir))
     assert choice.head_path == enrolled_head_path(data_dir) and "enroll" in choice.why

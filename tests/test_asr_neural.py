@@ -100,9 +100,9 @@ def test_fusion_rules() -> None:
 
 def test_neural_engines_need_an_english_voice(tmp_path) -> None:
     from coach.asr.select import choose_engine
-    from coach.runner.assemble import load_voice_pack
+    from coach.voice.pack import load_voice_named
 
-    voice = load_voice_pack("ko", tmp_path)
+    voice = load_voice_named("ko", tmp_path)
     with pytest.raises(UsageError, match="English"):
         choose_engine("neural", None, {}, tmp_path, voice)
 

@@ -6,6 +6,7 @@ lines or results. `coach.cli` only parses arguments and prints; tests call these
     history.py    coach history / export / import
     progress.py   coach status / chart / lock / unlock
     library.py    coach routines / voices / say
+    enroll.py     coach enroll (the adaptation itself is coach.asr.enroll)
 
 Heavy modules (sqlite3, yaml, the speech engine) are imported inside the functions that need them.
 """

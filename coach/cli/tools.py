@@ -39,9 +39,11 @@ def listen(ctx: Context) -> int:
 
 
 def enroll(ctx: Context) -> int:
-    from coach.asr.enroll_cli import enroll_from_dir
+    from coach.api.enroll import enroll_from_dir
 
-    return enroll_from_dir(ctx.args.from_dir, ctx.voice, ctx.data_dir)
+    enrolled = enroll_from_dir(ctx.args.from_dir, ctx.voice, ctx.data_dir)
+    _print(enrolled.lines)
+    return 0 if enrolled.saved is not None else 1
 
 
 def devices(ctx: Context) -> int:
