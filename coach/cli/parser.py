@@ -51,8 +51,10 @@ examples:
 ENROLL_EPILOG = """\
 examples:
   coach enroll --from ~/takes      ready_1.wav, ready_2.wav, done_1.wav, cant_hold_1.wav, ...
-The adapted head is kept in DATA_DIR/enroll/head.npz (only if it did better on held-back takes);
---engine neural and fused (auto for English) use it from then on. Delete it to go back.
+
+Takes that are too quiet, clipped, too long or not the word are named and left out. The adapted
+head goes to DATA_DIR/enroll/head.npz unless it did worse on held-back takes; --engine neural and
+fused (auto, for English) use it from then on. Delete that file to go back to the shipped head.
 """
 
 
