@@ -45,11 +45,9 @@ def events(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("voice", [
-    pytest.param("flite:slt", marks=pytest.mark.xfail(
-        reason="known miss, see the README's recognition table: pocketsphinx decodes this voice's "
-               "\"can't hold\" as \"can't help\", which is not a phrase, so nothing is heard")),
-    "flite:rms"])
+# flite:slt was an expected miss with pocketsphinx ("can't hold" decoded as "can't help"); the
+# default engine is now fused, whose head hears it, so it must pass like the other voice.
+@pytest.mark.parametrize("voice", ["flite:slt", "flite:rms"])
 def test_ready_and_cant_hold_from_a_wav_record_the_true_hold_time_identically_twice(voice_env, tmp_path,
                                                                                    voice):
     wav = tmp_path / "session.wav"
