@@ -17,6 +17,7 @@ from coach.routine import load_routine
 from coach.routine.model import default_cues
 from coach.runner.planning import build_plan
 from coach.session import HoldEnded, HoldStarted, Session, UnlockAnswered
+from coach.session.core import HOLD_GRACE_S
 
 GLUTES = ROOT / "coach" / "routine" / "shipped" / "glutes.yaml"
 
@@ -41,7 +42,7 @@ def play_day(store: Store, voice, start: datetime, held: list[float], answer: st
             d.run_until(d.t + seconds)
             d.say("cant_hold", t_start=d.t)
         else:
-            d.run_until(d.t + 60.05)
+            d.run_until(d.t + 60.05 + HOLD_GRACE_S)     # the full hold is recorded after the grace
         if n < len(held):
             d.run_until(d.t + 31)
     for action in d.actions:

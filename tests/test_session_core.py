@@ -18,6 +18,7 @@ from coach.session import (
     SessionEnded,
     StateChanged,
 )
+from coach.session.core import HOLD_GRACE_S as G
 
 
 def session(voice, **kw) -> Driver:
@@ -118,7 +119,7 @@ def test_pause_freezes_hold_clock_and_resume_continues(voice):
     assert d.said()[-1] == "5 seconds held, 25 to go."
     d.say("resume")
     assert d.s.state == "holding"
-    out = d.run_until(d.t + 25.5)
+    out = d.run_until(d.t + 25.5 + G)              # recorded after the grace, as of the target
     (end,) = d.of(HoldEnded, out)
     assert end.held_s == 30 and end.t == pytest.approx(t0 + 100 + 25)
 
@@ -137,9 +138,10 @@ def test_done_while_paused_records_time_held_before_pause(voice):
 def test_rest_counts_down_accepts_ready_after_minimum_and_prompts_at_maximum(voice):
     d = session(voice, hold_s=10, sets=3, rest=(30, 60))
     t0 = to_first_hold(d)
-    out = d.run_until(t0 + 10.01)
+    out = d.run_until(t0 + 10.01 + G)               # the rest starts after the hold's grace
     (rest,) = d.of(RestStarted, out)
     assert (rest.rest_s, rest.min_s) == (60, 30)
+    t0 += G
     d.run_until(t0 + 20)
     out = d.say("ready")                              # 10 s into the rest: too early
     assert d.said(out) == ["Rest a little longer: 20 more seconds."] and d.s.state == "resting"
@@ -165,7 +167,7 @@ def test_ready_after_minimum_rest_starts_next_set(voice):
 def test_pause_during_rest_and_skip_rest(voice):
     d = session(voice, hold_s=10, sets=2, rest=(30, 60))
     t0 = to_first_hold(d)
-    d.run_until(t0 + 15)
+    d.run_until(t0 + G + 15)
     d.say("pause")
     d.run_until(t0 + 200)
     assert d.s.state == "paused"
@@ -305,7 +307,7 @@ def test_accepted_commands_follow_the_state(voice):
     t0 = to_first_hold(d)
     assert set(d.s.accepted()) >= {"done", "cant_hold", "pause", "stop"}
     assert "ready" not in d.s.accepted()
-    d.run_until(t0 + 10.1)
+    d.run_until(t0 + 10.1 + G)
     assert d.s.state == "resting" and "ready" in d.s.accepted() and "done" not in d.s.accepted()
 
 

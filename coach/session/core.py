@@ -59,6 +59,7 @@ from coach.vocab import CommandId, CueKind, Earcon, Feedback, Question, SayKind,
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
 ASK_TIMEOUT_S = 30.0      # no answer to "shall we add it?" in this long: carry on, ask next time
+HOLD_GRACE_S = 0.8        # after "time's up", a "can't hold" begun before it still counts this long
 REPROMPT_AFTER_S = 0.8    # after "Sorry?", this pause, then the prompt again
 SORRY_GAP_S = 4.0         # at most one "Sorry?" this often (someone talking on is not asked each time)
 
@@ -225,6 +226,10 @@ class Session:
         elif cue.kind is CueKind.HOLD_START:
             self._start_hold(t)
         elif cue.kind is CueKind.HOLD_END:
+            self._reach_target(t)
+        elif cue.kind is CueKind.HOLD_CLOSE:
+            phase = self._phase
+            assert isinstance(phase, HoldPhase) and phase.reached_t is not None
             self._end_hold(t, "target")
         elif cue.kind is CueKind.REST_MIN:
             self._say(t, "rest_min_reached", kind=SayKind.CUE)
@@ -369,12 +374,41 @@ class Session:
             self._emit(Tone(Earcon.HOLD_START, t, "hold_start"))
         self._say(t, "hold_start", kind=SayKind.CUE)
 
+    def _reach_target(self, t: float) -> None:
+        """The target is reached: say so now, record it a moment later.
+
+        A "can't hold" or "done" the user began just before the target is recognized a fraction of
+        a second after it: for `HOLD_GRACE_S` such a command still ends the hold where it began."""
+        phase = self._phase
+        assert isinstance(phase, HoldPhase)
+        phase.reached_t = t
+        if self.voice.earcons.hold:
+            self._emit(Tone(Earcon.HOLD_END, t, "times_up"))
+        self._say(t, "times_up", kind=SayKind.CUE)
+        phase.cues.insert(0, Cue(phase.target_s + HOLD_GRACE_S, CueKind.HOLD_CLOSE))
+
     def _end_hold(self, t: float, ended_by: str, began: float | None = None) -> None:
-        """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke."""
+        """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke.
+
+        After the target was reached (the grace), only a command begun before it changes what is
+        recorded; anything else records the full hold, whose end was already announced."""
         exercise = self.exercise
         phase = self._phase
         assert exercise is not None and isinstance(phase, HoldPhase)
+        announced = phase.reached_t is not None and (began is None or began >= phase.reached_t)
+        if announced:
+            assert phase.reached_t is not None
+            t_end, stopping = phase.reached_t, ended_by == "stop"
+            ended_by, began = "target", None
+            if stopping:        # stop in the grace: record the full hold, then the session ends
+                self._phase = None
+                self._sets_done += 1
+                self._emit(HoldEnded(exercise.id, self._set, phase.target_s, phase.target_s, "target",
+                                     t_end, phase.began_t))
+                return
         end_t = t if began is None else min(max(began, phase.time_of(0.0)), t)
+        if announced:
+            end_t = t_end
         if phase.running:
             held = phase.elapsed(end_t)
         else:       # paused: the clock stopped at the pause
@@ -386,11 +420,9 @@ class Session:
                              phase.began_t))
         if ended_by == "stop":
             return
-        if self.voice.earcons.hold:
-            self._emit(Tone(Earcon.HOLD_END, t, "times_up" if ended_by == "target" else "hold_ended"))
-        if ended_by == "target":
-            self._say(t, "times_up", kind=SayKind.CUE)
-        else:
+        if not announced:
+            if self.voice.earcons.hold:
+                self._emit(Tone(Earcon.HOLD_END, t, "hold_ended"))
             self._say(t, "hold_ended", held_s=int(round(held)))
         self._feedback(t, exercise, held)
         if ended_by != "target":
