@@ -64,24 +64,28 @@ def test_three_days_memory_targets_and_unlock(tmp_path, voice):
 
     d = play_day(store, voice, day1 + timedelta(days=1), [45, 36, 35, 31, 20])
     said = d.said()
-    assert "Last time: 42, 38, 35, 30, 28 seconds. Best ever, 42." in said
-    assert "Today's targets: 47, 43, 40, 35, 33 seconds." in said     # best recent + 5 s, per set
+    assert "Last time you held 42, 38, 35, 30 and 28 seconds. Your best is 42 seconds." in said
+    assert "Each set has its own goal today; I'll give it to you as we go." in said
+    assert not any("47, 43" in s for s in said)                     # no list of five numbers to remember
     goals = [a.goal_s for a in d.of(HoldStarted)]
-    assert goals == [47, 43, 40, 35, 33]
-    assert "New personal best, 3 seconds better." in said            # 45 after a best of 42
-    assert "2 short of last time. That's fine." in said              # set 2: 36 after 38
+    assert goals == [47, 43, 40, 35, 33]                             # best recent + 5 s, per set
+    for set_no, goal in enumerate(goals, 1):                         # each goal said at its set
+        assert f"Set {set_no} of 5. Aim for {goal:g} seconds." in said
+    assert "A new personal best, 3 seconds better." in said          # 45 after a best of 42
+    assert "2 seconds short of last time." in said                   # set 2: 36 after 38
     assert "Same as last time." in said                              # set 3: 35 and 35
-    assert "That's your target. Keep going if you can." not in said  # no set reached its goal
+    assert "That's your goal. Keep going if you can." not in said    # no set reached its goal
 
     # three days with every set at 60 s earn the band bridge
     for day in (3, 4, 5):
         d = play_day(store, voice, day1 + timedelta(days=day), [60] * 5)
-    assert "Today, aim for the full 60 seconds." in d.said()
+    assert "Today, aim for the full 60 seconds each set." in d.said()
     d = play_day(store, voice, day1 + timedelta(days=6), [60] * 5 + [50] * 5, answer="yes")
     said = d.said()
-    assert any(s.startswith("Your holds reached the goal on 3 different days. Shall we add the Band bridge")
+    assert any(s.startswith("Your holds have reached the goal on 3 different days. "
+                            "Shall we add the band bridge")
                for s in said)
-    assert "Good. The Band bridge for the side glutes is part of your routine from today." in said
+    assert "Good. The band bridge for the side glutes is part of your routine from today." in said
     assert {a.exercise for a in d.of(HoldEnded)} == {"bridge", "band_bridge"}
     assert "Day 4 in a row." in said                                  # days 3, 4, 5 and today
     assert store.unlock_state("ann", "glutes", "band_bridge").state == "unlocked"

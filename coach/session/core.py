@@ -147,11 +147,12 @@ class Session:
                 continue
             texts.append(self.voice.line("goal_reached", goal_s=0))
             timing = self.routine.cues_for(exercise, self._base_cues)
-            texts += [self.voice.line("set_intro", set=k, sets=exercise.sets)
+            texts += [self.voice.line("set_intro", set=k, sets=exercise.sets,
+                                      goal_s=self._set_goal(exercise, k))
                       for k in range(1, exercise.sets + 1)]
             texts += [self.voice.line("count", n=n) for n in range(1, (timing.get_set_s or 0) + 1)]
             texts += [self.voice.line("hold_start"), self.voice.line("times_up")]
-            cues = hold_cues(exercise.hold_s, timing)
+            cues = hold_cues(exercise.hold_s, timing, form=exercise.form_cues)
             if exercise.rest is not None:
                 cues += rest_cues(exercise.rest.min_s, exercise.rest.max_s, timing)
                 texts.append(self.voice.line("rest_min_reached"))
@@ -316,7 +317,8 @@ class Session:
         timing = self._timing()
         count_from = timing.get_set_s or 0
         lead = GET_SET_LEAD_S if count_from else 0.0
-        cues = [Cue(0.0, "say", "set_intro", {"set": self._set, "sets": exercise.sets})]
+        cues = [Cue(0.0, "say", "set_intro", {"set": self._set, "sets": exercise.sets,
+                                              "goal_s": self._set_goal(exercise, self._set)})]
         cues += [Cue(lead + i, "say", "count", {"n": count_from - i}) for i in range(count_from)]
         cues.append(Cue(lead + count_from, "hold_start"))
         self._set_state("get_set", t)
@@ -330,7 +332,8 @@ class Session:
         goal = self.plan.for_exercise(exercise.id).goal_for(self._set)
         goal = goal if goal is not None and 0 < goal < exercise.hold_s else None
         self._emit(HoldStarted(exercise.id, self._set, exercise.hold_s, t, goal))
-        cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal)
+        cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal, form=exercise.form_cues,
+                         form_from=self._set - 1)
         self._phase = _Phase("holding", t, cues, extra={"total_s": exercise.hold_s, "hold_t": t})
         self._say(t, "hold_start", kind="cue")
 
@@ -356,7 +359,7 @@ class Session:
         if ended_by == "target":
             self._say(t, "times_up", kind="cue")
         else:
-            self._say(t, "hold_ended", held_s=int(round(held)))
+            self._say(t, "hold_ended", held_s=held)
         self._feedback(t, exercise, held)
         if ended_by != "target":
             for text in exercise.short_hold if held < exercise.hold_s else ():
@@ -382,7 +385,10 @@ class Session:
         rest = exercise.rest
         self._set_state("resting", t)
         self._emit(RestStarted(rest.max_s, rest.min_s, t))
-        self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
+        if rest.min_s < rest.max_s:
+            self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
+        else:
+            self._say(t, "rest_start_fixed", rest_s=_num(rest.max_s))
         self._phase = _Phase("resting", t, rest_cues(rest.min_s, rest.max_s, self._timing()),
                              extra={"total_s": rest.max_s, "min_s": rest.min_s})
 
@@ -396,9 +402,9 @@ class Session:
         if stopped:
             self._say(t, "stopped")
         else:
+            self._say(t, "session_end", sets_done=self._sets_done)
             for text in self.routine.outro:
                 self._say_text(t, text)
-            self._say(t, "session_end", sets_done=self._sets_done)
         self._set_state("finished", t)
         self._emit(SessionEnded(self._sets_done, stopped, t))
 
@@ -530,6 +536,11 @@ class Session:
         self._say(t, "help", commands=", ".join(words))
 
     # -- output helpers ------------------------------------------------------------------------
+    def _set_goal(self, exercise: Exercise, set_no: int) -> int | float:
+        """Today's goal for a set, as said at the set: the personal goal, else the full hold."""
+        goal = self.plan.for_exercise(exercise.id).goal_for(set_no)
+        return _num(goal if goal is not None and 0 < goal < exercise.hold_s else exercise.hold_s)
+
     def _timing(self) -> CueTiming:
         exercise = self.exercise
         assert exercise is not None
