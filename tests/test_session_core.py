@@ -106,7 +106,7 @@ def test_get_set_count_then_hold_starts_on_time(voice):
     assert d.s.state == "get_set"
     out += d.run_until(6)
     texts = d.said(out)
-    assert texts[:4] == ["Set 1 of 2. Aim for 10 seconds.", "3", "2", "1"]
+    assert texts[:4] == ["Set 1 of 2.", "3", "2", "1"]
     (hold,) = d.of(HoldStarted, out)
     assert hold.t == pytest.approx(t_ready + 1.5 + 3)
     assert hold.target_s == 10 and hold.set == 1
@@ -199,7 +199,7 @@ def test_ready_after_minimum_rest_starts_next_set(voice):
     d.run_until(t0 + 14)
     out = d.say("ready")
     assert d.of(RestEnded, out) and d.s.state == "get_set"
-    assert d.said(out)[0] == "Set 2 of 2. Aim for 10 seconds."
+    assert d.said(out)[0] == "Set 2 of 2."
 
 
 def test_pause_during_rest_and_skip_rest(voice):
@@ -325,7 +325,7 @@ def test_pause_in_get_set_restarts_the_count(voice):
     assert d.s.state == "paused"
     d.run_until(d.t + 10)
     out = d.say("resume")
-    assert d.said(out)[:2] == ["Carrying on.", "Set 1 of 2. Aim for 10 seconds."]
+    assert d.said(out)[:2] == ["Carrying on.", "Set 1 of 2."]
     out = d.run_until(d.t + 5)
     assert d.of(HoldStarted, out)
 

@@ -48,8 +48,8 @@ BROKEN = [
      "{p}:{line}: commands.halt: unknown field"),
     ("unknown placeholder", edit('"{elapsed_s} in."', '"{secs} in."'), "{secs}",
      "{p}:{line}: lines.hold_every: unknown placeholder {secs}; this line can use {elapsed_s}"),
-    ("placeholder on a plain line", edit('"Lift, and hold."', '"Lift for {secs}."'), "Lift for",
-     "{p}:{line}: lines.hold_start: unknown placeholder {secs}; this line can use no placeholders"),
+    ("placeholder on a plain line", edit('"Halfway there."', '"Halfway for {secs}."'), "Halfway for",
+     "{p}:{line}: lines.hold_halfway: unknown placeholder {secs}; this line can use no placeholders"),
     ("positional placeholder", edit('"Set {set} of {sets}.', '"Set {} of {sets}.'), "Set {}",
      "{p}:{line}: lines.set_intro: unknown placeholder {}; this line can use {set}, {sets}, {goal_s}"),
     ("attribute placeholder", edit('"Set {set} of {sets}.', '"Set {set.real} of {sets}.'), "Set {",
@@ -148,7 +148,8 @@ def test_shipped_voice_loads() -> None:
     assert (voice.cues.every_s, voice.cues.countdown_from, voice.cues.halfway) == (10.0, 5, None)
     assert [key for key, _ in voice.lines] == list(LINE_FIELDS)
     assert [command for command, _ in voice.commands] == list(COMMANDS)
-    assert voice.line("set_intro", set=2, sets=5, goal_s=38) == "Set 2 of 5. Aim for 38 seconds."
+    assert voice.line("set_intro", set=2, sets=5, goal_s=38) == "Set 2 of 5."
+    assert voice.line("hold_start", goal_s=38) == "Lift, and hold for 38 seconds."
     assert voice.line("hold_ended", held_s=42) == "Down. You held 42 seconds."
     assert voice.command_word("cant_hold") == "can't hold"
 

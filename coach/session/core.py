@@ -151,7 +151,9 @@ class Session:
                                       goal_s=self._set_goal(exercise, k))
                       for k in range(1, exercise.sets + 1)]
             texts += [self.voice.line("count", n=n) for n in range(1, (timing.get_set_s or 0) + 1)]
-            texts += [self.voice.line("hold_start"), self.voice.line("times_up")]
+            texts += [self.voice.line("hold_start", goal_s=self._set_goal(exercise, k))
+                      for k in range(1, exercise.sets + 1)]
+            texts.append(self.voice.line("times_up"))
             cues = hold_cues(exercise.hold_s, timing, form=exercise.form_cues)
             if exercise.rest is not None:
                 cues += rest_cues(exercise.rest.min_s, exercise.rest.max_s, timing)
@@ -335,7 +337,7 @@ class Session:
         cues = hold_cues(exercise.hold_s, self._timing(), goal_s=goal, form=exercise.form_cues,
                          form_from=self._set - 1)
         self._phase = _Phase("holding", t, cues, extra={"total_s": exercise.hold_s, "hold_t": t})
-        self._say(t, "hold_start", kind="cue")
+        self._say(t, "hold_start", kind="cue", goal_s=self._set_goal(exercise, self._set))
 
     def _end_hold(self, t: float, ended_by: str, began: float | None = None) -> None:
         """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke."""

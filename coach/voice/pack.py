@@ -22,7 +22,8 @@ COMMANDS = ("ready", "done", "cant_hold", "pause", "resume", "skip", "next", "re
 # Every line the session may say, with the placeholders it may use.
 LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "session_start": ("routine",), "exercise_start": ("exercise",), "ready_prompt": (),
-    "set_intro": ("set", "sets", "goal_s"), "count": ("n",), "hold_start": (), "hold_every": ("elapsed_s",),
+    "set_intro": ("set", "sets", "goal_s"), "count": ("n",), "hold_start": ("goal_s",),
+    "hold_every": ("elapsed_s",),
     "hold_halfway": (), "hold_left": ("left_s",), "times_up": (), "hold_ended": ("held_s",),
     "rest_start": ("min_s", "max_s"), "rest_start_fixed": ("rest_s",), "rest_left": ("left_s",),
     "rest_min_reached": (),
