@@ -120,8 +120,9 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         speaker = _open_speaker(config, timeline, synth is not None, display)
         keys = None
         if live and sys.stdin is not None and not sys.stdin.closed:
-            keys = KeyReader(sys.stdin)
+            keys = KeyReader(sys.stdin, show_keys=display.info)
             closers.append(keys.close)
+            display.key_hint = keys.tty
             display.info(KEY_HELP)
         edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
                       closers)
