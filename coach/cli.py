@@ -464,7 +464,13 @@ def cmd_chart(args: argparse.Namespace) -> int:
         holds = store.holds(routine=routine.name, user=_user(args))
     finally:
         store.close()
-    draw_chart(holds, exercise.id, args.out, f"{exercise.title} — {_user(args)}", goal_s=exercise.hold_s)
+    from coach.progress.memory import targets
+
+    user = _user(args)
+    title = f"{exercise.title}: seconds held per set" + ("" if user == defaults.USER else f" ({user})")
+    goals = targets(holds, exercise.id, exercise.sets, exercise.hold_s, routine.progress.target)
+    draw_chart(holds, exercise.id, args.out, title, goal_s=exercise.hold_s,
+               goals_s=goals if any(g < exercise.hold_s for g in goals) else ())
     print(f"wrote {args.out}")
     return 0
 
