@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("routine", nargs="?", default=None, help=f"routine (default: {defaults.ROUTINE})")
     _user_arg(status)
 
+    report = add("report", "Write a progress report (one HTML page, private) to show your physiotherapist.")
+    report.add_argument("--out", type=Path, default=Path("coach-report.html"), metavar="FILE.html",
+                        help="where to write it (default: coach-report.html)")
+    report.add_argument("--pdf", type=Path, metavar="FILE.pdf",
+                        help="also print it to a PDF (needs Chromium)")
+    report.add_argument("--routine", help="routine (default: the configured one)")
+    _user_arg(report)
     chart = add("chart", "Draw held time per set over the days, with the target line (needs matplotlib).")
     chart.add_argument("--out", type=Path, default=Path("holds.png"), metavar="FILE.png",
                        help="where to write the picture (default: %(default)s)")
@@ -475,6 +483,33 @@ def cmd_chart(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from coach.report import build_report, html_to_pdf, render_html, write_private
+    from coach.runner.assemble import load_routine_named
+
+    routine = load_routine_named(_cfg(args).routine.value, _data_dir(args))
+    store = _open_store(args)
+    try:
+        user = _user(args)
+        data = build_report(routine, user, store.sessions(user=user, routine=routine.name),
+                            store.holds(routine=routine.name, user=user),
+                            store.unlocks(user=user, routine=routine.name),
+                            datetime.now().astimezone().date())
+    finally:
+        store.close()
+    if data is None:
+        raise UsageError(f"no sessions of `{routine.name}` for {user} yet; run `coach run` first")
+    write_private(args.out, render_html(data, datetime.now().astimezone()).encode("utf-8"))
+    print(f"wrote {args.out} (readable only by you)")
+    if args.pdf is not None:
+        html_to_pdf(args.out, args.pdf)
+        args.pdf.chmod(0o600)
+        print(f"wrote {args.pdf}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from coach.history.transfer import export_holds
 
@@ -562,9 +597,15 @@ def cmd_say(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.out}: cannot write ({err.strerror or err})") from err
         print(f"{args.out}: {len(samples) / defaults.RATE_HZ:.2f} s of speech")
         return 0
+    from coach.errors import AudioDeviceError
     from coach.speech.speakers import play_samples
 
-    play_samples(samples)
+    try:
+        play_samples(samples)
+    except AudioDeviceError as err:     # no sound card: show the words, and how to keep the speech
+        print(args.text)
+        raise AudioDeviceError(f"{err}; to hear it later, write it to a file: "
+                               f"coach say {shlex.quote(args.text)} --out say.wav") from err
     return 0
 
 
@@ -611,7 +652,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "routines": cmd_routines, "voices": cmd_voices, "history": cmd_history,
             "serve": cmd_serve, "config": cmd_config, "doctor": cmd_doctor, "status": cmd_status,
-            "chart": cmd_chart, "export": cmd_export,
+            "chart": cmd_chart, "report": cmd_report, "export": cmd_export,
             "import": cmd_import,
             "unlock": cmd_unlock, "lock": cmd_lock,
             "say": cmd_say, "listen": cmd_listen, "devices": cmd_devices, "models": cmd_models}
