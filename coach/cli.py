@@ -11,6 +11,7 @@ from pathlib import Path
 
 from coach import __version__, defaults, paths
 from coach.errors import CoachError, UsageError
+from coach.voice.wording import plural
 
 EPILOG = """\
 everyday use:
@@ -287,10 +288,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         keep_audio=args.keep_audio)
     display = Display()
     result = run_session(config, os.environ, display)
-    held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"
-    print(f"session {result.status}: {len(result.holds)} hold(s) recorded (seconds: {held})")
+    held = f" (seconds: {', '.join(f'{h.held_s:.1f}' for h in result.holds)})" if result.holds else ""
+    print(f"session {result.status}: {plural(len(result.holds), 'hold', 'holds')} recorded{held}")
     if result.unsaved:
-        print(f"coach: {len(result.unsaved)} hold(s) could not be saved to the history", file=sys.stderr)
+        print(f"coach: {plural(len(result.unsaved), 'hold', 'holds')} could not be saved to the history",
+              file=sys.stderr)
         return 3
     return 130 if result.status == "interrupted" else 0
 
@@ -325,7 +327,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio)
     result = serve(config, reminders, os.environ, Display(), start_at=start_at,
                    max_sessions=args.max_sessions)
-    print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")
+    print(f"served {plural(result.sessions, 'session', 'sessions')}, "
+          f"{plural(result.holds, 'hold', 'holds')}, {plural(result.reminders, 'reminder', 'reminders')}")
     return 0
 
 
@@ -407,7 +410,8 @@ def cmd_history(args: argparse.Namespace) -> int:
             held = " ".join(f"{x:4.0f}" for x in s_.held_s)
             print(f"  {s_.started_at:%Y-%m-%d %H:%M}  {sparkline(s_.held_s, 0, target)}  {held}")
         best = [max(s_.held_s) for s_ in sessions]
-        print(f"  best per session: {sparkline(best, 0, target)}  (last {len(best)} sessions)")
+        print(f"  best per session: {sparkline(best, 0, target)}  "
+              f"(last {plural(len(best), 'session', 'sessions')})")
     return 0
 
 
@@ -441,9 +445,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         low, high = routine.sessions_per_day_min, routine.sessions_per_day_max
         per_day = f"{low}" if low == high else f"{low}-{high}"
         print(f"{routine.title} for {user}")
-        print(f"  today:   {stats.sessions_today} session(s) of {per_day} a day"
+        print(f"  today:   {plural(stats.sessions_today, 'session', 'sessions')} of {per_day} a day"
               + ("  (done for today)" if stats.done_today else ""))
-        print(f"  streak:  {stats.streak_days} day(s) in a row")
+        print(f"  streak:  {plural(stats.streak_days, 'day', 'days')} in a row")
         missed = ", ".join(d.isoformat() for d in stats.missed_days) or "none"
         print(f"  missed:  {missed}  (last 7 days)")
         for rule in routine.progress.unlocks:
@@ -525,7 +529,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 raise UsageError(f"{args.out}: cannot write ({err.strerror or err})") from err
     finally:
         store.close()
-    print(f"exported {result.sessions} session(s), {result.holds} hold(s)", file=sys.stderr)
+    print(f"exported {plural(result.sessions, 'session', 'sessions')}, "
+          f"{plural(result.holds, 'hold', 'holds')}", file=sys.stderr)
     return 0
 
 
@@ -537,7 +542,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         result = import_file(store, args.file)
     finally:
         store.close()
-    print(f"imported {result.sessions_added} session(s), {result.holds_added} hold(s); "
+    print(f"imported {plural(result.sessions_added, 'session', 'sessions')}, "
+          f"{plural(result.holds_added, 'hold', 'holds')}; "
           f"{result.skipped_duplicates} already there")
     return 0
 

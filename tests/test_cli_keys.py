@@ -40,8 +40,8 @@ def test_short_routine_from_the_keyboard_records_holds(coach_env, data_dir, tmp_
     child.expect("You held")
     child.expect("Rest over|whenever you want", timeout=10)
     child.send("r")                                  # set 2: let it run to the 3 s target
-    child.expect("That's the full time")
-    child.expect(r"session finished: 2 hold\(s\) recorded")
+    child.expect("Well held. Lower down slowly")
+    child.expect(r"session finished: 2 holds recorded")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -82,7 +82,7 @@ def test_ctrl_c_keeps_finished_holds_and_exits_130(coach_env):
     child.send("d")
     child.expect("You held")
     child.sendintr()
-    child.expect(r"session interrupted: 1 hold\(s\) recorded")
+    child.expect(r"session interrupted: 1 hold recorded")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
@@ -149,8 +149,8 @@ def test_after_a_crash_the_next_run_offers_to_carry_on(coach_env):
     child.expect("Say ready when you're in position.")
     child.send("r")
     child.expect("Set 2 of 2.")
-    child.expect("That's the full time")
-    child.expect(r"session finished: 1 hold\(s\) recorded")
+    child.expect("Well held. Lower down slowly")
+    child.expect(r"session finished: 1 hold recorded")
     child.expect(pexpect.EOF)
     child.close()
     holds = [json.loads(line) for line in run(["history", "--json"], coach_env).stdout.splitlines()]

@@ -56,7 +56,7 @@ def test_serve_a_recorded_morning_two_sessions_and_a_reminder(coach_env, data_di
                           "--reminder", "08:00", "--reminder", "18:00"],
                          env=coach_env, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "served 2 session(s), 4 hold(s), 1 reminder(s)" in out.stdout
+    assert "served 2 sessions, 4 holds, 1 reminder" in out.stdout
     records = [json.loads(line) for line in ev.read_text().splitlines()]
     reminders = [r for r in records if r["type"] == "reminder"]
     assert [(r["t"], r["at"]) for r in reminders] == [(30.0, "08:00")]

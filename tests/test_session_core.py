@@ -120,7 +120,7 @@ def test_hold_to_target_records_target_and_cues_fall_on_schedule(voice):
     assert cues == [(10.0, "10 seconds in."), (20.0, "20 seconds in."), (30.0, "Halfway there."),
                     (40.0, "40 seconds in."), (50.0, "Nearly there, 10 seconds to go."), (55.0, "5"),
                     (56.0, "4"), (57.0, "3"), (58.0, "2"), (59.0, "1"),
-                    (60.0, "That's the full time. Well held. Now lower down slowly.")]
+                    (60.0, "Well held. Lower down slowly.")]
     (end,) = d.of(HoldEnded, out)
     assert (end.held_s, end.ended_by, end.t) == (60.0, "target", pytest.approx(t0 + 60))
 
@@ -236,7 +236,7 @@ def test_whole_five_set_session(voice):
     assert d.s.state == "finished"
     (end,) = d.of(SessionEnded)
     assert end.sets_done == 5 and not end.stopped
-    assert d.said()[-2:] == ["That's 5 sets done. Well done.", "Bye."]
+    assert d.said()[-2:] == ["That's 5 sets. Good work.", "Bye."]
     states = [a.state for a in d.of(StateChanged)]
     assert states.count("holding") == 5 and states.count("resting") == 4
     assert t0 > 0

@@ -33,6 +33,7 @@ from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeake
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
 from coach.voice import VoicePack, find_voice, load_voice
+from coach.voice.wording import plural
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ def _keep_unsaved(holds: list, display: Display) -> None:  # noqa: ANN001 - Hold
         for h in holds:
             out.write(json.dumps({"exercise": h.exercise, "set": h.set, "target_s": h.target_s,
                                   "held_s": h.held_s, "ended_by": h.ended_by}) + "\n")
-    display.warn(f"{len(holds)} hold(s) could not be saved to the history; they are in {path}")
+    display.warn(f"{plural(len(holds), 'hold', 'holds')} could not be saved to the history; "
+                 f"they are in {path}")
 
 
 def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
