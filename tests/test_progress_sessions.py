@@ -74,7 +74,7 @@ def test_three_days_memory_targets_and_unlock(tmp_path, voice):
     assert "A new personal best, 3 seconds better." in said          # 45 after a best of 42
     assert "2 seconds short of last time." in said                   # set 2: 36 after 38
     assert "Same as last time." in said                              # set 3: 35 and 35
-    assert "That's your goal. Keep going if you can." not in said    # no set reached its goal
+    assert "Goal reached, well done." not in said                    # no set reached its goal
 
     # three days with every set at 60 s earn the band bridge
     for day in (3, 4, 5):

@@ -7,7 +7,8 @@ import pytest
 from coach.voice.wording import Units, half_up, mid_sentence, plural, seconds, spoken_list
 
 
-@pytest.mark.parametrize(("value", "spoken"), [(2.5, 3), (0.5, 1), (1.5, 2), (41.5, 42), (41.49, 41),
+@pytest.mark.parametrize(("value", "spoken"), [(2.5, 3), (0.5, 1), (1.5, 2), (41.5, 42), (41.44, 41),
+                                               (42.46, 43),       # printed as 42.5, so said as 43
                                                (0.0, 0), (59.999, 60), (3, 3)])
 def test_half_up(value: float, spoken: int) -> None:
     assert half_up(value) == spoken

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 
 def half_up(value: float) -> int:
-    """A number as spoken: rounded half up (2.5 -> 3, 41.5 -> 42), never banker's rounding."""
-    return int(math.floor(float(value) + 0.5))
+    """A number as spoken: rounded half up (2.5 -> 3, 41.5 -> 42), never banker's rounding, and
+    from the tenths that are printed (42.46 is shown as 42.5, so it is said as 43)."""
+    return int(math.floor(round(float(value), 1) + 0.5))
 
 
 @dataclass(frozen=True)
