@@ -78,7 +78,7 @@ def to_first_hold(d: Driver) -> float:
 def test_start_narrates_then_waits_for_ready(voice):
     d = session(voice)
     out = d.start()
-    assert d.said(out)[:2] == ["Time for your test routine exercises.", "Get in position."]
+    assert d.said(out)[:2] == ["Let's do test routine.", "Get in position."]
     assert "Lie down." in d.said(out)
     assert d.s.state == "setup"
     assert "ready" in d.s.accepted() and "done" not in d.s.accepted()

@@ -169,7 +169,7 @@ def test_shipped_voice_loads() -> None:
      "Last time you held 1 second. Your best is 1 second."),
     ("skip_exercise", {"exercise": "Glute bridge"}, "Skipping this one: glute bridge."),
     ("exercise_start", {"exercise": "Glute bridge"}, "Glute bridge."),     # opening a line: capital kept
-    ("session_start", {"routine": "Glute activation"}, "Time for your glute activation exercises."),
+    ("session_start", {"routine": "Glute activation"}, "Let's do glute activation."),
 ])
 def test_lines_read_naturally(key: str, values: dict, said: str) -> None:
     assert load_voice(EN_US).line(key, **values) == said
