@@ -106,7 +106,7 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
         xs = date2num([when for when, _ in points])
         ax.plot(xs, [h.held_s for _, h in points], marker="o", markersize=4, color=color,
                 linewidth=1.5, label=f"set {set_no}")
-        if index < len(goals_s) and goals_s[index] is not None:
+        if index < len(goals_s) and goals_s[index] < target:     # a full-hold goal is the target line
             ax.hlines(goals_s[index], date2num(max(times)), date2num(axis.end), colors=color,
                       linestyles=":", linewidth=2)
     gave_out = [(local(h.started_at), h.held_s) for h in mine if h.ended_by == "cant_hold"]
