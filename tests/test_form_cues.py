@@ -53,3 +53,39 @@ def test_a_stopped_partial_hold_is_not_last_time_or_a_target() -> None:
     assert targets(holds, "bridge", 2, 60, TargetRule()) == (45, 43)
     only_stopped = [hold(2, 1, 3, "stop")]
     assert last_time(only_stopped, "bridge") is None
+
+
+def run_one_hold(voice_path, routine_path) -> list[str]:
+    """Say every line of a session with one 60 s bridge held to the end."""
+    from coach.routine.loader import load_routine
+    from coach.session import Command, NarrationDone, Say, Session, Start, Tick
+    from coach.voice import load_voice
+
+    routine = load_routine(routine_path)
+    s = Session(routine, load_voice(voice_path), default_cues())
+    said = [a.text for a in s.handle(Start(0.0)) if isinstance(a, Say)]
+    t = 0.0
+    for _ in range(2):                                  # neutral spine, then the bridge
+        said += [a.text for a in s.handle(NarrationDone(t)) if isinstance(a, Say)]
+        said += [a.text for a in s.handle(Command("ready", t)) if isinstance(a, Say)]
+    while t < 70:
+        t = round(t + 0.1, 3)
+        said += [a.text for a in s.handle(Tick(t)) if isinstance(a, Say)]
+    return said
+
+
+def test_form_cues_from_the_routine_and_a_switch_in_the_voice_pack(tmp_path) -> None:
+    from conftest import ROOT
+
+    voice = ROOT / "voices" / "en-us.yaml"
+    glutes = ROOT / "coach" / "routine" / "shipped" / "glutes.yaml"
+    said = run_one_hold(voice, glutes)
+    assert "Squeeze your glutes." in said and "Keep your hips level." in said
+    quiet = tmp_path / "quiet.yaml"
+    text = voice.read_text().replace("cues:\n  every_s: 10\n", "cues:\n  every_s: 10\n  form: false\n", 1)
+    quiet.write_text(text)
+    said = run_one_hold(quiet, glutes)
+    assert "10 seconds in." in said and not {"Squeeze your glutes.", "Keep your hips level."} & set(said)
+    off = tmp_path / "glutes.yaml"
+    off.write_text(glutes.read_text().replace("  get_set_s: 3\n", "  get_set_s: 3\n  form: false\n", 1))
+    assert "Squeeze your glutes." not in run_one_hold(voice, off)

@@ -246,3 +246,12 @@ def test_fuzzed_voice_pack_loads_or_fails_with_one_line(tmp_path_factory: pytest
         _check_voice(voice)
         event("loaded")
     assert time.perf_counter() - start < 1.0
+
+
+def test_every_shipped_voice_loads_and_adds_its_own_unit() -> None:
+    for name, path in list_voices(None):
+        assert load_voice(path).name == name
+    ko = load_voice(SHIPPED_DIR / "ko.yaml")
+    assert ko.line("hold_ended", held_s=42.5) == "내려오세요. 43초 버텼어요."
+    assert ko.line("last_time", held_list=(42, 38), sets=2, best_s=60) == \
+        "지난번: 42 그리고 38초. 최고 기록 60초."

@@ -153,12 +153,14 @@ def load_voice(path: Path) -> VoicePack:
 
 
 def _read_units(f: Fields) -> Units:
-    """`units: {second: second, seconds: seconds, and: and}`: the words the pack adds itself."""
-    f.only(("second", "seconds", "and"))
+    """`units: {second: second, seconds: seconds, and: and, space: true}`: the words the pack adds
+    itself, and whether a space goes between number and unit."""
+    f.only(("second", "seconds", "and", "space"))
     base = Units()
     return Units(second=f.text("second", max_len=30) if f.has("second") else base.second,
                  seconds=f.text("seconds", max_len=30) if f.has("seconds") else base.seconds,
-                 and_word=f.text("and", max_len=30) if f.has("and") else base.and_word)
+                 and_word=f.text("and", max_len=30) if f.has("and") else base.and_word,
+                 space=" " if f.flag("space", True) else "")
 
 
 def _template(f: Fields, key: str, units: Units = _UNITS) -> str:

@@ -24,6 +24,7 @@ class Units:
     second: str = "second"
     seconds: str = "seconds"
     and_word: str = "and"
+    space: str = " "            # between the number and the unit ("42 seconds"; Korean "42초": "")
 
 
 def plural(count: int, one: str, many: str) -> str:
@@ -43,10 +44,10 @@ def seconds(value: float | Sequence[float], units: Units = Units()) -> str:
     """Seconds with their unit, rounded half up: `1 second`, `42 seconds`, `42, 38 and 35 seconds`."""
     if isinstance(value, (int, float)):
         whole = half_up(value)
-        return plural(whole, units.second, units.seconds)
+        return f"{whole}{units.space}{units.second if whole == 1 else units.seconds}"
     wholes = [half_up(v) for v in value]
     unit = units.second if len(wholes) == 1 and wholes[0] == 1 else units.seconds
-    return f"{spoken_list(wholes, units.and_word)} {unit}"
+    return f"{spoken_list(wholes, units.and_word)}{units.space}{unit}"
 
 
 def mid_sentence(title: str) -> str:
