@@ -155,3 +155,15 @@ def test_play_day_helper_is_honest(tmp_path, voice):
     held = [h.held_s for h in store.holds()]
     assert held[0] == pytest.approx(12.1, abs=0.01) and held[1:] == [60.0] * 4   # 0.1 s of get-set overrun
     assert Path(store.path).exists()
+
+
+def test_a_hold_past_its_goal_gets_no_short_hold_line(tmp_path, voice):
+    store = Store(tmp_path / "history.sqlite3")
+    day1 = datetime(2026, 11, 20, 8, 0).astimezone()
+    play_day(store, voice, day1, [40, 40])
+    d = play_day(store, voice, day1 + timedelta(days=1), [50, 41])     # goals 45 and 45
+    said = d.said()
+    assert "Goal reached, well done." in said
+    after_set_1 = said[said.index("Down. You held 50 seconds."):said.index("Down. You held 41 seconds.")]
+    assert "Good effort. Strength here builds over weeks." not in after_set_1     # past today's goal
+    assert said[said.index("Down. You held 41 seconds.") + 2] == "Good effort. Strength here builds over weeks."

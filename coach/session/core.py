@@ -363,8 +363,8 @@ class Session:
         else:
             self._say(t, "hold_ended", held_s=held)
         self._feedback(t, exercise, held)
-        if ended_by != "target":
-            for text in exercise.short_hold if held < exercise.hold_s else ():
+        if ended_by != "target":        # short of today's goal for the set, not only of the full hold
+            for text in exercise.short_hold if held < self._set_goal(exercise, self._set) else ():
                 self._say_text(t, text)
         if self._set < exercise.sets:
             self._set += 1
