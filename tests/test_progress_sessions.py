@@ -166,4 +166,5 @@ def test_a_hold_past_its_goal_gets_no_short_hold_line(tmp_path, voice):
     assert "Goal reached, well done." in said
     after_set_1 = said[said.index("Down. You held 50 seconds."):said.index("Down. You held 41 seconds.")]
     assert "Good effort. Strength here builds over weeks." not in after_set_1     # past today's goal
-    assert said[said.index("Down. You held 41 seconds.") + 2] == "Good effort. Strength here builds over weeks."
+    short = "Good effort. Strength here builds over weeks."
+    assert said[said.index("Down. You held 41 seconds.") + 2] == short
