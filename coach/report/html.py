@@ -87,6 +87,7 @@ def _days_chart(data: ReportData) -> str:
     top = max(data.per_day_max + 1, max(n for _, n in days))
     inner_w, inner_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     bar = inner_w / len(days)
+    bar_w = min(bar * 0.7, 28.0)           # one day alone is a bar, not a wall
 
     def y(v: float) -> float:
         return PAD_T + inner_h * (1 - v / top)
@@ -100,11 +101,11 @@ def _days_chart(data: ReportData) -> str:
     for i, (day, count) in enumerate(days):
         x = PAD_L + i * bar
         if count:
-            out.append(f'<rect x="{x + bar * 0.15:.1f}" y="{y(count):.1f}" width="{bar * 0.7:.1f}" '
+            out.append(f'<rect x="{x + (bar - bar_w) / 2:.1f}" y="{y(count):.1f}" width="{bar_w:.1f}" '
                        f'height="{y(0) - y(count):.1f}" fill="#1f77b4"><title>{_day(day)}: '
                        f'{plural(count, "session", "sessions")}</title></rect>')
         elif day in data.missed_days:
-            out.append(f'<rect x="{x + bar * 0.15:.1f}" y="{y(0) - 4:.1f}" width="{bar * 0.7:.1f}" '
+            out.append(f'<rect x="{x + (bar - bar_w) / 2:.1f}" y="{y(0) - 4:.1f}" width="{bar_w:.1f}" '
                        f'height="4" fill="{CANT}"><title>{_day(day)}: missed</title></rect>')
     out += _day_ticks([d for d, _ in days], lambda i: PAD_L + (i + 0.5) * bar)
     out.append("</svg>")
@@ -140,8 +141,8 @@ def _exercise(ex: ExerciseReport) -> list[str]:
         else:
             out.append(f'<p class="note"><span data-figure="cant-{ex.exercise}">{len(cant)}</span> '
                        "in all.</p>")
-        out.append(f'<div class="scroll"><table><tr><th>when</th><th>set</th><th>held</th><th>goal</th></tr>'
-                   f"{rows}</table></div>")
+        out.append('<div class="scroll"><table><tr><th>when</th><th>set</th><th>held</th>'
+                   f"<th>target</th></tr>{rows}</table></div>")
     if ex.stopped:
         out.append(f'<p class="note">{plural(ex.stopped, "hold was", "holds were")} stopped part-way '
                    "(the session was stopped); they are left out above.</p>")
