@@ -111,12 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to write it (default: coach-report.html)")
     report.add_argument("--pdf", type=Path, metavar="FILE.pdf",
                         help="also print it to a PDF (needs Chromium)")
-    report.add_argument("--routine", help="routine (default: the configured one)")
+    report.add_argument("--routine", help="routine (default: the one you last ran)")
     _user_arg(report)
     chart = add("chart", "Draw held time per set over the days, with the target line (needs matplotlib).")
     chart.add_argument("--out", type=Path, default=Path("holds.png"), metavar="FILE.png",
                        help="where to write the picture (default: %(default)s)")
-    chart.add_argument("--routine", help=f"routine (default: {defaults.ROUTINE})")
+    chart.add_argument("--routine", help="routine (default: the one you last ran)")
     chart.add_argument("--exercise", help="exercise id (default: the routine's first hold exercise)")
     _user_arg(chart)
 
@@ -245,6 +245,24 @@ def _user_arg(p: argparse.ArgumentParser) -> None:
 
 def _user(args: argparse.Namespace) -> str:
     return str(_cfg(args).user.value)
+
+
+def _routine_name(args: argparse.Namespace) -> str:
+    """The routine asked for (command line, environment, config file), else the one this user
+    last ran (so a user of their own routine gets their own chart), else the default."""
+    from coach.config import DEFAULT
+
+    setting = _cfg(args).routine
+    if setting.source != DEFAULT:
+        return str(setting.value)
+    store = _open_store(args, must_exist=False)
+    if store is None:
+        return str(setting.value)
+    try:
+        sessions = [s_ for s_ in store.sessions(user=_user(args)) if s_.holds > 0]
+    finally:
+        store.close()
+    return sessions[-1].routine if sessions else str(setting.value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -466,7 +484,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     from coach.progress.chart import draw_chart
     from coach.runner.assemble import load_routine_named
 
-    routine = load_routine_named(_cfg(args).routine.value, _data_dir(args))
+    routine = load_routine_named(_routine_name(args), _data_dir(args))
     exercise = routine.exercise(args.exercise) if args.exercise else next(
         (e for e in routine.exercises if e.is_hold), None)
     if exercise is None:
@@ -493,7 +511,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from coach.report import build_report, html_to_pdf, render_html, write_private
     from coach.runner.assemble import load_routine_named
 
-    routine = load_routine_named(_cfg(args).routine.value, _data_dir(args))
+    routine = load_routine_named(_routine_name(args), _data_dir(args))
     store = _open_store(args)
     try:
         user = _user(args)

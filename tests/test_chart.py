@@ -112,3 +112,20 @@ def test_png_written(store, tmp_path):
     add(store, datetime(2026, 11, 21, 8, 30, tzinfo=LONDON), [42])
     chart(store, tmp_path)
     assert Path(tmp_path / "holds.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_chart_and_report_default_to_the_routine_last_run(coach_env, data_dir, tmp_path):
+    import subprocess
+
+    from conftest import COACH, ROOT
+
+    store = Store(data_dir / "history.sqlite3")
+    sid = store.start_session("short", datetime(2026, 11, 21, 8, 0, tzinfo=LONDON), "keys", "en-us")
+    store.record_hold(sid, "bridge", 1, 3.0, 2.5, "cant_hold", datetime(2026, 11, 21, 8, 1, tzinfo=LONDON))
+    store.end_session(sid, datetime(2026, 11, 21, 8, 2, tzinfo=LONDON), "finished")
+    store.close()
+    for args in (["chart", "--out", str(tmp_path / "c.png")], ["report", "--out", str(tmp_path / "r.html")]):
+        done = subprocess.run([*COACH, *args], env=coach_env, cwd=str(ROOT), capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr              # not "no holds of the glute bridge yet"
+    assert "Short test: progress report" in (tmp_path / "r.html").read_text()
