@@ -107,7 +107,7 @@ def test_the_user_is_resolved_the_same_way_for_every_command(two_people, tmp_pat
 
 def test_status_lines(two_people):
     lines = progress.status_lines(two_people, "glutes", "ann", date(2026, 11, 20))
-    assert lines[0].endswith("for ann") and lines[1].startswith("  today:   1 session(s)")
+    assert lines[0].endswith("for ann") and lines[1].startswith("  today:   1 session of")
     fresh = progress.status_lines(two_people.parent / "none", "glutes", "ann", date(2026, 11, 20))
     assert len(fresh) == 1 and "no sessions yet for ann" in fresh[0]
 

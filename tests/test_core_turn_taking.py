@@ -133,7 +133,7 @@ def test_tones_stand_in_for_the_countdown_and_mark_the_hold(voice):
         (19.0, Earcon.COUNT_LAST), (20.0, Earcon.HOLD_END)]
     said = d.said(out)
     assert not {"5", "4", "3", "2", "1"} & set(said)
-    assert "Time's up. Lower down slowly." in said          # the words still follow the tone
+    assert "Well held. Lower down slowly." in said          # the words still follow the tone
 
 
 def test_an_unanswered_session_is_given_up_after_the_idle_time(voice):

@@ -43,7 +43,7 @@ def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, 
     child.expect("Set 1 of 2.")
     child.expect("Lift, and hold.", timeout=15)
     child.send("q")                                    # the keyboard works alongside the voice
-    child.expect(r"session stopped: 1 hold\(s\) recorded")
+    child.expect(r"session stopped: 1 hold recorded")
     child.expect(pexpect.EOF)
     child.close()
     recorder.join(timeout=20)
