@@ -141,6 +141,41 @@ def test_chart_needs_a_real_exercise(two_people, tmp_path):
         progress.chart(two_people, "glutes", "ann", "nope", tmp_path / "x.png")
 
 
+def test_chart_and_report_show_the_routine_asked_for_else_the_one_last_run(two_people):
+    _record(two_people, "ann", [30], day=2, routine="mine")
+    _record(two_people, "ann", [], day=3, routine="empty")       # no holds: not what was "run"
+    assert progress.last_routine(two_people, "ann") == "mine"
+    assert progress.routine_to_show(two_people, "ann", None, "glutes") == "mine"
+    assert progress.routine_to_show(two_people, "ann", "glutes", "glutes") == "glutes"   # asked for
+    assert progress.routine_to_show(two_people, "bob", None, "glutes") == "glutes"
+    assert progress.routine_to_show(two_people, "carl", None, "glutes") == "glutes"      # no sessions
+    assert progress.last_routine(two_people.parent / "none", "ann") is None              # no history
+
+
+def test_report_without_sessions_is_a_usage_error_and_writes_nothing(two_people, tmp_path):
+    from coach.api.report import write_report
+
+    out = tmp_path / "r.html"
+    with pytest.raises(UsageError, match="no sessions of `glutes` for carl yet"):
+        write_report(two_people, "glutes", "carl", out, None, START)
+    with pytest.raises(UsageError, match="no sessions of `glutes` for ann yet"):
+        write_report(two_people.parent / "none", "glutes", "ann", out, None, START)
+    assert not out.exists() and not (two_people.parent / "none").exists()
+
+
+def test_say_without_a_sound_card_says_how_to_keep_the_speech(tmp_path, monkeypatch):
+    from coach.errors import AudioDeviceError
+    from coach.speech import speakers
+
+    def no_card(samples):   # noqa: ANN001, ANN202 - stands in for play_samples
+        raise AudioDeviceError("no audio output device")
+
+    monkeypatch.setattr(speakers, "play_samples", no_card)
+    with pytest.raises(AudioDeviceError, match=r"no audio output device; .*coach say 'Lift, and hold\.' "
+                                               r"--out say.wav"):
+        library.say("Lift, and hold.", "en-us", tmp_path)
+
+
 def test_routines_and_voices(tmp_path):
     assert any(line.startswith("glutes ") for line in library.routine_lines(tmp_path))
     assert any(line.startswith("en-us ") for line in library.voice_lines(tmp_path))

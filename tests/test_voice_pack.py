@@ -176,6 +176,15 @@ def test_shipped_voice_loads() -> None:
     ("skip_exercise", {"exercise": "Glute bridge"}, "Skipping this one: glute bridge."),
     ("exercise_start", {"exercise": "Glute bridge"}, "Glute bridge."),     # opening a line: capital kept
     ("session_start", {"routine": "Glute activation"}, "Let's do glute activation."),
+    # idle_min is minutes, not seconds: no "seconds" added, a plural that fits, a fraction kept
+    ("idle_abandon", {"idle_min": 1}, "I haven't heard from you for 1 minute, so I'll stop here. "
+                                      "What you did is saved."),
+    ("idle_abandon", {"idle_min": 5}, "I haven't heard from you for 5 minutes, so I'll stop here. "
+                                      "What you did is saved."),
+    ("idle_abandon", {"idle_min": 0.5}, "I haven't heard from you for 0.5 minutes, so I'll stop here. "
+                                        "What you did is saved."),
+    ("ack", {}, "Okay."),
+    ("sorry", {}, "Sorry?"),
 ])
 def test_lines_read_naturally(key: str, values: dict, said: str) -> None:
     assert load_voice(EN_US).line(key, **values) == said

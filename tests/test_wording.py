@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.voice.wording import Units, half_up, mid_sentence, plural, seconds, spoken_list
+from coach.voice.wording import Units, count_of, half_up, mid_sentence, plural, seconds, spoken_list
 
 
 @pytest.mark.parametrize(("value", "spoken"), [(2.5, 3), (0.5, 1), (1.5, 2), (41.5, 42), (41.44, 41),
@@ -17,6 +17,14 @@ def test_half_up(value: float, spoken: int) -> None:
 def test_plurals() -> None:
     assert (plural(0, "hold", "holds"), plural(1, "hold", "holds"), plural(2, "hold", "holds")) == \
         ("0 holds", "1 hold", "2 holds")
+
+
+@pytest.mark.parametrize(("value", "spoken"), [(1, "1 minute"), (1.0, "1 minute"), (5, "5 minutes"),
+                                               (0.5, "0.5 minutes"), (1.5, "1.5 minutes"),
+                                               (2.04, "2 minutes"), (0, "0 minutes")])
+def test_counts_keep_a_fraction_and_its_plural(value: float, spoken: str) -> None:
+    """Half a minute is never "1 minute" (half_up would say so) nor "0.5 minute"."""
+    assert count_of(value, "minute", "minutes") == spoken
 
 
 @pytest.mark.parametrize(("items", "spoken"), [((), ""), ((42,), "42"), ((42, 38), "42 and 38"),
