@@ -83,7 +83,7 @@ def test_serve_starts_a_session_on_a_spoken_start_phrase_from_the_virtual_microp
     child.expect("heard: start my exercises", timeout=15)
     child.expect("Say ready when you're in position.")
     child.send("q")                                    # stop the session from the keyboard
-    child.expect(r"served 1 session\(s\)", timeout=30)
+    child.expect(r"served 1 session, ", timeout=30)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
