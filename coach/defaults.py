@@ -13,6 +13,7 @@ CUE_EVERY_S = 10                    # spoken elapsed time during a hold
 CUE_WARN_LEFT_S = 10                # "ten seconds left"
 CUE_COUNTDOWN_FROM = 5              # "five, four, three, two, one"
 CUE_HALFWAY = True
+CUE_FORM = True                     # the routine's form cues ("squeeze the glutes") between counts
 REST_WARN_LEFT_S = 10               # "ten seconds of rest left"
 REST_EVERY_S = 20                   # spoken rest remaining, every 20 s
 
