@@ -142,6 +142,23 @@ def erle_figures(mic: np.ndarray, out: np.ndarray, ref: np.ndarray) -> tuple[flo
     return float(steady), conv
 
 
+def explained_margin_db(canceller: FramedCanceller, out: np.ndarray, ref: np.ndarray,
+                        t_start: float, t_end: float) -> float:
+    """How far the output stands above the residual echo the canceller expects there (dB).
+
+    Near or below 0, the coach's own residual explains what was heard; a user's command stands
+    well above it. (The listener's self-voice rule can use `echo_power_estimate` like this.)
+    """
+    span = slice(int(t_start * RATE_HZ), max(int(t_end * RATE_HZ), int(t_start * RATE_HZ) + 160))
+    return power_dbfs(out[span]) - canceller.echo_power_estimate(ref[span])
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{np.median(values):.1f} ({min(values):.1f}..{max(values):.1f})"
+
+
 def rooms(full: bool) -> list[RoomConfig]:
     base = RoomConfig(gain=1.0)
     if full:
@@ -201,7 +218,9 @@ def double_talk(narration: np.ndarray, work: Path, env: dict[str, str], gain: fl
         user = load_pcm16(user_wav).astype(np.float64)
         echo = echo_of(ref, RoomConfig(gain=gain))
         mic = user + echo
-        out, _ = cancel(SpeexCanceller(), mic, ref)
+        canceller = SpeexCanceller()
+        out, _ = cancel(canceller, mic, ref)
+        margins = [explained_margin_db(canceller, out, ref, p["t_start"], p["t_end"]) for p in truth]
         att = []
         for p in truth:
             s = slice(int(p["t_start"] * RATE_HZ), int(p["t_end"] * RATE_HZ))
@@ -221,7 +240,7 @@ def double_talk(narration: np.ndarray, work: Path, env: dict[str, str], gain: fl
             heard[name] = f"{hits}/{len(truth)}"
         rows.append([voice, f"{gain:g}", str(len(truth)), f"{np.median(sir):.1f}",
                      f"{np.median(att):.1f} ({min(att):.1f})",
-                     heard["user alone"], heard["uncancelled"], heard["cancelled"]])
+                     heard["user alone"], heard["uncancelled"], heard["cancelled"], _spread(margins)])
     return rows
 
 
@@ -271,23 +290,28 @@ def main() -> int:
     for name, make in (("none", PassThrough), ("speex", CANDIDATES["speex"]),
                        ("speex+suppress", CANDIDATES["speex+suppress"]),
                        ("nlms (numpy)", CANDIDATES["nlms (numpy)"])):
-        out, _ = cancel(make(), echo, narration)
+        canceller = make()
+        out, _ = cancel(canceller, echo, narration)
         path = args.work / f"self-{name.split()[0]}.wav"
         write_wav(path, out, RATE_HZ)
         got = listen(path, env)
         which = ", ".join(f"{h['command']}@{h['t_start']:.1f}" for h in got[:6])
-        rows.append([name, f"{total_s:.0f}", str(len(got)), which + (" ..." if len(got) > 6 else "")])
+        margins = [explained_margin_db(canceller, out, narration, h["t_start"], h["t_end"]) for h in got]
+        rows.append([name, f"{total_s:.0f}", str(len(got)), which + (" ..." if len(got) > 6 else ""),
+                     _spread(margins)])
         results["self_triggers"].append({"canceller": name, "commands": got})  # type: ignore[attr-defined]
     print("\nSelf-triggers: `coach listen` (pocketsphinx) over the whole session's echo, room gain 1.0 "
           "(default room):")
-    print(table(rows, ["canceller", "audio s", "commands heard", "which"]))
+    print(table(rows, ["canceller", "audio s", "commands heard", "which",
+                       "output over expected residual, dB: median (min..max)"]))
     rows = []
     for gain in (0.5, 1.0):
         rows += double_talk(narration, args.work, env, gain)
     print("\nDouble-talk: commands said over narration lines, speex canceller; attenuation of the user's "
           "speech in the output, median (worst); heard = right command within 1.5 s:")
     print(table(rows, ["user voice", "gain", "commands", "user/echo dB", "user attenuation dB",
-                       "heard: user alone", "heard: uncancelled", "heard: cancelled"]))
+                       "heard: user alone", "heard: uncancelled", "heard: cancelled",
+                       "output over expected residual, dB"]))
     results["double_talk"] = rows
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
