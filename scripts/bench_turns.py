@@ -240,8 +240,9 @@ def judge(run: T.Run, calib: Calib, episodes: list[Episode], voice: str, gain: f
             res.acted = res.outcome == "heard"
         out.append(res)
         if ep.control is not None:
-            ctrl = Result(voice, fam, gain, "between", True)
             before = [e for e in run.of("hold_start") if e["t"] < ep.control.start_s]
+            # counted only when the answer (or its repeat) started the hold it was meant for
+            ctrl = Result(voice, fam, gain, "between", bool(before) and before[-1]["t"] > ep.phrase.start_s)
             ctrl.outcome, cev = T.outcome(run, ep.control)
             ctrl.reason = cev.get("reason", "") if cev is not None and cev["type"] == "ignored" else ""
             if before:
