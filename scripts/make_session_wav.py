@@ -150,7 +150,7 @@ def event_time(spec: str, events: list[dict], speaker: np.ndarray | None) -> flo
         return float(ends[0]["t"]) + shift
     if speaker is None:
         raise SystemExit(f"--after {spec!r}: `end` needs --speaker (the log has no say_end events)")
-    later = [e["t"] for e in events if e["type"] == "say" and e["t"] > event["t"] + 1e-6]
+    later = [e["t"] for e in events if e["type"] in ("say", "tone") and e["t"] > event["t"] + 1e-6]
     flags = _loud_frames(speaker)
     a, b = int(event["t"] * 100), min(len(flags), int(min(later, default=len(flags) / 100) * 100) + 1)
     idx = np.flatnonzero(flags[a:b])
