@@ -82,9 +82,11 @@ def test_cant_hold_inside_the_other_hold_cues_ends_the_hold_at_its_start(chain):
 
 def test_cant_hold_between_cues_ends_the_hold_at_its_start(chain):
     """The control: where the coach is quiet, today's listener hears the user too."""
-    rs = results(chain, "between")
+    report, _ = chain
+    rs = [r for r in report.results if r.kind == "between" and r.valid]   # inside a hold that started
+    assert len(rs) >= 3, describe(report.results)
     acted = [r for r in rs if r.acted]
-    assert len(acted) >= len(rs) - 1, describe(rs)          # the recognizer may miss one of six
+    assert len(acted) >= len(rs) - 1, describe(rs)          # the recognizer may miss one
     assert all(abs(r.err_s) <= bench.TOLERANCE_S for r in acted if r.err_s is not None), describe(rs)
 
 

@@ -222,11 +222,11 @@ def speaking_at(run: Run, t0: float, t1: float) -> float:
 
 def line_end(run: Run, say: dict[str, Any]) -> float | None:
     """When a `say` (and whatever was asked with it) stopped being heard: `say_end` if logged, else
-    the last loud frame before the next line asked for later."""
+    the last loud frame before the next line (or tone) asked for later."""
     ends = [e for e in run.of("say_end") if e["t"] >= say["t"] and e.get("text", say["text"]) == say["text"]]
     if ends:
         return float(ends[0]["t"])
-    later = [e["t"] for e in run.says() if e["t"] > say["t"] + 1e-6]
+    later = [e["t"] for e in run.events if e["type"] in ("say", "tone") and e["t"] > say["t"] + 1e-6]
     return audible_end(run, say["t"], min(later, default=len(run.speaker) / RATE_HZ))
 
 
