@@ -7,10 +7,10 @@ seconds pre-aligns the reference, so the adaptive filter only has to model the r
 from the direct path on (and the live path's device latency is absorbed the same way).
 
 The canceller used is speexdsp's MDF (multi-delay block frequency-domain adaptive filter, with its
-own double-talk control) followed by its residual echo suppressor, reached through ctypes on
-Debian's libspeexdsp1; `scripts/bench_aec.py` measures it against a plain numpy NLMS. Without the
-library, `open_canceller` raises `EchoCancellerError` (one line) and the coach carries on without
-cancellation.
+own double-talk control) followed by its residual echo suppressor (`AEC_SUPPRESS_DB`), reached
+through ctypes on Debian's libspeexdsp1; `scripts/bench_aec.py` measures it against a plain
+numpy NLMS. Without the library, `open_canceller` raises `EchoCancellerError` (one line) and the
+coach carries on without cancellation.
 
 Statistics for the listener: every processed frame records reference, microphone and output
 power (dBFS); `leak_db` is the running estimate of how much of the reference's power is left in
