@@ -70,7 +70,8 @@ class CueKind(Word):
 
     SAY = "say"                     # speak a voice-pack line
     HOLD_START = "hold_start"       # the get-set count is over: the hold begins
-    HOLD_END = "hold_end"           # the hold reached its target
+    HOLD_END = "hold_end"           # the hold reached its target: "time's up" is said now
+    HOLD_CLOSE = "hold_close"       # the grace after the target is over: the full hold is recorded
     REST_MIN = "rest_min"           # the minimum rest is over: `ready` now starts the next set
     REST_END = "rest_end"           # the longest rest is over: prompt for the next set
     ASK_TIMEOUT = "ask_timeout"     # no answer to a yes/no question

@@ -133,7 +133,7 @@ def test_tones_stand_in_for_the_countdown_and_mark_the_hold(voice):
         (19.0, Earcon.COUNT_LAST), (20.0, Earcon.HOLD_END)]
     said = d.said(out)
     assert not {"5", "4", "3", "2", "1"} & set(said)
-    assert "Time's up. Lower down slowly." in said          # the words still follow the tone
+    assert "Well held. Lower down slowly." in said          # the words still follow the tone
 
 
 def test_an_unanswered_session_is_given_up_after_the_idle_time(voice):
@@ -161,3 +161,42 @@ def test_an_answer_resets_the_idle_clock_and_run_has_no_timeout(voice):
     d.start()
     d.narration_done()
     assert not d.of(SessionEnded, d.run_until(d.t + 3600, step=1.0))
+
+
+def test_cant_hold_begun_just_before_the_target_still_ends_the_hold_there(voice):
+    """Said at 59.4 s of a 60 s hold, recognized at 60.3 s: the hold is 59.4 s, not a full one."""
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    out = d.run_until(t0 + 20.3)
+    assert "Well held. Lower down slowly." in d.said(out) and not d.of(HoldEnded, out)
+    out = d.say("cant_hold", t_start=t0 + 19.4, source="voice")
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "cant_hold" and end.held_s == pytest.approx(19.4, abs=0.001)
+    assert d.said(out)[0].startswith("Down. You held 19 seconds")
+
+
+def test_a_command_begun_after_the_target_does_not_shorten_the_hold(voice):
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 20.5)
+    out = d.say("done", t_start=t0 + 20.1, source="voice")
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and end.held_s == 20 and end.t == pytest.approx(t0 + 20)
+    assert not [s for s in d.said(out) if s.startswith("Down. You held")]     # already announced
+
+
+def test_the_full_hold_is_recorded_after_the_grace_and_stop_in_it_keeps_it_full(voice):
+    from coach.session.core import HOLD_GRACE_S
+
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    out = d.run_until(t0 + 20 + HOLD_GRACE_S)
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and end.t == pytest.approx(t0 + 20)
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 20.6)
+    out = d.say("stop", t_start=t0 + 20.2, source="voice")
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and end.held_s == 20
+    assert d.of(SessionEnded, out)[0].stopped

@@ -42,6 +42,7 @@ from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
 from coach.vocab import SayKind
 from coach.voice.pack import VoicePack, load_voice_named
+from coach.voice.wording import plural
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,9 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         speaker = _open_speaker(config, timeline, synth is not None, display)
         keys = None
         if live and sys.stdin is not None and not sys.stdin.closed:
-            keys = KeyReader(sys.stdin)
+            keys = KeyReader(sys.stdin, show_keys=display.info)
             closers.append(keys.close)
+            display.key_hint = keys.tty
             display.info(KEY_HELP)
         edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
                       closers)
@@ -216,7 +218,8 @@ def _keep_unsaved(holds: list, display: Display) -> None:  # noqa: ANN001 - Hold
         for h in holds:
             out.write(json.dumps({"exercise": h.exercise, "set": h.set, "target_s": h.target_s,
                                   "held_s": h.held_s, "ended_by": h.ended_by}) + "\n")
-    display.warn(f"{len(holds)} hold(s) could not be saved to the history; they are in {path}")
+    display.warn(f"{plural(len(holds), 'hold', 'holds')} could not be saved to the history; "
+                 f"they are in {path}")
 
 
 def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:

@@ -59,6 +59,7 @@ from coach.vocab import CommandId, CueKind, Earcon, Feedback, Question, SayKind,
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
 ASK_TIMEOUT_S = 30.0      # no answer to "shall we add it?" in this long: carry on, ask next time
+HOLD_GRACE_S = 0.8        # after "time's up", a "can't hold" begun before it still counts this long
 REPROMPT_AFTER_S = 0.8    # after "Sorry?", this pause, then the prompt again
 SORRY_GAP_S = 4.0         # at most one "Sorry?" this often (someone talking on is not asked each time)
 
@@ -163,11 +164,14 @@ class Session:
                 continue
             texts.append(self.voice.line("goal_reached", goal_s=0))
             timing = self.routine.cues_for(exercise, self._base_cues)
-            texts += [self.voice.line("set_intro", set=k, sets=exercise.sets)
+            texts += [self.voice.line("set_intro", set=k, sets=exercise.sets,
+                                      goal_s=self._set_goal(exercise, k))
                       for k in range(1, exercise.sets + 1)]
             texts += [self.voice.line("count", n=n) for n in range(1, (timing.get_set_s or 0) + 1)]
-            texts += [self.voice.line("hold_start"), self.voice.line("times_up")]
-            cues = hold_cues(exercise.hold_s, timing)
+            texts += [self.voice.line("hold_start", goal_s=self._set_goal(exercise, k))
+                      for k in range(1, exercise.sets + 1)]
+            texts.append(self.voice.line("times_up"))
+            cues = hold_cues(exercise.hold_s, timing, form=exercise.form_cues)
             if exercise.rest is not None:
                 cues += rest_cues(exercise.rest.min_s, exercise.rest.max_s, timing)
                 texts.append(self.voice.line("rest_min_reached"))
@@ -225,6 +229,10 @@ class Session:
         elif cue.kind is CueKind.HOLD_START:
             self._start_hold(t)
         elif cue.kind is CueKind.HOLD_END:
+            self._reach_target(t)
+        elif cue.kind is CueKind.HOLD_CLOSE:
+            phase = self._phase
+            assert isinstance(phase, HoldPhase) and phase.reached_t is not None
             self._end_hold(t, "target")
         elif cue.kind is CueKind.REST_MIN:
             self._say(t, "rest_min_reached", kind=SayKind.CUE)
@@ -349,7 +357,8 @@ class Session:
         timing = self._timing()
         count_from = timing.get_set_s or 0
         lead = GET_SET_LEAD_S if count_from else 0.0
-        cues = [Cue(0.0, CueKind.SAY, "set_intro", {"set": self._set, "sets": exercise.sets})]
+        cues = [Cue(0.0, CueKind.SAY, "set_intro", {"set": self._set, "sets": exercise.sets,
+                                                    "goal_s": self._set_goal(exercise, self._set)})]
         cues += [Cue(lead + i, CueKind.SAY, "count", {"n": count_from - i}) for i in range(count_from)]
         cues.append(Cue(lead + count_from, CueKind.HOLD_START))
         self._set_state(State.GET_SET, t)
@@ -363,18 +372,48 @@ class Session:
         target_s = exercise.hold_s
         goal = goal_below(self.plan.for_exercise(exercise.id).goal_for(self._set), target_s)
         self._emit(HoldStarted(exercise.id, self._set, target_s, t, goal))
-        cues = hold_cues(target_s, self._timing(), goal_s=goal)
+        cues = hold_cues(target_s, self._timing(), goal_s=goal, form=exercise.form_cues,
+                         form_from=self._set - 1)
         self._phase = HoldPhase(t, cues, target_s=target_s, began_t=t)
         if self.voice.earcons.hold:
             self._emit(Tone(Earcon.HOLD_START, t, "hold_start"))
-        self._say(t, "hold_start", kind=SayKind.CUE)
+        self._say(t, "hold_start", kind=SayKind.CUE, goal_s=self._set_goal(exercise, self._set))
+
+    def _reach_target(self, t: float) -> None:
+        """The target is reached: say so now, record it a moment later.
+
+        A "can't hold" or "done" the user began just before the target is recognized a fraction of
+        a second after it: for `HOLD_GRACE_S` such a command still ends the hold where it began."""
+        phase = self._phase
+        assert isinstance(phase, HoldPhase)
+        phase.reached_t = t
+        if self.voice.earcons.hold:
+            self._emit(Tone(Earcon.HOLD_END, t, "times_up"))
+        self._say(t, "times_up", kind=SayKind.CUE)
+        phase.cues.insert(0, Cue(phase.target_s + HOLD_GRACE_S, CueKind.HOLD_CLOSE))
 
     def _end_hold(self, t: float, ended_by: str, began: float | None = None) -> None:
-        """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke."""
+        """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke.
+
+        After the target was reached (the grace), only a command begun before it changes what is
+        recorded; anything else records the full hold, whose end was already announced."""
         exercise = self.exercise
         phase = self._phase
         assert exercise is not None and isinstance(phase, HoldPhase)
+        announced = phase.reached_t is not None and (began is None or began >= phase.reached_t)
+        if announced:
+            assert phase.reached_t is not None
+            t_end, stopping = phase.reached_t, ended_by == "stop"
+            ended_by, began = "target", None
+            if stopping:        # stop in the grace: record the full hold, then the session ends
+                self._phase = None
+                self._sets_done += 1
+                self._emit(HoldEnded(exercise.id, self._set, phase.target_s, phase.target_s, "target",
+                                     t_end, phase.began_t))
+                return
         end_t = t if began is None else min(max(began, phase.time_of(0.0)), t)
+        if announced:
+            end_t = t_end
         if phase.running:
             held = phase.elapsed(end_t)
         else:       # paused: the clock stopped at the pause
@@ -386,15 +425,13 @@ class Session:
                              phase.began_t))
         if ended_by == "stop":
             return
-        if self.voice.earcons.hold:
-            self._emit(Tone(Earcon.HOLD_END, t, "times_up" if ended_by == "target" else "hold_ended"))
-        if ended_by == "target":
-            self._say(t, "times_up", kind=SayKind.CUE)
-        else:
-            self._say(t, "hold_ended", held_s=int(round(held)))
+        if not announced:
+            if self.voice.earcons.hold:
+                self._emit(Tone(Earcon.HOLD_END, t, "hold_ended"))
+            self._say(t, "hold_ended", held_s=held)
         self._feedback(t, exercise, held)
-        if ended_by != "target":
-            for text in exercise.short_hold if held < phase.target_s else ():
+        if ended_by != "target":        # short of today's goal for the set, not only of the full hold
+            for text in exercise.short_hold if held < self._set_goal(exercise, self._set) else ():
                 self._say_text(t, text)
         if self._set < exercise.sets:
             self._set += 1
@@ -417,7 +454,10 @@ class Session:
         rest = exercise.rest
         self._set_state(State.RESTING, t)
         self._emit(RestStarted(rest.max_s, rest.min_s, t))
-        self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
+        if rest.min_s < rest.max_s:
+            self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
+        else:
+            self._say(t, "rest_start_fixed", rest_s=_num(rest.max_s))
         self._phase = RestPhase(t, rest_cues(rest.min_s, rest.max_s, self._timing()),
                                 min_s=rest.min_s, max_s=rest.max_s)
 
@@ -434,9 +474,9 @@ class Session:
         elif stopped:
             self._say(t, "stopped")
         else:
+            self._say(t, "session_end", sets_done=self._sets_done)
             for text in self.routine.outro:
                 self._say_text(t, text)
-            self._say(t, "session_end", sets_done=self._sets_done)
         self._set_state(State.FINISHED, t)
         self._emit(SessionEnded(self._sets_done, stopped or abandoned, t, abandoned))
 
@@ -612,6 +652,11 @@ class Session:
         self._say(cmd.t, "help", commands=", ".join(words))
 
     # -- output helpers ------------------------------------------------------------------------
+    def _set_goal(self, exercise: Exercise, set_no: int) -> int | float:
+        """Today's goal for a set, as said at the set: the personal goal, else the full hold."""
+        goal = goal_below(self.plan.for_exercise(exercise.id).goal_for(set_no), exercise.hold_s)
+        return _num(exercise.hold_s if goal is None else goal)
+
     def _timing(self) -> CueTiming:
         exercise = self.exercise
         assert exercise is not None

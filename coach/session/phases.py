@@ -63,6 +63,7 @@ class HoldPhase(PhaseClock):
     state: ClassVar[State] = State.HOLDING
     target_s: float
     began_t: float
+    reached_t: float | None = None      # when the target was reached (the grace before it is recorded)
 
     @property
     def total_s(self) -> float:
