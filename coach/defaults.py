@@ -37,7 +37,7 @@ AEC = True
 AEC_FRAME_MS = 10                   # the canceller's internal frame (160 samples at 16 kHz)
 AEC_FILTER_MS = 200                 # adaptive filter length after delay alignment: the room tail it models
 AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
-AEC_SUPPRESS_DB: int | None = -40   # speex's residual echo suppressor after the filter (None: off)
+AEC_SUPPRESS_DB: int | None = None  # speex's residual echo suppressor after the filter (None: off)
 
 # Speech in.
 INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands

@@ -6,8 +6,8 @@ the command, "pause"/"stop" over narration. The coach's voice comes back through
 (`--echo-gain 0.5`; the honest room simulation when `coach run` has it). Then the "Done when"
 session of the issue: a whole glute session, quiet room and room echo 0.5.
 
-Tests marked xfail fail on the listener before the rewrite of issue 9 (that is their point); the
-marks go when it lands. The whole file replays ~45 minutes of sessions in about a minute and a half.
+They failed on the listener before the rewrite of issue 9 (every one of them); now they pass, but
+for "pause" said over narration (kept visible as an xfail: see PAUSE_MISSED). The whole file replays ~45 minutes of sessions in about a minute and a half.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ pytestmark = pytest.mark.audio
 
 VOICE = "flite:rms"          # a development voice pocketsphinx hears well ("ready", "can't hold")
 ROOM_GAIN = 0.5
-ISSUE_9 = "issue 9: "
 
 # -- one chain of placements, replayed once with the room echo, judged by several tests ----------
 
@@ -63,8 +62,6 @@ def describe(rs):
                      f"{'' if r.err_s is None else f', err {r.err_s:+.2f} s'}" for r in rs)
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "a can't hold over a cue is lost (reset) or ignored (coach speaking)",
-                   strict=False)
 @pytest.mark.parametrize("kinds", [("count5", "count4", "count3", "count2", "count1")], ids=["countdown"])
 def test_cant_hold_at_every_second_of_the_countdown_ends_the_hold_at_its_start(chain, kinds):
     rs = results(chain, *kinds)
@@ -72,8 +69,6 @@ def test_cant_hold_at_every_second_of_the_countdown_ends_the_hold_at_its_start(c
     assert all(abs(r.err_s) <= bench.TOLERANCE_S for r in rs if r.err_s is not None), describe(rs)
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "a can't hold over an elapsed mark, Halfway or time left is missed",
-                   strict=False)
 def test_cant_hold_inside_the_other_hold_cues_ends_the_hold_at_its_start(chain):
     rs = results(chain, "every", "halfway", "warn")
     assert all(r.acted for r in rs), describe(rs)
@@ -90,32 +85,30 @@ def test_cant_hold_between_cues_ends_the_hold_at_its_start(chain):
     assert all(abs(r.err_s) <= bench.TOLERANCE_S for r in acted if r.err_s is not None), describe(rs)
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "the recognizer is reset when the coach stops talking: the reply is lost",
-                   strict=False)
 @pytest.mark.parametrize("offset_ms", bench.PROMPT_OFFSETS_MS)
 def test_a_reply_right_after_a_prompt_ends_is_heard(chain, offset_ms):
     (r,) = results(chain, f"prompt+{offset_ms}ms")
     assert r.acted, describe([r])
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "a command over a line containing it is dropped as the coach speaking",
-                   strict=False)
 @pytest.mark.parametrize("kind", ["word_cue", "word_narration"])
 def test_a_command_over_a_line_containing_that_word_is_heard(chain, kind):
     (r,) = results(chain, kind)
     assert r.acted, describe([r])
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "no barge-in: stop/pause over narration is ignored or the line plays on",
-                   strict=False)
-@pytest.mark.parametrize("word", ["stop", "pause"])
+PAUSE_MISSED = pytest.mark.xfail(
+    reason="'pause' over narration: pocketsphinx alone misses it; fused hears it but the coach stops "
+           "0.36 s after the word (target 0.3 s: end of speech needs 0.2 s of quiet)", strict=False)
+
+
+@pytest.mark.parametrize("word", ["stop", pytest.param("pause", marks=PAUSE_MISSED)])
 def test_stop_or_pause_over_narration_stops_the_coach_within_0_3_s(chain, word):
     (r,) = results(chain, word)
     assert r.acted, describe([r])
     assert r.stop_s is not None and r.stop_s <= bench.BARGE_IN_S, f"the coach talked on {r.stop_s} s"
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "utterances vanish without a heard or ignored event", strict=False)
 def test_every_utterance_ends_as_heard_or_ignored(chain):
     report, run = chain
     lost = [(p.tag, p.text, p.start_s) for p in run.phrases if T.outcome(run, p)[0] == "lost"]
@@ -216,8 +209,6 @@ def test_a_glute_session_with_unhurried_answers_and_give_ups_between_cues(tmp_pa
                   gives_up=[("quiet", 5.0), ("quiet", 25.0), ("quiet", 44.0)])
 
 
-@pytest.mark.xfail(reason=ISSUE_9 + "the answer right at a prompt's end and the give-ups over cues are lost",
-                   strict=False)
 @pytest.mark.parametrize("gain", [0.0, ROOM_GAIN], ids=["quiet", "room0.5"])
 def test_done_when_a_glute_session_records_each_hold_within_0_25_s(tmp_path, glute_silence_prompt_end, gain):
     """The issue's "Done when": the user answers right as each prompt ends and gives up during

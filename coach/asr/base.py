@@ -28,6 +28,7 @@ class Heard:
     t_end: float
     confidence: float   # 0..1
     reason: str = ""    # "" for a command; why not, for `command == ""`
+    by: str = ""        # which part of a combined engine heard it alone ("neural"); "" otherwise
 
     @property
     def is_command(self) -> bool:

@@ -39,6 +39,12 @@ from coach.defaults import ECHO_TAIL_S, MIN_CONFIDENCE
 from coach.speech.timeline import SpeechTimeline
 
 
+# A command only the neural head heard, while the coach was audible, must stand this far above
+# the expected residual: the head was trained on clean and noisy speech, never on the broken-up
+# residual of the coach's own voice, and hears commands in it (measured: "help", "stop", "done").
+NEURAL_OVER_ECHO_DB = 12.0
+
+
 def _words(text: str) -> list[str]:
     """Lower-case words, apostrophes kept ("can't"), punctuation dropped."""
     return re.findall(r"[\w']+", text.lower())
@@ -141,6 +147,9 @@ class CommandListener:
             if echo is not None and echo.explained:
                 return Verdict(heard, False, Reason.ECHO, echo)
             return Verdict(heard, False, Reason.NO_COMMAND, echo)
+        if (echo is not None and heard.by == "neural" and echo.coach_active
+                and echo.user_excess_db < NEURAL_OVER_ECHO_DB):
+            return Verdict(heard, False, Reason.ECHO, echo)     # the head never heard a residual
         if echo is not None and echo.explained:
             said = self._timeline.said_during(heard.t_start, heard.t_end, self._tail_s) \
                 if self._timeline is not None else []

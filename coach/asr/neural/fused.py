@@ -99,8 +99,10 @@ class FusedRecognizer(SegmentedRecognizer):
                                                self.neural.threshold, self.tuning)
             if command:
                 phrase = score.hypothesis if score.command == command else self._first_phrase[command]
-                t_start = score.t_start if score.command == command and score.accepted else t0
-                heard.append(Heard(command, phrase, round(t_start, 3), t1, round(min(1.0, confidence), 3)))
+                sphinx_agrees = score.command == command and score.accepted
+                t_start = score.t_start if sphinx_agrees else t0
+                heard.append(Heard(command, phrase, round(t_start, 3), t1, round(min(1.0, confidence), 3),
+                                   by="" if sphinx_agrees else "neural"))
             else:
                 heard.append(Heard("", score.hypothesis, t0, t1, round(confidence, 3), reason=reason))
         return heard
