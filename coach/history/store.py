@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from coach.errors import StoreError
+from coach.vocab import EndedBy, SessionStatus, UnlockState, values
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 5.0    # how long a write waits for another coach's write to finish
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     routine     TEXT NOT NULL,
     started_at  TEXT NOT NULL,          -- ISO 8601, local time with offset
     ended_at    TEXT,
-    status      TEXT NOT NULL,          -- running | finished | stopped | interrupted
+    status      TEXT NOT NULL,          -- a coach.vocab.SessionStatus
     input       TEXT NOT NULL,          -- keys | voice
     voice       TEXT NOT NULL
 );
@@ -64,7 +65,9 @@ _TABLES = {0: set(), 1: {"sessions", "holds"}, 2: {"sessions", "holds", "unlocks
 # SQLite errors that mean "no access" (a read-only folder or file), not a damaged history
 _NO_ACCESS = {"SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY", "SQLITE_PERM",
               "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_CANTLOCK", "SQLITE_IOERR_SHMOPEN"}
-UNLOCK_STATES = ("offered", "unlocked", "locked")
+UNLOCK_STATES = values(UnlockState)
+STATUSES = values(SessionStatus)
+ENDED_BY = values(EndedBy)
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,7 @@ class Store:
 
     def record_hold(self, session_id: int, exercise: str, set_no: int, target_s: float,
                     held_s: float, ended_by: str, started_at: datetime) -> None:
+        ended_by = EndedBy(ended_by).value      # ValueError for a word the history does not know
         with self._tx():
             self._db.execute(
                 "INSERT OR REPLACE INTO holds (session_id, exercise, set_no, target_s, held_s, ended_by, "
@@ -239,6 +243,7 @@ class Store:
                  started_at.isoformat(timespec="milliseconds")))
 
     def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
+        status = SessionStatus(status).value    # only what export/import know is ever written
         with self._tx():
             self._db.execute("UPDATE sessions SET ended_at = ?, status = ? WHERE id = ?",
                              (ended_at.isoformat(timespec="milliseconds"), status, session_id))

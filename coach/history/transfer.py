@@ -28,13 +28,20 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from coach.errors import UsageError
-from coach.history.store import UNLOCK_STATES, HoldRecord, MergeResult, SessionRecord, Store, UnlockRecord
+from coach.history.store import (
+    ENDED_BY,
+    STATUSES,
+    UNLOCK_STATES,
+    HoldRecord,
+    MergeResult,
+    SessionRecord,
+    Store,
+    UnlockRecord,
+)
 
 FORMATS = ("csv", "json")
 JSON_FORMAT = "coach-history"
 JSON_VERSION = 1
-STATUSES = ("running", "finished", "stopped", "interrupted")
-ENDED_BY = ("target", "done", "cant_hold", "stop")
 _MAX_BYTES = 200_000_000
 
 _SESSION = ("session_id", "user", "routine", "started_at", "ended_at", "status", "input", "voice")
