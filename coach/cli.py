@@ -368,7 +368,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from coach.progress.memory import by_session
     from coach.progress.sparkline import sparkline
 
-    store = _open_store(args, must_exist=False)
+    store = _open_store(args, must_exist=False, write=False)
     if store is None:
         if not args.json:
             print("no history yet; run `coach run` to start one")
@@ -403,12 +403,15 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_store(args: argparse.Namespace, must_exist: bool = True):  # noqa: ANN202
+def _open_store(args: argparse.Namespace, must_exist: bool = True, write: bool = True):  # noqa: ANN202
     from coach.history import Store
+    from coach.history.store import open_for_reading
 
     db = paths.db_path(_data_dir(args))
     if not db.exists() and not must_exist:
         return None
+    if not write and db.exists():       # a full disk or a read-only folder must not stop reading
+        return open_for_reading(db)
     return Store(paths.db_path(paths.ensure_private_dir(_data_dir(args))))
 
 
@@ -422,7 +425,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     data = _data_dir(args)
     routine = load_routine_named(_cfg(args).routine.value, data)
     user = _user(args)
-    store = _open_store(args, must_exist=False)
+    store = _open_store(args, must_exist=False, write=False)
     if store is None:
         print(f"{routine.title}: no sessions yet for {user}; `coach run` starts one")
         return 0
@@ -459,7 +462,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
         (e for e in routine.exercises if e.is_hold), None)
     if exercise is None:
         raise UsageError(f"routine `{routine.name}` has no exercise `{args.exercise}`")
-    store = _open_store(args)
+    store = _open_store(args, write=False)
     try:
         holds = store.holds(routine=routine.name, user=_user(args))
     finally:
@@ -472,7 +475,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from coach.history.transfer import export_holds
 
-    store = _open_store(args)
+    store = _open_store(args, write=False)
     try:
         if args.out is None:
             result = export_holds(store, args.format, sys.stdout, user=args.user)

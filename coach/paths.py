@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO, Any
 
 from coach.defaults import DB_NAME, ENV_DATA_DIR
 
@@ -41,4 +43,19 @@ def models_dir(data: Path) -> Path:
     return data / "models"
 
 
-__all__ = ["data_dir", "db_path", "ensure_private_dir", "models_dir", "routines_dir", "voices_dir"]
+def open_private(path: Path, mode: str = "w", encoding: str | None = "utf-8",
+                 newline: str | None = None) -> IO[Any]:
+    """Open `path` for writing, created (or truncated) readable by the user only (0600): what coach
+    writes holds the user's health data or voice. Raises OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)        # a file that was there before keeps no wider mode
+    except OSError:
+        pass
+    if "b" in mode:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding=encoding, newline=newline)
+
+
+__all__ = ["data_dir", "db_path", "ensure_private_dir", "models_dir", "open_private", "routines_dir",
+           "voices_dir"]

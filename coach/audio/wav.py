@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import struct
+import sys
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
 from coach.audio.chunk import AudioChunk
 from coach.defaults import CHUNK_S, RATE_HZ
 from coach.errors import AudioDeviceError, UsageError
+from coach.paths import open_private
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -122,10 +125,59 @@ def write_wav(path: Path, pcm: np.ndarray, rate_hz: int) -> None:
     tmp.replace(path)
 
 
-def open_wav_writer(path: Path, what: str) -> wave.Wave_write:
-    """A 16 kHz mono int16 WAV open for writing as audio arrives; `what` names it in the error."""
+class _StoppingWaveWriter(wave.Wave_write):
+    """A WAV being written as audio arrives. When the disk fills (or the file goes away) it stops
+    recording, warns once, and never raises: a recording must not end the session."""
+
+    def __init__(self, path: Path, what: str, warn: Callable[[str], None] | None) -> None:
+        self._file_obj: IO[bytes] = open_private(path, "wb")
+        self._where = f"{path}: {what}"
+        self._warn = warn or _warn_stderr
+        self._failed = False
+        super().__init__(self._file_obj)
+
+    @property
+    def failed(self) -> bool:
+        return self._failed
+
+    def _stop(self, err: OSError) -> None:
+        if not self._failed:
+            self._failed = True
+            self._warn(f"{self._where}: recording stopped ({err.strerror or err}); the session goes on")
+
+    def writeframes(self, data: Any) -> None:
+        if self._failed:
+            return
+        try:
+            super().writeframes(data)
+        except OSError as err:
+            self._stop(err)
+
+    def close(self) -> None:
+        try:
+            if not self._failed:
+                super().close()
+        except OSError as err:
+            self._stop(err)
+        finally:
+            self._file = None       # type: ignore[assignment]  # wave's own handle: let go of it
+            try:
+                self._file_obj.close()
+            except OSError as err:
+                self._stop(err)
+
+
+def _warn_stderr(text: str) -> None:
+    print(f"coach: {text}", file=sys.stderr, flush=True)
+
+
+def open_wav_writer(path: Path, what: str, warn: Callable[[str], None] | None = None) -> wave.Wave_write:
+    """A 16 kHz mono int16 WAV (0600) open for writing as audio arrives; `what` names it in messages.
+
+    A write that fails later (a full disk) stops the recording with one warning (`warn`, else
+    stderr) instead of raising."""
     try:
-        out = wave.open(str(path), "wb")
+        out = _StoppingWaveWriter(path, what, warn)
     except OSError as err:
         raise UsageError(f"{path}: cannot write the {what} ({err.strerror or err})") from err
     out.setnchannels(1)

@@ -7,6 +7,7 @@ all steps in one transaction, so it is either fully upgraded or untouched.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -62,9 +63,6 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user, routine, started_
 """
 _MIGRATIONS = {0: _SCHEMA_V1, 1: _SCHEMA_V2}     # from version N to N + 1
 _TABLES = {0: set(), 1: {"sessions", "holds"}, 2: {"sessions", "holds", "unlocks"}}  # at version N
-# SQLite errors that mean "no access" (a read-only folder or file), not a damaged history
-_NO_ACCESS = {"SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY", "SQLITE_PERM",
-              "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_CANTLOCK", "SQLITE_IOERR_SHMOPEN"}
 UNLOCK_STATES = values(UnlockState)
 STATUSES = values(SessionStatus)
 ENDED_BY = values(EndedBy)
@@ -119,13 +117,49 @@ class MergeResult:
     skipped_duplicates: int
 
 
-class Store:
-    """The history database at `path` (created with its folder when missing)."""
+class HistoryUnwritable(StoreError):
+    """The history is fine but cannot be written now: a full disk, or a read-only folder or file.
+    Its data is not in danger; it can still be read (`Store(path, read_only=True)`)."""
 
-    def __init__(self, path: Path) -> None:
+
+# SQLite errors that say the file is not a usable database (the only ones that may say "move it aside")
+_DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE",
+            "SQLITE_CORRUPT_VTAB"}
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+class _Refused(sqlite3.DatabaseError):
+    """Our own checks: the file is not a coach history (another program's, damaged, newer)."""
+
+
+class Store:
+    """The history database at `path` (created with its folder when missing).
+
+    `read_only`: open an existing file for reading only (`history`, `status`, `export` on a full
+    disk or a read-only folder); writes raise HistoryUnwritable. `in_memory`: an empty history
+    that lives only as long as the process (a session that runs although nothing can be written).
+    """
+
+    read_only = False
+    in_memory = False
+    _version = SCHEMA_VERSION
+
+    def __init__(self, path: Path, read_only: bool = False, in_memory: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
+        self.in_memory = in_memory
+        self._version = SCHEMA_VERSION
         db: sqlite3.Connection | None = None
         try:
+            if in_memory:
+                db = self._db = sqlite3.connect(":memory:", isolation_level=None)
+                self._migrate()
+                self.read_only = True       # never "save" a hold where it would be lost on exit
+                return
+            if read_only:
+                db = self._db = self._connect_read_only(path)
+                self._check_and_migrate()
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_dir():
                 raise StoreError(f"{path}: is a folder, not a history file; move it aside, "
@@ -139,15 +173,38 @@ class Store:
         except sqlite3.DatabaseError as err:
             if db is not None:          # no -wal/-shm left beside a file that was refused
                 db.close()
-            if getattr(err, "sqlite_errorname", "") in _NO_ACCESS:     # the file may be fine
-                raise StoreError(f"{path}: cannot open the history for writing ({err}); check that you "
-                                 f"can write to {path.parent}, or pass --data-dir") from err
-            raise StoreError(f"{path}: not a usable coach history ({err}); it was left untouched — "
-                             "move it aside to start a new history, or pass --data-dir") from err
+            if _is_full(err):
+                raise HistoryUnwritable(f"{path}: the disk is full, so the history cannot be written "
+                                        f"({err}); nothing in it is lost: free some space") from err
+            if isinstance(err, _Refused) or getattr(err, "sqlite_errorname", "") in _DAMAGED:
+                raise StoreError(f"{path}: not a usable coach history ({err}); it was left untouched — "
+                                 "move it aside to start a new history, or pass --data-dir") from err
+            raise HistoryUnwritable(f"{path}: cannot open the history for writing ({err}); check that "
+                                    f"you can write to {path.parent} and that the disk has room, or pass "
+                                    "--data-dir") from err
         except OSError as err:
             if db is not None:
                 db.close()
-            raise StoreError(f"{path}: cannot open the history ({err.strerror or err})") from err
+            if err.errno in _FULL_ERRNOS:
+                raise HistoryUnwritable(f"{path}: the disk is full ({err.strerror}); nothing in the "
+                                        "history is lost: free some space") from err
+            raise HistoryUnwritable(f"{path}: cannot open the history ({err.strerror or err})") from err
+
+    @staticmethod
+    def _connect_read_only(path: Path) -> sqlite3.Connection:
+        """mode=ro; when even that needs a write (the -shm of a WAL file in a read-only folder),
+        immutable=1: nothing can change the file there anyway."""
+        if not path.is_file():
+            raise sqlite3.OperationalError("unable to open database file (no history file)")
+        uri = path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            db.execute("PRAGMA user_version").fetchone()
+            return db
+        except sqlite3.DatabaseError as err:
+            if getattr(err, "sqlite_errorname", "") in _DAMAGED:
+                raise
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
 
     def _check_and_migrate(self) -> None:
         db = self._db
@@ -158,20 +215,25 @@ class Store:
         finally:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+        self._version = version
         if version == 0 and tables:
-            raise sqlite3.DatabaseError("it has tables but is not a coach database")
+            raise _Refused("it has tables but is not a coach database")
         if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"made by a newer coach (schema {version}); upgrade coach")
+            raise _Refused(f"made by a newer coach (schema {version}); upgrade coach")
         if version < 0:
-            raise sqlite3.DatabaseError(f"it is not a coach database (user_version {version})")
+            raise _Refused(f"it is not a coach database (user_version {version})")
         missing = sorted(_TABLES[version] - tables)
         if missing:     # another program's file that happens to set user_version: do not touch it
-            raise sqlite3.DatabaseError(f"it is not a coach database (no {', '.join(missing)} "
+            raise _Refused(f"it is not a coach database (no {', '.join(missing)} "
                                         f"table{'s' if len(missing) > 1 else ''})")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise sqlite3.DatabaseError("the file is damaged (quick_check failed)")
+            raise _Refused("the file is damaged (quick_check failed)")
+        if self.read_only:
+            return
         self._use_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
+        # FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power cut could take
+        # holds that were already reported as saved. FULL syncs the WAL at every commit.
+        db.execute("PRAGMA synchronous = FULL")
         if version < SCHEMA_VERSION:
             self._migrate()
 
@@ -201,6 +263,7 @@ class Store:
                 version += 1
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
+            self._version = SCHEMA_VERSION
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -210,6 +273,8 @@ class Store:
     def _tx(self) -> Iterator[None]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on error; SQLite errors become StoreError."""
         db = self._db
+        if self.read_only:
+            raise HistoryUnwritable(f"{self.path}: the history is open for reading only")
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -220,7 +285,11 @@ class Store:
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: cannot write the history ({err})") from err
+            if _is_full(err):
+                raise HistoryUnwritable(f"{self.path}: the disk is full ({err})") from err
+            if getattr(err, "sqlite_errorname", "") in _DAMAGED:
+                raise StoreError(f"{self.path}: cannot write the history ({err})") from err
+            raise HistoryUnwritable(f"{self.path}: cannot write the history ({err})") from err
 
     # -- writes --------------------------------------------------------------------------------
     def start_session(self, routine: str, started_at: datetime, input_mode: str, voice: str,
@@ -301,6 +370,8 @@ class Store:
                 exercise: str | None = None) -> list[UnlockRecord]:
         """Every change, oldest first in real time (not text order: offsets differ across a DST change),
         ties in the order they were written."""
+        if self._version < 2:       # an old file opened read-only (not migrated): no unlocks yet
+            return []
         sql = "SELECT user, routine, exercise, state, changed_at, why FROM unlocks WHERE 1=1"
         args: list[object] = []
         for column, value in (("user", user), ("routine", routine), ("exercise", exercise)):
@@ -370,6 +441,20 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+
+def open_for_reading(path: Path) -> Store:
+    """The history for commands that only read it: writable when it can be, else read-only (a
+    full disk or a read-only folder must not stop `history`, `status` or `export`)."""
+    try:
+        return Store(path)
+    except HistoryUnwritable:
+        return Store(path, read_only=True)
+
+
+def _is_full(err: sqlite3.DatabaseError) -> bool:
+    name = getattr(err, "sqlite_errorname", "")
+    return name == "SQLITE_FULL" or "disk is full" in str(err)
 
 
 def _statements(script: str) -> list[str]:

@@ -12,13 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from coach import paths
 from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
 from coach.defaults import DITHER_LSB, ECHO_DELAY_S
 from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, StoreError, UsageError
-from coach.history.store import Store
+from coach.history.store import HistoryUnwritable, Store
+from coach.history.unsaved import SessionInfo, keep_unsaved, unsaved_document
 from coach.routine import find_routine, load_routine
 from coach.routine.model import Routine, default_cues
 from coach.runner.display import Display
@@ -105,10 +107,10 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
     if not 0.0 <= config.echo_gain <= 4.0:
         raise UsageError(f"--echo-gain must be between 0 and 4, not {config.echo_gain:g}")
     voice = load_voice_pack(config.voice, config.data_dir)
-    store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
+    store = open_session_store(config.data_dir, display)
     closers: list[Callable[[], None]] = [store.close]
     try:
-        log = EventLog(config.events)
+        log = EventLog(config.events, warn=display.warn)
         closers.append(log.close)
         timeline = SpeechTimeline()
         live = config.mic_wav is None
@@ -137,6 +139,56 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         raise
 
 
+def open_session_store(data_dir: Path, display: Display) -> Store:
+    """The history for a session. A full disk or a read-only folder does not stop the session: it
+    runs on the history read-only (or an empty one in memory), and its holds are kept for you."""
+    path = paths.db_path(data_dir)
+    try:
+        return Store(paths.db_path(paths.ensure_private_dir(data_dir)))
+    except HistoryUnwritable as err:
+        display.warn(f"{err}; the session runs anyway and its holds are kept for you")
+    except OSError as err:           # the data folder itself cannot be made
+        display.warn(f"{data_dir}: cannot write the history ({err.strerror or err}); the session runs "
+                     "anyway and its holds are kept for you")
+    try:
+        return Store(path, read_only=True)
+    except StoreError:
+        return Store(path, in_memory=True)
+
+
+_NOT_YET = -1       # the session's row could not be created yet
+
+
+class _LateSessionStore:
+    """The store as a session sees it when its row could not be created at the start (a full or
+    read-only disk): the row is created by the first write that works, and holds go into it."""
+
+    def __init__(self, store: Store, create: Callable[[], int]) -> None:
+        self._store = store
+        self._create = create
+        self.session_id: int | None = None
+
+    def _id(self, session_id: int) -> int:
+        if session_id != _NOT_YET:
+            return session_id
+        if self.session_id is None:
+            self.session_id = self._create()
+        return self.session_id
+
+    def record_hold(self, session_id: int, *args: Any) -> None:
+        self._store.record_hold(self._id(session_id), *args)
+
+    def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
+        self._store.end_session(self._id(session_id), ended_at, status)
+
+    def drop_session_if_empty(self, session_id: int) -> None:
+        if session_id != _NOT_YET:
+            self._store.drop_session_if_empty(session_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
                   wall_start: datetime) -> SessionRunner:
     """A new session in the history, planned from it, ready to `begin(t)`."""
@@ -153,15 +205,27 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
     if not session.exercises:
         raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
     started = wall_start + timedelta(seconds=t)
+    session_store: Store = store
     if unfinished is not None and config.resume:
         session_id = unfinished[0]                  # --resume: straight on with the old session
     else:
-        session_id = store.start_session(routine.name, started, config.input_mode, edges.voice.name,
-                                         config.user)
+        def create() -> int:
+            return store.start_session(routine.name, started, config.input_mode, edges.voice.name,
+                                       config.user)
+        try:
+            session_id = create()
+        except StoreError as err:
+            edges.display.warn(f"could not start the session in the history ({err}); its holds are "
+                               "kept until they can be saved")
+            session_id = _NOT_YET
+            session_store = cast(Store, _LateSessionStore(store, create))
     if plan.offer is not None:
-        store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", started,
-                            "the progression rule is met")
-    return SessionRunner(session, edges.narrator, edges.speaker, edges.log, edges.display, store,
+        try:
+            store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", started,
+                                "the progression rule is met")
+        except StoreError as err:
+            edges.display.warn(f"could not note the offer in the history ({err})")
+    return SessionRunner(session, edges.narrator, edges.speaker, edges.log, edges.display, session_store,
                          session_id, wall_start, source=edges.source, user=config.user,
                          listener=edges.listener, keys=edges.keys,
                          unfinished_id=unfinished[0] if unfinished is not None else None)
@@ -175,29 +239,50 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
         wall_start = datetime.now().astimezone()
         runner = start_session(edges, routine, config, 0.0, wall_start)
         result = runner.run()
-        runner.retry_unsaved()                      # one more try before giving up on any
-        try:
-            edges.store.end_session(runner.session_id, datetime.now().astimezone(), result.status)
-        except StoreError as err:
-            display.warn(f"could not close the session in the history ({err})")
-        if result.unsaved:
-            _keep_unsaved(result.unsaved, display)
+        finish_session(edges, runner, config, env, result.status, datetime.now().astimezone())
         return result
     finally:
         edges.close()
 
 
-def _keep_unsaved(holds: list, display: Display) -> None:  # noqa: ANN001 - HoldEnded
-    """The history cannot be written: put the holds in a file the user can find, and say where."""
-    import json
-    import tempfile
+def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: Mapping[str, str],
+                   status: str, ended_at: datetime) -> Path | None:
+    """The one way a session ends, for `coach run` and `coach serve`: one more try at the holds not
+    saved yet, the session closed in the history, and what still could not be saved kept in a file
+    `coach import` reads (the user is told where). Store errors are warnings, never raised."""
+    runner.retry_unsaved()                      # one more try before giving up on any
+    try:
+        (runner.store or edges.store).end_session(runner.session_id, ended_at, status)
+    except StoreError as err:
+        edges.display.warn(f"could not close the session in the history ({err})")
+    unsaved = runner.result.unsaved
+    if not unsaved:
+        return None
+    info = SessionInfo(config.user, runner.session.routine.name, runner.wall_start, config.input_mode,
+                       edges.voice.name)
+    started = _session_started_at(edges.store, runner) or info.started_at
+    text = unsaved_document(unsaved, info, status, ended_at, session_started_at=started)
+    try:
+        path = keep_unsaved(text, config.data_dir, env, datetime.now().astimezone())
+    except OSError as err:
+        edges.display.warn(f"{len(unsaved)} hold(s) could not be saved anywhere ({err.strerror or err}); "
+                           "here they are, to import later with `coach import FILE`:")
+        print(text, file=sys.stderr)
+        return None
+    edges.display.warn(f"{len(unsaved)} hold(s) could not be saved to the history; they are kept in {path} "
+                       f"(readable by you only). When the disk has room: coach import {path}")
+    return path
 
-    path = Path(tempfile.gettempdir()) / f"coach-unsaved-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for h in holds:
-            out.write(json.dumps({"exercise": h.exercise, "set": h.set, "target_s": h.target_s,
-                                  "held_s": h.held_s, "ended_by": h.ended_by}) + "\n")
-    display.warn(f"{len(holds)} hold(s) could not be saved to the history; they are in {path}")
+
+def _session_started_at(store: Store, runner: SessionRunner) -> datetime | None:
+    """The start time the history holds for this session, so the kept holds import into it."""
+    try:
+        for s in store.sessions(user=runner.user):
+            if s.id == runner.session_id:
+                return datetime.fromisoformat(s.started_at)
+    except StoreError:
+        pass
+    return None
 
 
 def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from coach import paths
+from coach.errors import StoreError
 from coach.progress.schedule import counted_starts, day_stats
 from coach.routine import list_routines
 from coach.routine.model import Routine
 from coach.runner.assemble import (
     Edges,
     RunConfig,
+    finish_session,
     load_routine_named,
     open_edges,
     start_session,
@@ -42,7 +44,7 @@ def serve(config: RunConfig, reminders: tuple[time, ...], env: Mapping[str, str]
     names = [info.name for info in list_routines(paths.routines_dir(config.data_dir))]
     edges = open_edges(config, env, display)
     wall_start = start_at or datetime.now().astimezone()
-    server = _Server(edges, config, default, names, Reminders(reminders), wall_start, max_sessions)
+    server = _Server(edges, config, default, names, Reminders(reminders), wall_start, max_sessions, env)
     try:
         server.loop()
     except KeyboardInterrupt:
@@ -55,8 +57,10 @@ def serve(config: RunConfig, reminders: tuple[time, ...], env: Mapping[str, str]
 
 class _Server:
     def __init__(self, edges: Edges, config: RunConfig, default: Routine, names: list[str],
-                 reminders: Reminders, wall_start: datetime, max_sessions: int | None) -> None:
+                 reminders: Reminders, wall_start: datetime, max_sessions: int | None,
+                 env: Mapping[str, str]) -> None:
         self.edges = edges
+        self.env = env
         self.config = config
         self.default = default
         self.names = names
@@ -131,19 +135,33 @@ class _Server:
             self.edges.say_line("reminder", t, routine=self.default.title)
 
     def _sessions_today(self, now: datetime) -> int:
-        sessions = self.edges.store.sessions(user=self.config.user, routine=self.default.name)
+        try:
+            sessions = self.edges.store.sessions(user=self.config.user, routine=self.default.name)
+        except StoreError as err:
+            self._store_trouble(self.t, err)
+            return 0
         return day_stats(counted_starts(sessions), now.date(), None).sessions_today
 
     # -- sessions --------------------------------------------------------------------------------
     def _start(self, routine: Routine, t: float) -> None:
         self.edges.log.write(t, "serve_session", routine=routine.name)
-        self.runner = start_session(self.edges, routine, self.config, t, self.wall_start)
+        try:
+            self.runner = start_session(self.edges, routine, self.config, t, self.wall_start)
+        except StoreError as err:       # the history cannot even be read: stay up, stay idle
+            self._store_trouble(t, err)
+            return
         self.runner.begin(t)
+
+    def _store_trouble(self, t: float, err: StoreError) -> None:
+        """A store error is a warning in the log and on the screen; the daemon goes on."""
+        self.edges.log.write(t, "warning", what="history", error=str(err))
+        self.edges.display.warn(f"{err}; coach serve carries on")
 
     def _session_over(self, t: float, status: str) -> None:
         runner = self.runner
-        assert runner is not None
-        self.edges.store.end_session(runner.session_id, self.wall_start + _seconds(t), status)
+        if runner is None:
+            return
+        finish_session(self.edges, runner, self.config, self.env, status, self.wall_start + _seconds(t))
         self.sessions += 1
         self.holds += len(runner.result.holds)
         self.runner = None
