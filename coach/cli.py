@@ -365,6 +365,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
+    from coach.history.store import printable
     from coach.progress.memory import by_session
     from coach.progress.sparkline import sparkline
 
@@ -388,13 +389,14 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"{'date':<17} {'user':<8} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} "
               f"{'target':>7}  ended by")
         for h in holds:
-            print(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} {h.exercise:<14} "
-                  f"{h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  {h.ended_by}")
+            print(printable(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} "
+                            f"{h.exercise:<14} {h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  "
+                            f"{h.ended_by}"))
         return 0
     for exercise in dict.fromkeys(h.exercise for h in holds):
         sessions = by_session(holds, exercise)
         target = max(h.target_s for h in holds if h.exercise == exercise)
-        print(f"{exercise}  (target {target:g} s; one row per session, a bar per set)")
+        print(printable(f"{exercise}  (target {target:g} s; one row per session, a bar per set)"))
         for s_ in sessions[-14:]:
             held = " ".join(f"{x:4.0f}" for x in s_.held_s)
             print(f"  {s_.started_at:%Y-%m-%d %H:%M}  {sparkline(s_.held_s, 0, target)}  {held}")

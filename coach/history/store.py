@@ -452,6 +452,16 @@ def open_for_reading(path: Path) -> Store:
         return Store(path, read_only=True)
 
 
+_CONTROL = {c: None for c in [*range(0, 32), 127, *range(0x80, 0xA0)] if chr(c) not in "\t"}
+_CONTROL.update({c: None for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (escape sequences, bidi overrides) for the terminal: an
+    imported history must not be able to move the cursor or recolour what `coach history` prints."""
+    return text.translate(_CONTROL)
+
+
 def _is_full(err: sqlite3.DatabaseError) -> bool:
     name = getattr(err, "sqlite_errorname", "")
     return name == "SQLITE_FULL" or "disk is full" in str(err)
