@@ -122,6 +122,10 @@ class HistoryUnwritable(StoreError):
     Its data is not in danger; it can still be read (`Store(path, read_only=True)`)."""
 
 
+class HoldConflict(StoreError):
+    """Another process already recorded this set of this session: it is never overwritten."""
+
+
 # SQLite errors that say the file is not a usable database (the only ones that may say "move it aside")
 _DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE",
             "SQLITE_CORRUPT_VTAB"}
@@ -304,12 +308,20 @@ class Store:
     def record_hold(self, session_id: int, exercise: str, set_no: int, target_s: float,
                     held_s: float, ended_by: str, started_at: datetime) -> None:
         ended_by = EndedBy(ended_by).value      # ValueError for a word the history does not know
+        row = (session_id, exercise, set_no, target_s, round(held_s, 3), ended_by,
+               started_at.isoformat(timespec="milliseconds"))
         with self._tx():
-            self._db.execute(
-                "INSERT OR REPLACE INTO holds (session_id, exercise, set_no, target_s, held_s, ended_by, "
-                "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session_id, exercise, set_no, target_s, round(held_s, 3), ended_by,
-                 started_at.isoformat(timespec="milliseconds")))
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO holds (session_id, exercise, set_no, target_s, held_s, ended_by, "
+                "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            if cur.rowcount == 0:       # there already: the same hold again (a retry) is fine
+                there = self._db.execute(
+                    "SELECT session_id, exercise, set_no, target_s, held_s, ended_by, started_at FROM holds "
+                    "WHERE session_id = ? AND exercise = ? AND set_no = ?", row[:3]).fetchone()
+                if tuple(there) != row:
+                    raise HoldConflict(f"{self.path}: set {set_no} of {exercise} in session {session_id} "
+                                       "is already in the history (another coach is carrying on this "
+                                       "session); it was not overwritten")
 
     def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
         status = SessionStatus(status).value    # only what export/import know is ever written

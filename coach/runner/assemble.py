@@ -19,6 +19,7 @@ from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
 from coach.defaults import DITHER_LSB, ECHO_DELAY_S
 from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, StoreError, UsageError
+from coach.history.lock import SessionLocks
 from coach.history.store import HistoryUnwritable, Store
 from coach.history.unsaved import SessionInfo, keep_unsaved, unsaved_document
 from coach.routine import find_routine, load_routine
@@ -82,6 +83,7 @@ class Edges:
     keys: KeyReader | None
     display: Display
     closers: list[Callable[[], None]]
+    locks: SessionLocks | None = None       # the sessions this process carries on
 
     def say_line(self, key: str, t: float, **values: object) -> None:
         """Speak a voice-pack line outside a session (device lost, a reminder)."""
@@ -125,8 +127,10 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
             keys = KeyReader(sys.stdin)
             closers.append(keys.close)
             display.info(KEY_HELP)
+        locks = SessionLocks(config.data_dir)
+        closers.append(locks.close)
         edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
-                      closers)
+                      closers, locks)
         edges.source = TimeSource(mic, display, log, timeline, config.echo_gain, config.echo_delay_s,
                                   reopen_mic=_reopener(config) if mic is not None and mic.live else None,
                                   announce=lambda key, t: edges.say_line(key, t),
@@ -199,6 +203,13 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
     if config.resume is not False:
         unfinished = find_resume(store, routine, config.user, today, None, ask=config.resume is None,
                                  enabled=plan.enabled)
+        if unfinished is not None and edges.locks is not None and not edges.locks.take(unfinished[0]):
+            if config.resume:
+                raise UsageError(f"today's unfinished session ({unfinished[0]}) is already being carried "
+                                 "on by another coach; finish it there, or run without --resume")
+            edges.display.warn(f"today's unfinished session ({unfinished[0]}) is already being carried "
+                               "on by another coach; this is a new session")
+            unfinished = None
         if unfinished is not None:
             plan = replace(plan, resume=unfinished[1], offer=None)
     session = Session(routine, edges.voice, default_cues(), plan)
@@ -214,6 +225,8 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
                                        config.user)
         try:
             session_id = create()
+            if edges.locks is not None:
+                edges.locks.take(session_id)        # a new id: nobody else can hold it
         except StoreError as err:
             edges.display.warn(f"could not start the session in the history ({err}); its holds are "
                                "kept until they can be saved")
@@ -255,6 +268,10 @@ def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: 
         (runner.store or edges.store).end_session(runner.session_id, ended_at, status)
     except StoreError as err:
         edges.display.warn(f"could not close the session in the history ({err})")
+    if edges.locks is not None:
+        edges.locks.release(runner.session_id)
+        if runner.unfinished_id is not None:
+            edges.locks.release(runner.unfinished_id)
     unsaved = runner.result.unsaved
     if not unsaved:
         return None
