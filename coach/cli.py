@@ -483,7 +483,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             result = export_holds(store, args.format, sys.stdout, user=args.user)
         else:
             try:
-                with args.out.open("w", encoding="utf-8", newline="") as out:
+                with paths.open_private(args.out, newline="") as out:     # 0600: the user's history
                     result = export_holds(store, args.format, out, user=args.user)
             except OSError as err:
                 raise UsageError(f"{args.out}: cannot write ({err.strerror or err})") from err

@@ -14,7 +14,7 @@ import numpy as np
 from coach.audio.chunk import AudioChunk
 from coach.defaults import CHUNK_S, RATE_HZ
 from coach.errors import AudioDeviceError, UsageError
-from coach.paths import open_private
+from coach.paths import open_private_binary
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -117,7 +117,7 @@ def load_pcm16(path: Path, rate_hz: int = RATE_HZ) -> np.ndarray:
 def write_wav(path: Path, pcm: np.ndarray, rate_hz: int) -> None:
     """Write int16 mono samples; written to a temporary name first so a crash leaves no half file."""
     tmp = path.with_name(path.name + ".part")
-    with wave.open(str(tmp), "wb") as out:
+    with open_private_binary(tmp) as raw, wave.open(raw, "wb") as out:     # 0600: it may be a voice
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate_hz)
@@ -130,7 +130,7 @@ class _StoppingWaveWriter(wave.Wave_write):
     recording, warns once, and never raises: a recording must not end the session."""
 
     def __init__(self, path: Path, what: str, warn: Callable[[str], None] | None) -> None:
-        self._file_obj: IO[bytes] = open_private(path, "wb")
+        self._file_obj: IO[bytes] = open_private_binary(path)
         self._where = f"{path}: {what}"
         self._warn = warn or _warn_stderr
         self._failed = False
