@@ -25,6 +25,9 @@ SUMS_NAME = "SHA256SUMS"                        # sidecar in the unpacked model,
 CATALOG_TIMEOUT_S = 3.0         # `models list` must stay quick offline: the refresh is optional
 DOWNLOAD_TIMEOUT_S = 30.0       # per socket operation, not for the whole download
 CHUNK_BYTES = 64 * 1024
+MAX_UNPACKED_BYTES = 8_000_000_000      # the biggest official model unpacks to about 3 GB
+MAX_UNPACK_RATIO = 20                   # unpacked size at most this many times the archive (zip bombs)
+MAX_MEMBERS = 100_000
 USER_AGENT = "coach-models/0.1"
 
 
