@@ -10,7 +10,7 @@ from coach.errors import VoiceError
 from coach.routine.model import CueTiming
 from coach.yamlfile import Fields, one_line, open_yaml
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"     # `voices/` at the top is a link to it
 
 # Every command the session understands, in the order `help` lists them.
 COMMANDS = ("ready", "done", "cant_hold", "pause", "resume", "skip", "next", "repeat", "stop", "yes", "no",
