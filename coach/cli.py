@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
     run.add_argument("--keep-audio", type=Path, metavar="MIC.wav",
                      help="record the microphone to a WAV (to replay with --mic); nothing is kept otherwise")
+    run.add_argument("--start-time", metavar="ISO", help="with --mic: the wall-clock time the recording "
+                     "starts at (default: the file's own start, from its modification time)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="run the session against a copy of the history: nothing is saved")
     resume = run.add_mutually_exclusive_group()
     resume.add_argument("--resume", dest="resume", action="store_true", default=None,
                         help="carry on with today's unfinished session (after a crash) without asking")
@@ -80,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--start-time", metavar="ISO", help="with --mic: the wall-clock time the recording "
                        "starts at, e.g. 2026-11-27T07:58 (reminders and days follow it)")
     serve.add_argument("--max-sessions", type=int, metavar="N", help="stop after N sessions")
+    serve.add_argument("--dry-run", action="store_true", help="nothing is saved to the history")
     serve.add_argument("--speaker", type=Path, metavar="OUT.wav", help="write the coach's voice to a WAV")
     serve.add_argument("--events", type=Path, metavar="OUT.jsonl", help="write every event as a JSON line")
     serve.add_argument("--voice", help=f"voice pack (default: {defaults.VOICE})")
@@ -276,7 +281,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model=_model(args), input_device=cfg.input_device.value, output_device=cfg.output_device.value,
         quiet=args.quiet,
         user=_user(args), resume=args.resume if args.resume is not None or args.mic is None else False,
-        keep_audio=args.keep_audio)
+        keep_audio=args.keep_audio, start_at=_start_time(args), dry_run=args.dry_run)
     display = Display()
     result = run_session(config, os.environ, display)
     held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"
@@ -288,7 +293,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from datetime import datetime
 
     from coach.runner.assemble import RunConfig
     from coach.runner.display import Display
@@ -300,25 +304,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         reminders = parse_times(args.reminder or list(cfg.reminders.value))
     except ValueError as err:
         raise UsageError(f"--reminder: {err}") from err
-    start_at = None
-    if args.start_time:
-        if args.mic is None:
-            raise UsageError("--start-time is for replays: it goes with --mic IN.wav")
-        try:
-            start_at = datetime.fromisoformat(args.start_time).astimezone()
-        except ValueError as err:
-            raise UsageError(f"--start-time: `{args.start_time}` is not a time like "
-                             "2026-11-27T07:58") from err
+    start_at = _start_time(args)
     config = RunConfig(
         routine=cfg.routine.value, voice=cfg.voice.value, input_mode="voice", data_dir=_data_dir(args),
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
         engine=cfg.engine.value, model=_model(args), input_device=cfg.input_device.value,
         output_device=cfg.output_device.value,
-        quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio)
+        quiet=args.quiet, user=_user(args), keep_audio=args.keep_audio, start_at=start_at,
+        dry_run=args.dry_run)
     result = serve(config, reminders, os.environ, Display(), start_at=start_at,
                    max_sessions=args.max_sessions)
     print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")
     return 0
+
+
+def _start_time(args: argparse.Namespace):  # noqa: ANN202 - datetime | None
+    from datetime import datetime
+
+    if not args.start_time:
+        return None
+    if args.mic is None:
+        raise UsageError("--start-time is for replays: it goes with --mic IN.wav")
+    try:
+        return datetime.fromisoformat(args.start_time).astimezone()
+    except ValueError as err:
+        raise UsageError(f"--start-time: `{args.start_time}` is not a time like 2026-11-27T07:58") from err
 
 
 def cmd_config(args: argparse.Namespace) -> int:

@@ -58,6 +58,17 @@ class SessionState(str, Enum):
         return self.value
 
 
+class InputMode(str, Enum):
+    """A session row's `input`: how the user was heard."""
+
+    KEYS = "keys"
+    VOICE = "voice"                 # a live microphone
+    REPLAY = "replay"               # a recording (--mic): stamped from its own start, not the clock
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class UnlockState(str, Enum):
     """An advanced exercise's state for a user."""
 

@@ -194,6 +194,20 @@ class Store:
                                         "history is lost: free some space") from err
             raise HistoryUnwritable(f"{path}: cannot open the history ({err.strerror or err})") from err
 
+    @classmethod
+    def scratch_copy(cls, path: Path) -> Store:
+        """`--dry-run`: an in-memory copy of the history at `path` (empty when there is none) that
+        takes every write and forgets it at exit; the file is only read."""
+        store = cls(path, in_memory=True)
+        store.read_only = False
+        if path.is_file():
+            source = cls(path, read_only=True)
+            try:
+                source._db.backup(store._db)
+            finally:
+                source.close()
+        return store
+
     @staticmethod
     def _connect_read_only(path: Path) -> sqlite3.Connection:
         """mode=ro; when even that needs a write (the -shm of a WAL file in a read-only folder),

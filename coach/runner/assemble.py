@@ -35,6 +35,7 @@ from coach.speech.narrator import Narrator
 from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeaker
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
+from coach.vocab import InputMode
 from coach.voice import VoicePack, find_voice, load_voice
 
 
@@ -42,7 +43,7 @@ from coach.voice import VoicePack, find_voice, load_voice
 class RunConfig:
     routine: str
     voice: str
-    input_mode: str                 # "keys" | "voice"
+    input_mode: str                 # "keys" | "voice" (a --mic session is stored as "replay")
     data_dir: Path
     mic_wav: Path | None = None
     speaker_wav: Path | None = None
@@ -58,6 +59,8 @@ class RunConfig:
     user: str = "default"
     resume: bool | None = None      # carry on with today's unfinished session: None = ask
     keep_audio: Path | None = None  # record the microphone to this WAV (nothing is kept otherwise)
+    start_at: datetime | None = None    # a replay's wall-clock start (default: the file's own start)
+    dry_run: bool = False           # run against a copy of the history: nothing is saved
 
 
 def load_voice_pack(name: str, data_dir: Path) -> VoicePack:
@@ -109,7 +112,8 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
     if not 0.0 <= config.echo_gain <= 4.0:
         raise UsageError(f"--echo-gain must be between 0 and 4, not {config.echo_gain:g}")
     voice = load_voice_pack(config.voice, config.data_dir)
-    store = open_session_store(config.data_dir, display)
+    store = Store.scratch_copy(paths.db_path(config.data_dir)) if config.dry_run else \
+        open_session_store(config.data_dir, display)
     closers: list[Callable[[], None]] = [store.close]
     try:
         log = EventLog(config.events, warn=display.warn)
@@ -220,9 +224,10 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
     if unfinished is not None and config.resume:
         session_id = unfinished[0]                  # --resume: straight on with the old session
     else:
+        input_mode = InputMode.REPLAY.value if config.mic_wav is not None else config.input_mode
+
         def create() -> int:
-            return store.start_session(routine.name, started, config.input_mode, edges.voice.name,
-                                       config.user)
+            return store.start_session(routine.name, started, input_mode, edges.voice.name, config.user)
         try:
             session_id = create()
             if edges.locks is not None:
@@ -249,13 +254,29 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
     routine = load_routine_named(config.routine, config.data_dir)
     edges = open_edges(config, env, display)
     try:
-        wall_start = datetime.now().astimezone()
+        replay = replay_start(config)
+        wall_start = replay or datetime.now().astimezone()
         runner = start_session(edges, routine, config, 0.0, wall_start)
         result = runner.run()
-        finish_session(edges, runner, config, env, result.status, datetime.now().astimezone())
+        ended_at = wall_start + timedelta(seconds=result.t_end) if replay else datetime.now().astimezone()
+        finish_session(edges, runner, config, env, result.status, ended_at)
         return result
     finally:
         edges.close()
+
+
+def replay_start(config: RunConfig) -> datetime | None:
+    """A replay's clock: `--start-time`, else when the recording began (its modification time
+    less its length), so its holds fall inside its session. None when not a replay."""
+    if config.mic_wav is None:
+        return None
+    if config.start_at is not None:
+        return config.start_at
+    from coach.audio.wav import read_layout
+
+    layout = read_layout(config.mic_wav)
+    ended = config.mic_wav.stat().st_mtime
+    return datetime.fromtimestamp(ended - layout.frames / layout.rate_hz).astimezone()
 
 
 def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: Mapping[str, str],
@@ -275,7 +296,8 @@ def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: 
     unsaved = runner.result.unsaved
     if not unsaved:
         return None
-    info = SessionInfo(config.user, runner.session.routine.name, runner.wall_start, config.input_mode,
+    input_mode = InputMode.REPLAY.value if config.mic_wav is not None else config.input_mode
+    info = SessionInfo(config.user, runner.session.routine.name, runner.wall_start, input_mode,
                        edges.voice.name)
     started = _session_started_at(edges.store, runner) or info.started_at
     text = unsaved_document(unsaved, info, status, ended_at, session_started_at=started)

@@ -22,6 +22,7 @@ from coach.runner.assemble import (
     finish_session,
     load_routine_named,
     open_edges,
+    replay_start,
     start_session,
 )
 from coach.runner.display import Display
@@ -43,7 +44,7 @@ def serve(config: RunConfig, reminders: tuple[time, ...], env: Mapping[str, str]
     default = load_routine_named(config.routine, config.data_dir)
     names = [info.name for info in list_routines(paths.routines_dir(config.data_dir))]
     edges = open_edges(config, env, display)
-    wall_start = start_at or datetime.now().astimezone()
+    wall_start = start_at or replay_start(config) or datetime.now().astimezone()
     server = _Server(edges, config, default, names, Reminders(reminders), wall_start, max_sessions, env)
     try:
         server.loop()
