@@ -87,6 +87,7 @@ class Edges:
     display: Display
     closers: list[Callable[[], None]]
     locks: SessionLocks | None = None       # the sessions this process carries on
+    session_started_at: datetime | None = None  # when the session now running began
 
     def say_line(self, key: str, t: float, **values: object) -> None:
         """Speak a voice-pack line outside a session (device lost, a reminder)."""
@@ -220,6 +221,7 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
     if not session.exercises:
         raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
     started = wall_start + timedelta(seconds=t)
+    edges.session_started_at = started
     session_store: Store = store
     if unfinished is not None and config.resume:
         session_id = unfinished[0]                  # --resume: straight on with the old session
@@ -299,7 +301,7 @@ def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: 
     input_mode = InputMode.REPLAY.value if config.mic_wav is not None else config.input_mode
     info = SessionInfo(config.user, runner.session.routine.name, runner.wall_start, input_mode,
                        edges.voice.name)
-    started = _session_started_at(edges.store, runner) or info.started_at
+    started = _session_started_at(edges.store, runner) or edges.session_started_at or info.started_at
     text = unsaved_document(unsaved, info, status, ended_at, session_started_at=started)
     try:
         path = keep_unsaved(text, config.data_dir, env, datetime.now().astimezone())
