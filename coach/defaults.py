@@ -21,6 +21,8 @@ VOICE = "en-us"                     # voices/en-us.yaml
 TTS_RATE_WPM = 150
 TTS_VOLUME = 0.9
 TTS_RENDER_TIMEOUT_S = 5.0          # watchdog: longer than this and the engine is considered hung
+TTS_REPLAY_TIMEOUT_S = 300.0        # the same in file mode, where nothing is real-time: a loaded
+                                    # machine must not turn a slow render into a printed-only line
 ECHO_DELAY_S = 0.03                 # --echo-gain: delay of the simulated room echo
 ECHO_TAIL_S = 0.35                  # after the coach stops talking, keep discounting this long
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from coach import paths
 from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
-from coach.defaults import DITHER_LSB, ECHO_DELAY_S
+from coach.defaults import DITHER_LSB, ECHO_DELAY_S, TTS_RENDER_TIMEOUT_S, TTS_REPLAY_TIMEOUT_S
 from coach.errors import AudioDeviceError, CoachError, SpeechEngineError, StoreError, UsageError
 from coach.history.lock import SessionLocks
 from coach.history.store import HistoryUnwritable, Store
@@ -121,10 +121,13 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         closers.append(log.close)
         timeline = SpeechTimeline()
         live = config.mic_wav is None
-        synth = None if config.quiet else _start_synth(voice, display)   # before the recognizer
+        # Replaying a file, wall-clock watchdogs would make the output depend on the machine's load
+        # (a render that takes 6 s under load was given up: a line missing, the next prompt moved).
+        tts_timeout_s = TTS_RENDER_TIMEOUT_S if live else TTS_REPLAY_TIMEOUT_S
+        synth = None if config.quiet else _start_synth(voice, display, tts_timeout_s)  # before the recognizer
         if synth is not None:
             closers.append(synth.close)
-        narrator = Narrator(synth, timeline, live=live, warn=display.warn)
+        narrator = Narrator(synth, timeline, live=live, warn=display.warn, timeout_s=tts_timeout_s)
         mic, listener = _open_input(config, env, voice, timeline, display, extra_phrases)
         speaker = _open_speaker(config, timeline, synth is not None, display)
         keys = None
@@ -326,10 +329,10 @@ def _session_started_at(store: Store, runner: SessionRunner) -> datetime | None:
     return None
 
 
-def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
+def _start_synth(voice: VoicePack, display: Display, timeout_s: float) -> Synthesizer | None:
     synth = Pyttsx3Synthesizer(voice.engine_voice, voice.rate_wpm, voice.volume)
     try:
-        synth.start()
+        synth.start(timeout_s)
     except SpeechEngineError as err:
         display.warn(f"{err}; the coach's words will only be printed (scripts/setup installs espeak-ng)")
         return None
