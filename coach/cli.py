@@ -293,7 +293,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-
     from coach.runner.assemble import RunConfig
     from coach.runner.display import Display
     from coach.runner.reminders import parse_times
