@@ -13,7 +13,7 @@ from coach.session.wording import Earcons
 from coach.vocab import CommandId, Feedback
 from coach.yamlfile import Fields, one_line, open_yaml
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "voices"
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"     # `voices/` at the top is a link to it
 
 # Every command the session understands, in the order `help` lists them.
 COMMANDS = tuple(c.value for c in CommandId)
