@@ -13,6 +13,7 @@ CUE_EVERY_S = 10                    # spoken elapsed time during a hold
 CUE_WARN_LEFT_S = 10                # "ten seconds left"
 CUE_COUNTDOWN_FROM = 5              # "five, four, three, two, one"
 CUE_HALFWAY = True
+CUE_FORM = True                     # the routine's form cues ("squeeze the glutes") between counts
 REST_WARN_LEFT_S = 10               # "ten seconds of rest left"
 REST_EVERY_S = 20                   # spoken rest remaining, every 20 s
 
@@ -38,6 +39,7 @@ AEC = True
 AEC_FRAME_MS = 10                   # the canceller's internal frame (160 samples at 16 kHz)
 AEC_FILTER_MS = 200                 # adaptive filter length after delay alignment: the room tail it models
 AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
+AEC_SUPPRESS_DB: int | None = -40   # speex's residual echo suppressor after the filter (None: off)
 
 # Speech in.
 INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands

@@ -142,6 +142,23 @@ def erle_figures(mic: np.ndarray, out: np.ndarray, ref: np.ndarray) -> tuple[flo
     return float(steady), conv
 
 
+def explained_margin_db(canceller: FramedCanceller, out: np.ndarray, ref: np.ndarray,
+                        t_start: float, t_end: float) -> float:
+    """How far the output stands above the residual echo the canceller expects there (dB).
+
+    Near or below 0, the coach's own residual explains what was heard; a user's command stands
+    well above it. (The listener's self-voice rule can use `echo_power_estimate` like this.)
+    """
+    span = slice(int(t_start * RATE_HZ), max(int(t_end * RATE_HZ), int(t_start * RATE_HZ) + 160))
+    return power_dbfs(out[span]) - canceller.echo_power_estimate(ref[span])
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{np.median(values):.1f} ({min(values):.1f}..{max(values):.1f})"
+
+
 def rooms(full: bool) -> list[RoomConfig]:
     base = RoomConfig(gain=1.0)
     if full:
@@ -179,7 +196,31 @@ def table(rows: list[list[str]], head: list[str]) -> str:
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
 
 
-def double_talk(narration: np.ndarray, work: Path, env: dict[str, str], gain: float) -> list[list[str]]:
+def kept_db(out: np.ndarray, user: np.ndarray, span: slice, max_lag: int = 400) -> float:
+    """The user's speech left in the output (dB): the in-phase gain at the best lag (a suppressor
+    delays its output by about a frame; speex's DC notch alone costs a little at low frequencies)."""
+    u = user[span]
+    best = 0.0
+    for lag in range(0, max_lag, 2):
+        o = out[span.start + lag: span.stop + lag].astype(np.float64)
+        if len(o) < len(u):
+            break
+        best = max(best, float(np.dot(o, u) / max(np.dot(u, u), 1e-9)))
+    return 20 * np.log10(max(best, 1e-6))
+
+
+def heard_in(signal: np.ndarray, path: Path, truth: list[dict], env: dict[str, str]) -> str:
+    """How many of the said commands `coach listen` hears in `signal` (right command, within 1.5 s)."""
+    write_wav(path, np.clip(np.round(signal), -32768, 32767).astype(np.int16), RATE_HZ)
+    got = listen(path, env)
+    label = dict(COMMANDS)
+    hits = sum(any(h["command"] == label[p["text"]] and abs(h["t_start"] - p["t_start"]) < 1.5 for h in got)
+               for p in truth)
+    return f"{hits}/{len(truth)}"
+
+
+def double_talk(narration: np.ndarray, work: Path, env: dict[str, str], gain: float,
+                candidates: tuple[str, ...] = ("speex", "speex+suppress")) -> list[list[str]]:
     """Commands said over narration lines: attenuation by the canceller and what pocketsphinx hears."""
     make = _make_session_module()
     length = min(len(narration) / RATE_HZ, 240.0)
@@ -201,27 +242,22 @@ def double_talk(narration: np.ndarray, work: Path, env: dict[str, str], gain: fl
         user = load_pcm16(user_wav).astype(np.float64)
         echo = echo_of(ref, RoomConfig(gain=gain))
         mic = user + echo
-        out, _ = cancel(SpeexCanceller(), mic, ref)
-        att = []
-        for p in truth:
-            s = slice(int(p["t_start"] * RATE_HZ), int(p["t_end"] * RATE_HZ))
-            u = user[s]
-            g = float(np.dot(out[s].astype(np.float64), u) / max(np.dot(u, u), 1e-9))
-            att.append(20 * np.log10(max(abs(g), 1e-6)))
         spans = [slice(int(p["t_start"] * RATE_HZ), int(p["t_end"] * RATE_HZ)) for p in truth]
         sir = [10 * np.log10(np.sum(user[s] ** 2) / max(np.sum(echo[s] ** 2), 1e-9)) for s in spans]
-        heard = {}
-        for name, signal in (("user alone", user), ("uncancelled", mic), ("cancelled", out)):
-            path = work / f"dt-{voice.replace(':', '-')}-{name.replace(' ', '_')}.wav"
-            write_wav(path, np.clip(np.round(signal), -32768, 32767).astype(np.int16), RATE_HZ)
-            got = listen(path, env)
-            label = dict(COMMANDS)
-            hits = sum(any(h["command"] == label[p["text"]] and abs(h["t_start"] - p["t_start"]) < 1.5
-                           for h in got) for p in truth)
-            heard[name] = f"{hits}/{len(truth)}"
-        rows.append([voice, f"{gain:g}", str(len(truth)), f"{np.median(sir):.1f}",
-                     f"{np.median(att):.1f} ({min(att):.1f})",
-                     heard["user alone"], heard["uncancelled"], heard["cancelled"]])
+
+        def wav(name: str, _voice: str = voice) -> Path:
+            return work / f"dt-{_voice.replace(':', '-')}-{name}.wav"
+
+        alone = heard_in(user, wav("user_alone"), truth, env)
+        uncancelled = heard_in(mic, wav("uncancelled"), truth, env)
+        for name in candidates:
+            canceller = CANDIDATES[name]()
+            out, _ = cancel(canceller, mic, ref)
+            margins = [explained_margin_db(canceller, out, ref, p["t_start"], p["t_end"]) for p in truth]
+            att = [kept_db(out, user, s) for s in spans]
+            rows.append([voice, f"{gain:g}", name, str(len(truth)), f"{np.median(sir):.1f}",
+                         f"{np.median(att):.1f} ({min(att):.1f})", alone, uncancelled,
+                         heard_in(out, wav(name.replace("+", "_")), truth, env), _spread(margins)])
     return rows
 
 
@@ -271,23 +307,28 @@ def main() -> int:
     for name, make in (("none", PassThrough), ("speex", CANDIDATES["speex"]),
                        ("speex+suppress", CANDIDATES["speex+suppress"]),
                        ("nlms (numpy)", CANDIDATES["nlms (numpy)"])):
-        out, _ = cancel(make(), echo, narration)
+        canceller = make()
+        out, _ = cancel(canceller, echo, narration)
         path = args.work / f"self-{name.split()[0]}.wav"
         write_wav(path, out, RATE_HZ)
         got = listen(path, env)
         which = ", ".join(f"{h['command']}@{h['t_start']:.1f}" for h in got[:6])
-        rows.append([name, f"{total_s:.0f}", str(len(got)), which + (" ..." if len(got) > 6 else "")])
+        margins = [explained_margin_db(canceller, out, narration, h["t_start"], h["t_end"]) for h in got]
+        rows.append([name, f"{total_s:.0f}", str(len(got)), which + (" ..." if len(got) > 6 else ""),
+                     _spread(margins)])
         results["self_triggers"].append({"canceller": name, "commands": got})  # type: ignore[attr-defined]
     print("\nSelf-triggers: `coach listen` (pocketsphinx) over the whole session's echo, room gain 1.0 "
           "(default room):")
-    print(table(rows, ["canceller", "audio s", "commands heard", "which"]))
+    print(table(rows, ["canceller", "audio s", "commands heard", "which",
+                       "output over expected residual, dB: median (min..max)"]))
     rows = []
     for gain in (0.5, 1.0):
         rows += double_talk(narration, args.work, env, gain)
-    print("\nDouble-talk: commands said over narration lines, speex canceller; attenuation of the user's "
-          "speech in the output, median (worst); heard = right command within 1.5 s:")
-    print(table(rows, ["user voice", "gain", "commands", "user/echo dB", "user attenuation dB",
-                       "heard: user alone", "heard: uncancelled", "heard: cancelled"]))
+    print("\nDouble-talk: commands said over narration lines; the user's speech kept in the output, "
+          "median (worst); heard = right command within 1.5 s:")
+    print(table(rows, ["user voice", "gain", "canceller", "commands", "user/echo dB", "user kept dB",
+                       "heard: user alone", "heard: uncancelled", "heard: cancelled",
+                       "output over expected residual, dB"]))
     results["double_talk"] = rows
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

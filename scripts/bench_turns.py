@@ -240,8 +240,9 @@ def judge(run: T.Run, calib: Calib, episodes: list[Episode], voice: str, gain: f
             res.acted = res.outcome == "heard"
         out.append(res)
         if ep.control is not None:
-            ctrl = Result(voice, fam, gain, "between", True)
             before = [e for e in run.of("hold_start") if e["t"] < ep.control.start_s]
+            # counted only when the answer (or its repeat) started the hold it was meant for
+            ctrl = Result(voice, fam, gain, "between", bool(before) and before[-1]["t"] > ep.phrase.start_s)
             ctrl.outcome, cev = T.outcome(run, ep.control)
             ctrl.reason = cev.get("reason", "") if cev is not None and cev["type"] == "ignored" else ""
             if before:
@@ -254,11 +255,12 @@ def judge(run: T.Run, calib: Calib, episodes: list[Episode], voice: str, gain: f
 
 
 def undisturbed_target_end(run: T.Run, before: float) -> float | None:
-    """An earlier hold of this run that ran to its target, with nothing heard in the rest after it."""
+    """An earlier hold of this run that ran to its target, with nothing acted on in the rest after it
+    (whose lines are then exactly what a later such rest says, until a command changes them)."""
     for e in run.of("hold_end"):
         if e["ended_by"] != "target" or e["t"] >= before - 1.0:
             continue
-        if not [h for h in T.recognized(run) if e["t"] - 1.0 <= h["t"] <= e["t"] + T.TURNS_REST_MIN_S]:
+        if not [h for h in run.of("heard") if e["t"] - 1.0 <= h["t"] <= e["t"] + T.TURNS_REST_MIN_S]:
             return float(e["t"])
     return None
 

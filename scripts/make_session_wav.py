@@ -4,6 +4,18 @@
     scripts/make_session_wav.py out.wav --at 6:ready --at 18.5:"can't hold" --length 40
         [--voice flite:slt | espeak:en-us+f3 | piper:joe] [--snr-db 20] [--truth out.json]
 
+Times can also come from a first pass of the coach (`coach run ... --events ev.jsonl --speaker
+out.wav` over silence, or with the earlier phrases in):
+
+    scripts/make_session_wav.py out.wav --events ev.jsonl --speaker out.wav \
+        --after "ready_prompt:end+0.1:ready" --after "hold_start#2:start+57.3:can't hold"
+
+`--after EVENT[#N]:start|end[+-S]:PHRASE` places PHRASE S seconds after the Nth (1-based, default
+the first) event of that `line` (a `say` event, e.g. ready_prompt, hold_halfway, count) or `type`
+(hold_start, rest_start, ...); `start` is the event's `t` (a queued narration line is heard later),
+`end` is when that line stopped being heard: its `say_end` event if
+the log has one, else the last loud 10 ms of the speaker WAV before the next line asked for.
+
 Each phrase is synthesised (flite, espeak-ng or Piper, not the coach's own voice), trimmed to its speech,
 and placed so that its speech *starts* at the given second. The rest is a pink-noise floor
 (digital silence is unlike any microphone). `--truth` writes the exact onset and end of each
@@ -111,6 +123,42 @@ def make_session_wav(out: Path, plan: list[tuple[float, str]], length_s: float, 
     return truth
 
 
+def _loud_frames(speaker: np.ndarray, frame: int = 160, dbfs: float = -45.0) -> np.ndarray:
+    n = len(speaker) // frame
+    x = speaker[: n * frame].astype(np.float64).reshape(n, frame) / 32768
+    return 20 * np.log10(np.sqrt(np.mean(x**2, axis=1)) + 1e-9) > dbfs
+
+
+def event_time(spec: str, events: list[dict], speaker: np.ndarray | None) -> float:
+    """`ready_prompt#1:end+0.1` -> session seconds (see --after)."""
+    which, _, where = spec.partition(":")
+    name, _, nth = which.partition("#")
+    matches = [e for e in events if e.get("line") == name or (e["type"] == name and "line" not in e)]
+    index = int(nth or 1) - 1
+    if not 0 <= index < len(matches):
+        raise SystemExit(f"--after {spec!r}: the log has {len(matches)} {name!r} event(s)")
+    event = matches[index]
+    anchor, sign, offset = where.partition("+") if "+" in where else where.partition("-")
+    shift = (float(offset) if offset else 0.0) * (-1 if sign == "-" else 1)
+    if anchor == "start":
+        return float(event["t"]) + shift
+    if anchor != "end":
+        raise SystemExit(f"--after {spec!r}: say start or end")
+    ends = [e for e in events
+            if e["type"] == "say_end" and e["t"] >= event["t"] and e.get("text") == event.get("text")]
+    if ends:
+        return float(ends[0]["t"]) + shift
+    if speaker is None:
+        raise SystemExit(f"--after {spec!r}: `end` needs --speaker (the log has no say_end events)")
+    later = [e["t"] for e in events if e["type"] in ("say", "tone") and e["t"] > event["t"] + 1e-6]
+    flags = _loud_frames(speaker)
+    a, b = int(event["t"] * 100), min(len(flags), int(min(later, default=len(flags) / 100) * 100) + 1)
+    idx = np.flatnonzero(flags[a:b])
+    if not len(idx):
+        raise SystemExit(f"--after {spec!r}: the coach was silent there")
+    return (a + idx[-1] + 1) / 100 + shift
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -123,11 +171,24 @@ def main() -> int:
     parser.add_argument("--snr-db", type=float,
                         help="pink noise this far below the speech (default: a quiet floor)")
     parser.add_argument("--truth", type=Path, help="write the phrases' exact times as JSON")
+    parser.add_argument("--after", action="append", default=[], metavar="EVENT[#N]:start|end[+S]:PHRASE",
+                        help="say PHRASE at a moment of a first pass's event log (repeatable)")
+    parser.add_argument("--events", type=Path, help="the first pass's --events log, for --after")
+    parser.add_argument("--speaker", type=Path, help="the first pass's --speaker WAV, for --after ... end")
     args = parser.parse_args()
     plan = []
     for item in args.at:
         seconds, _, phrase = item.partition(":")
         plan.append((float(seconds), phrase))
+    if args.after:
+        if args.events is None:
+            raise SystemExit("--after needs --events (a first pass's event log)")
+        events = [json.loads(line) for line in args.events.read_text().splitlines() if line.strip()]
+        speaker = load_pcm16(args.speaker, RATE_HZ) if args.speaker else None
+        for item in args.after:
+            anchor, _, phrase = item.rpartition(":")
+            plan.append((round(event_time(anchor, events, speaker), 3), phrase))
+    plan.sort()
     truth = make_session_wav(args.out, plan, args.length, args.voice, args.snr_db)
     if args.truth:
         args.truth.write_text(json.dumps(truth, indent=1))

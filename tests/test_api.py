@@ -107,7 +107,7 @@ def test_the_user_is_resolved_the_same_way_for_every_command(two_people, tmp_pat
 
 def test_status_lines(two_people):
     lines = progress.status_lines(two_people, "glutes", "ann", date(2026, 11, 20))
-    assert lines[0].endswith("for ann") and lines[1].startswith("  today:   1 session(s)")
+    assert lines[0].endswith("for ann") and lines[1].startswith("  today:   1 session of")
     fresh = progress.status_lines(two_people.parent / "none", "glutes", "ann", date(2026, 11, 20))
     assert len(fresh) == 1 and "no sessions yet for ann" in fresh[0]
 
@@ -139,6 +139,41 @@ def test_export_and_import_round_trip(two_people, tmp_path):
 def test_chart_needs_a_real_exercise(two_people, tmp_path):
     with pytest.raises(UsageError, match="no exercise `nope`"):
         progress.chart(two_people, "glutes", "ann", "nope", tmp_path / "x.png")
+
+
+def test_chart_and_report_show_the_routine_asked_for_else_the_one_last_run(two_people):
+    _record(two_people, "ann", [30], day=2, routine="mine")
+    _record(two_people, "ann", [], day=3, routine="empty")       # no holds: not what was "run"
+    assert progress.last_routine(two_people, "ann") == "mine"
+    assert progress.routine_to_show(two_people, "ann", None, "glutes") == "mine"
+    assert progress.routine_to_show(two_people, "ann", "glutes", "glutes") == "glutes"   # asked for
+    assert progress.routine_to_show(two_people, "bob", None, "glutes") == "glutes"
+    assert progress.routine_to_show(two_people, "carl", None, "glutes") == "glutes"      # no sessions
+    assert progress.last_routine(two_people.parent / "none", "ann") is None              # no history
+
+
+def test_report_without_sessions_is_a_usage_error_and_writes_nothing(two_people, tmp_path):
+    from coach.api.report import write_report
+
+    out = tmp_path / "r.html"
+    with pytest.raises(UsageError, match="no sessions of `glutes` for carl yet"):
+        write_report(two_people, "glutes", "carl", out, None, START)
+    with pytest.raises(UsageError, match="no sessions of `glutes` for ann yet"):
+        write_report(two_people.parent / "none", "glutes", "ann", out, None, START)
+    assert not out.exists() and not (two_people.parent / "none").exists()
+
+
+def test_say_without_a_sound_card_says_how_to_keep_the_speech(tmp_path, monkeypatch):
+    from coach.errors import AudioDeviceError
+    from coach.speech import speakers
+
+    def no_card(samples):   # noqa: ANN001, ANN202 - stands in for play_samples
+        raise AudioDeviceError("no audio output device")
+
+    monkeypatch.setattr(speakers, "play_samples", no_card)
+    with pytest.raises(AudioDeviceError, match=r"no audio output device; .*coach say 'Lift, and hold\.' "
+                                               r"--out say.wav"):
+        library.say("Lift, and hold.", "en-us", tmp_path)
 
 
 def test_routines_and_voices(tmp_path):

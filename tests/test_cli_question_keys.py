@@ -21,7 +21,7 @@ def test_keys_during_the_resume_question(coach_env):
     child = spawn(["run", "short"], coach_env)
     child.expect("Say ready when you're in position.")
     child.send("r")
-    child.expect("Lift, and hold.")
+    child.expect(r"Lift, and hold for \d+ seconds\.")
     child.send("c")
     child.expect("You held")
     child.kill(9)                                   # a power cut after set 1

@@ -133,7 +133,7 @@ def test_tones_stand_in_for_the_countdown_and_mark_the_hold(voice):
         (19.0, Earcon.COUNT_LAST), (20.0, Earcon.HOLD_END)]
     said = d.said(out)
     assert not {"5", "4", "3", "2", "1"} & set(said)
-    assert "Time's up. Lower down slowly." in said          # the words still follow the tone
+    assert "Well held. Lower down slowly." in said          # the words still follow the tone
 
 
 def test_an_unanswered_session_is_given_up_after_the_idle_time(voice):
@@ -168,7 +168,7 @@ def test_cant_hold_begun_just_before_the_target_still_ends_the_hold_there(voice)
     d = driver(voice, hold_s=20, sets=2)
     t0 = to_first_hold(d)
     out = d.run_until(t0 + 20.3)
-    assert "Time's up. Lower down slowly." in d.said(out) and not d.of(HoldEnded, out)
+    assert "Well held. Lower down slowly." in d.said(out) and not d.of(HoldEnded, out)
     out = d.say("cant_hold", t_start=t0 + 19.4, source="voice")
     (end,) = d.of(HoldEnded, out)
     assert end.ended_by == "cant_hold" and end.held_s == pytest.approx(19.4, abs=0.001)

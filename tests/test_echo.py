@@ -104,6 +104,23 @@ def test_a_user_command_over_narration_survives_cancellation(narration, tmp_path
     assert power_dbfs(echo[after]) - power_dbfs(out[after]) > MIN_ERLE_DB   # and the filter did not diverge
 
 
+@pytest.mark.audio
+def test_the_residual_suppressor_keeps_the_user_10_ms_later(narration, tmp_path):
+    user = flite("can't hold", "slt", tmp_path).astype(np.float64) * 0.5
+    at = int(9.0 * RATE_HZ)
+    user_track = np.zeros(len(narration))
+    user_track[at:at + len(user)] = user
+    echo = through_room(narration, RoomConfig(gain=1.0))
+    canceller = SpeexCanceller(suppress_db=-40)
+    out = run(canceller, echo + user_track, narration).astype(np.float64)
+    lag = 158                                                       # the suppressor's window
+    span = slice(at + lag, at + lag + len(user))
+    kept = float(np.dot(out[span], user) / np.dot(user, user))
+    assert 20 * np.log10(kept) > -3.0
+    alone = run(SpeexCanceller(suppress_db=-40), echo, narration)    # the coach alone: 28 dB measured
+    assert erle_db(echo, alone, narration, CONVERGED_S) >= MIN_ERLE_DB + 5
+
+
 def test_the_output_does_not_depend_on_the_chunking(narration_free_signal):
     ref, mic = narration_free_signal
     mic = np.round(mic).astype(np.int16)

@@ -167,7 +167,7 @@ Store(Path('{mnt}/data/history.sqlite3')).close()"
     assert stderr.count("recording stopped") == 1, stderr
     assert "coach import" in stderr and str(run) in stderr, stderr
     assert (tmp_path / "mode").read_text().split() == ["600"]
-    assert "imported 1 session(s), 1 hold(s)" in (tmp_path / "imported").read_text()
+    assert "imported 1 session, 1 hold" in (tmp_path / "imported").read_text()
     holds = [json.loads(line) for line in (tmp_path / "history").read_text().splitlines()]
     assert [(h["set"], h["ended_by"], h["held_s"], h["user"], h["routine"]) for h in holds] == [
         (1, "target", 3.0, "default", "short")]

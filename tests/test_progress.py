@@ -124,8 +124,8 @@ def test_opening_lines_say_how_last_time_went_and_the_targets(store):
     last = last_time(holds, "bridge")
     goals = targets(holds, "bridge", 3, 60, TARGET)
     assert opening(last, goals, 60) == (
-        VoiceLine("last_time", {"held_list": "42, 38, 35", "sets": 3, "best_s": 45}),
-        VoiceLine("targets", {"target_list": "50, 45, 40", "sets": 3}))
+        VoiceLine("last_time", {"held_list": (42, 38, 35), "sets": 3, "best_s": 45}),
+        VoiceLine("targets", {"target_list": (50, 45, 40), "sets": 3}))
     assert opening(last, (50.0, 50.0), 60)[1] == VoiceLine("target_all", {"target_s": 50, "sets": 2})
     assert opening(last, (60.0, 60.0), 60)[1] == VoiceLine("target_full", {"target_s": 60, "sets": 2})
     assert opening(None, (60.0,) * 5, 60) == ()

@@ -65,24 +65,28 @@ def test_three_days_memory_targets_and_unlock(tmp_path, voice):
 
     d = play_day(store, voice, day1 + timedelta(days=1), [45, 36, 35, 31, 20])
     said = d.said()
-    assert "Last time: 42, 38, 35, 30, 28 seconds. Best ever, 42." in said
-    assert "Today's targets: 47, 43, 40, 35, 33 seconds." in said     # best recent + 5 s, per set
+    assert "Last time you held 42, 38, 35, 30 and 28 seconds. Your best is 42 seconds." in said
+    assert "Each set has its own goal today; I'll give it to you as we go." in said
+    assert not any("47, 43" in s for s in said)                     # no list of five numbers to remember
     goals = [a.goal_s for a in d.of(HoldStarted)]
-    assert goals == [47, 43, 40, 35, 33]
-    assert "New personal best, 3 seconds better." in said            # 45 after a best of 42
-    assert "2 short of last time. That's fine." in said              # set 2: 36 after 38
+    assert goals == [47, 43, 40, 35, 33]                             # best recent + 5 s, per set
+    lifts = [s for s in said if s.startswith("Lift, and hold")]    # each goal said as its set starts
+    assert lifts == [f"Lift, and hold for {goal:g} seconds." for goal in goals]
+    assert "A new personal best, 3 seconds better." in said          # 45 after a best of 42
+    assert "2 seconds short of last time." in said                   # set 2: 36 after 38
     assert "Same as last time." in said                              # set 3: 35 and 35
-    assert "That's your target. Keep going if you can." not in said  # no set reached its goal
+    assert "Goal reached, well done." not in said                    # no set reached its goal
 
     # three days with every set at 60 s earn the band bridge
     for day in (3, 4, 5):
         d = play_day(store, voice, day1 + timedelta(days=day), [60] * 5)
-    assert "Today, aim for the full 60 seconds." in d.said()
+    assert "Today, aim for the full 60 seconds each set." in d.said()
     d = play_day(store, voice, day1 + timedelta(days=6), [60] * 5 + [50] * 5, answer="yes")
     said = d.said()
-    assert any(s.startswith("Your holds reached the goal on 3 different days. Shall we add the Band bridge")
+    assert any(s.startswith("Your holds have reached the goal on 3 different days. "
+                            "Shall we add the band bridge")
                for s in said)
-    assert "Good. The Band bridge for the side glutes is part of your routine from today." in said
+    assert "Good. The band bridge for the side glutes is part of your routine from today." in said
     assert {a.exercise for a in d.of(HoldEnded)} == {"bridge", "band_bridge"}
     assert "Day 4 in a row." in said                                  # days 3, 4, 5 and today
     assert store.unlock_state("ann", "glutes", "band_bridge").state == "unlocked"
@@ -111,8 +115,8 @@ def test_status_chart_and_export_import_from_the_command_line(tmp_path, voice, c
 
     out = run(["status", "--user", "ann"], coach_env)
     assert out.returncode == 0, out.stderr
-    assert "today:   1 session(s) of 1-2 a day  (done for today)" in out.stdout
-    assert "streak:  4 day(s) in a row" in out.stdout
+    assert "today:   1 session of 1-2 a day  (done for today)" in out.stdout
+    assert "streak:  4 days in a row" in out.stdout
     assert f"Band bridge for the side glutes: unlocked on {today:%Y-%m-%d} — answered" in out.stdout
 
     out = run(["history", "--user", "ann"], coach_env)
@@ -128,11 +132,11 @@ def test_status_chart_and_export_import_from_the_command_line(tmp_path, voice, c
     assert run(["export", "--format", "json", "--out", str(export)], coach_env).returncode == 0
     fresh = dict(coach_env, COACH_DATA_DIR=str(tmp_path / "fresh"))
     out = run(["import", str(export)], fresh)
-    assert out.returncode == 0 and "imported 4 session(s), 25 hold(s)" in out.stdout
+    assert out.returncode == 0 and "imported 4 sessions, 25 holds" in out.stdout
     again = tmp_path / "again.json"
     assert run(["export", "--format", "json", "--out", str(again)], fresh).returncode == 0
     assert json.loads(again.read_text()) == json.loads(export.read_text())
-    assert "0 session(s)" in run(["import", str(export)], fresh).stdout       # twice adds nothing
+    assert "0 sessions" in run(["import", str(export)], fresh).stdout       # twice adds nothing
 
 
 def test_lock_and_unlock_by_hand(coach_env):
@@ -152,3 +156,16 @@ def test_play_day_helper_is_honest(tmp_path, voice):
     held = [h.held_s for h in store.holds()]
     assert held[0] == pytest.approx(12.1, abs=0.01) and held[1:] == [60.0] * 4   # 0.1 s of get-set overrun
     assert Path(store.path).exists()
+
+
+def test_a_hold_past_its_goal_gets_no_short_hold_line(tmp_path, voice):
+    store = Store(tmp_path / "history.sqlite3")
+    day1 = datetime(2026, 11, 20, 8, 0).astimezone()
+    play_day(store, voice, day1, [40, 40])
+    d = play_day(store, voice, day1 + timedelta(days=1), [50, 41])     # goals 45 and 45
+    said = d.said()
+    assert "Goal reached, well done." in said
+    after_set_1 = said[said.index("Down. You held 50 seconds."):said.index("Down. You held 41 seconds.")]
+    assert "Good effort. Strength here builds over weeks." not in after_set_1     # past today's goal
+    short = "Good effort. Strength here builds over weeks."
+    assert said[said.index("Down. You held 41 seconds.") + 2] == short

@@ -80,6 +80,6 @@ def test_dry_run_keeps_the_session_out_of_the_history(coach_env, data_dir, sessi
     store.close()
     before = (data_dir / "history.sqlite3").read_bytes()
     out = run(["run", "short", "--mic", str(session_wav), "--quiet", "--dry-run"], coach_env)
-    assert "1 hold(s) recorded" in out.stdout and "could not" not in out.stderr, out.stderr
+    assert "1 hold recorded" in out.stdout and "could not" not in out.stderr, out.stderr
     assert len(stored(data_dir)[0]) == 1
     assert (data_dir / "history.sqlite3").read_bytes() == before

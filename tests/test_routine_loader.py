@@ -331,7 +331,8 @@ def test_shipped_glutes_routine_carries_the_facts() -> None:
     setup, bridge, band = routine.exercises
     assert (setup.kind, setup.hold_s, setup.rest) == ("setup", 0.0, None)
     spoken = " ".join(setup.say)
-    for fact in ("position zero", "That is ten", "at five", "neutral spine"):
+    for fact in ("hip width", "toes turned out", "Call that zero", "That's ten", "at five",
+                 "neutral spine"):
         assert fact in spoken
     for exercise in (bridge, band):
         assert exercise.kind == "hold"
@@ -341,6 +342,53 @@ def test_shipped_glutes_routine_carries_the_facts() -> None:
     assert (bridge.advanced, band.advanced) == (False, True)
     assert "band" in " ".join(band.say)
     assert routine.total_sets == 10
+    bridge_says = " ".join(bridge.say)
+    assert "Put your fingertips on your buttocks" in bridge_says          # an instruction, not a hint
+    assert "60 seconds, 5 times, with 30 to 60 seconds of rest" in bridge_says   # filled from the numbers
+    cues = " ".join(bridge.form_cues).lower()
+    for cue in ("breathing", "squeeze your glutes", "hips level", "back neutral"):
+        assert cue in cues
+    every_line = [*routine.intro, *routine.outro, *(t for e in routine.exercises
+                                                   for t in (*e.say, *e.short_hold, *e.form_cues))]
+    assert all(len(t.split()) <= 16 for t in every_line), "short lines, for someone lying on a mat"
+    assert all("{" not in t for t in every_line)
+
+
+def test_a_copied_routine_says_its_own_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    text = GLUTES.read_text().replace("hold_s: 60", "hold_s: 20", 1).replace("sets: 5", "sets: 3", 1)
+    path.write_text(text.replace("rest_s: {min: 30, max: 60}", "rest_s: {min: 10, max: 15}", 1))
+    bridge = load_routine(path).exercise("bridge")
+    assert bridge is not None
+    assert "The full hold is 20 seconds, 3 times, with 10 to 15 seconds of rest." in bridge.say
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('"Stay in neutral spine."', '"Hold {hold_secs}."', "exercises[1].say: unknown placeholder {hold_secs}; "
+     "a hold exercise's lines can use {hold_s}, {sets}, {rest_min_s}, {rest_max_s}"),
+    ('"Stay in neutral spine."', '"Hold {hold_s:>4}."', "exercises[1].say: write the placeholder as "
+     "{hold_s}, without `!` or `:`"),
+    ('"Stay in neutral spine."', '"Hold {hold_s."', "exercises[1].say: bad braces"),
+    ('"Lie on your back with your knees bent."', '"Lie down for {hold_s}."',
+     "exercises[0].say: {hold_s}: only a hold exercise's lines can use placeholders"),
+    ('"See you next time."', '"{sets} done."', "outro: {sets}: only a hold exercise's lines can use"),
+])
+def test_bad_placeholders_in_routine_lines_fail_on_load(tmp_path: Path, old: str, new: str,
+                                                         message: str) -> None:
+    path = tmp_path / "mine.yaml"
+    text = GLUTES.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(RoutineError) as caught:
+        load_routine(path)
+    assert message in str(caught.value)
+
+
+def test_form_cues_can_be_switched_off(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(GLUTES.read_text().replace("  get_set_s: 3\n", "  get_set_s: 3\n  form: false\n", 1))
+    assert load_routine(path).cues.form is False
+    assert load_routine(GLUTES).cues.form is None        # the default (on) from coach.defaults
 
 
 def test_without_advanced_drops_the_band_step() -> None:

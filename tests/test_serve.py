@@ -47,8 +47,10 @@ def test_bad_reminder_times_are_refused():
 def test_serve_a_recorded_morning_two_sessions_and_a_reminder(coach_env, data_dir, tmp_path):
     (data_dir / "routines" / "voice.yaml").write_text(VOICE_ROUTINE)
     wav = tmp_path / "morning.wav"
-    plan = [(62, "start my exercises"), (75, "ready"), (84, "can't hold"), (100, "ready"), (109, "i'm done"),
-            (150, "coach start"), (163, "ready"), (172, "can't hold"), (186, "ready"), (195, "i'm done")]
+    # Each command falls after the coach's words it answers (the second session opens with how
+    # last time went, so its "ready" comes once that is said).
+    plan = [(62, "start my exercises"), (76, "ready"), (84, "can't hold"), (100, "ready"), (109, "i'm done"),
+            (150, "coach start"), (171.5, "ready"), (180, "can't hold"), (194, "ready"), (203, "i'm done")]
     make_session.make_session_wav(wav, [(float(s), p) for s, p in plan], 230.0, voice="flite:rms")
     ev = tmp_path / "ev.jsonl"
     out = subprocess.run([*COACH, "serve", "--routine", "voice", "--mic", str(wav), "--events", str(ev),
@@ -56,7 +58,7 @@ def test_serve_a_recorded_morning_two_sessions_and_a_reminder(coach_env, data_di
                           "--reminder", "08:00", "--reminder", "18:00"],
                          env=coach_env, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert "served 2 session(s), 4 hold(s), 1 reminder(s)" in out.stdout
+    assert "served 2 sessions, 4 holds, 1 reminder" in out.stdout
     records = [json.loads(line) for line in ev.read_text().splitlines()]
     reminders = [r for r in records if r["type"] == "reminder"]
     assert [(r["t"], r["at"]) for r in reminders] == [(30.0, "08:00")]
@@ -68,7 +70,7 @@ def test_serve_a_recorded_morning_two_sessions_and_a_reminder(coach_env, data_di
                              capture_output=True, text=True, timeout=60)
     holds = [json.loads(line) for line in history.stdout.splitlines()]
     assert len({h["session_id"] for h in holds}) == 2
-    assert holds[0]["started_at"].startswith("2026-11-27T08:00:48")
+    assert holds[0]["started_at"].startswith("2026-11-27T08:00:49")        # 07:59:30 + 79.1 s
 
 
 def test_serve_gives_up_a_session_nobody_answers_and_goes_back_to_idle(coach_env, data_dir, tmp_path):

@@ -44,7 +44,7 @@ def test_serve_on_a_read_only_history_serves_and_keeps_the_holds(tmp_path):
     finally:
         subprocess.run([chattr, "-i", str(data)], check=True)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
-    assert "served 1 session(s), 2 hold(s)" in out.stdout
+    assert "served 1 session, 2 holds" in out.stdout
     (kept,) = runtime.glob("coach-unsaved-*.json")
     assert f"coach import {kept}" in out.stderr
     doc = json.loads(kept.read_text())

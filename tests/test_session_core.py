@@ -40,7 +40,7 @@ def to_first_hold(d: Driver) -> float:
 def test_start_narrates_then_waits_for_ready(voice):
     d = session(voice)
     out = d.start()
-    assert d.said(out)[:2] == ["Test routine.", "Get in position."]
+    assert d.said(out)[:2] == ["Let's do test routine.", "Get in position."]
     assert "Lie down." in d.said(out)
     assert d.s.state == "setup"
     assert "ready" in d.s.accepted() and "done" not in d.s.accepted()
@@ -79,9 +79,10 @@ def test_hold_to_target_records_target_and_cues_fall_on_schedule(voice):
     t0 = to_first_hold(d)
     out = d.run_until(t0 + 61)
     cues = [(round(a.t - t0, 3), a.text) for a in d.of(Say, out) if a.kind == "cue"]
-    assert cues == [(10.0, "10 seconds."), (20.0, "20 seconds."), (30.0, "Halfway."),
-                    (40.0, "40 seconds."), (50.0, "10 seconds to go."), (55.0, "5"), (56.0, "4"),
-                    (57.0, "3"), (58.0, "2"), (59.0, "1"), (60.0, "Time's up. Lower down slowly.")]
+    assert cues == [(10.0, "10 seconds in."), (20.0, "20 seconds in."), (30.0, "Halfway there."),
+                    (40.0, "40 seconds in."), (50.0, "Nearly there, 10 seconds to go."), (55.0, "5"),
+                    (56.0, "4"), (57.0, "3"), (58.0, "2"), (59.0, "1"),
+                    (60.0, "Well held. Lower down slowly.")]
     (end,) = d.of(HoldEnded, out)
     assert (end.held_s, end.ended_by, end.t) == (60.0, "target", pytest.approx(t0 + 60))
 
@@ -116,7 +117,7 @@ def test_pause_freezes_hold_clock_and_resume_continues(voice):
     assert d.s.state == "paused"
     assert d.run_until(t0 + 100) == []          # nothing happens while paused
     d.say("how_long")
-    assert d.said()[-1] == "5 seconds held, 25 to go."
+    assert d.said()[-1] == "5 seconds in, 25 seconds to go."
     d.say("resume")
     assert d.s.state == "holding"
     out = d.run_until(d.t + 25.5 + G)              # recorded after the grace, as of the target
@@ -144,12 +145,12 @@ def test_rest_counts_down_accepts_ready_after_minimum_and_prompts_at_maximum(voi
     t0 += G
     d.run_until(t0 + 20)
     out = d.say("ready")                              # 10 s into the rest: too early
-    assert d.said(out) == ["Rest a little longer: 20 more seconds."] and d.s.state == "resting"
+    assert d.said(out) == ["Rest a little longer, another 20 seconds."] and d.s.state == "resting"
     out = d.run_until(t0 + 71)
     cues = [(round(a.t - t0 - 10, 3), a.text) for a in d.of(Say, out)]
-    assert cues == [(20.0, "40 seconds of rest left."), (30.0, "You can say ready whenever you like."),
+    assert cues == [(20.0, "40 seconds of rest left."), (30.0, "Say ready whenever you want the next set."),
                     (40.0, "20 seconds of rest left."), (50.0, "10 seconds of rest left."),
-                    (60.0, "Rest is over. Say ready for the next set.")]
+                    (60.0, "Rest over. Say ready for the next set.")]
     assert d.of(RestEnded, out) and d.s.state == "waiting_ready"
     d.say("ready")
     assert d.s.state == "get_set" and d.s.set_no == 2
@@ -174,7 +175,7 @@ def test_pause_during_rest_and_skip_rest(voice):
     d.say("how_long")
     assert d.said()[-1] == "55 seconds of rest left."
     out = d.say("skip")
-    assert "Skipping the rest." in d.said(out) and d.s.state == "get_set"
+    assert "Rest skipped." in d.said(out) and d.s.state == "get_set"
 
 
 def test_whole_five_set_session(voice):
@@ -198,7 +199,7 @@ def test_whole_five_set_session(voice):
     assert d.s.state == "finished"
     (end,) = d.of(SessionEnded)
     assert end.sets_done == 5 and not end.stopped
-    assert d.said()[-2:] == ["Bye.", "Well done: 5 sets today."]
+    assert d.said()[-2:] == ["That's 5 sets. Good work.", "Bye."]
     states = [a.state for a in d.of(StateChanged)]
     assert states.count("holding") == 5 and states.count("resting") == 4
     assert t0 > 0
@@ -222,7 +223,7 @@ def test_skip_exercise_from_waiting_and_next_is_skip(voice):
     d.start()
     d.narration_done()
     out = d.say("next")
-    assert "Skipping Get in position." in d.said(out) and d.s.exercise.id == "bridge"
+    assert "Skipping this one: get in position." in d.said(out) and d.s.exercise.id == "bridge"
     d.narration_done()
     out = d.say("skip")
     assert d.s.state == "finished" and d.of(SessionEnded, out)

@@ -9,6 +9,8 @@ import importlib.util
 import pytest
 from conftest import ROOT
 
+from coach.voice.wording import plural
+
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 
 _spec = importlib.util.spec_from_file_location("soak_serve", ROOT / "scripts" / "soak_serve.py")
@@ -19,7 +21,8 @@ _spec.loader.exec_module(soak_serve)  # type: ignore[union-attr]
 def test_many_served_sessions_leave_memory_threads_and_fds_flat():
     result = soak_serve.soak(hours=2.0, per_day=480, coach_root=ROOT, voice="flite:rms", sample_every_s=5.0)
     assert result["returncode"] == 0, result["stderr"]
-    assert result["stdout"] == [f"served {result['sessions_planned']} session(s), "
-                                f"{2 * result['sessions_planned']} hold(s), 0 reminder(s)"]
+    sessions = result["sessions_planned"]
+    assert result["stdout"] == [f"served {plural(sessions, 'session', 'sessions')}, "
+                                f"{plural(2 * sessions, 'hold', 'holds')}, 0 reminders"]
     assert result["rss_growth_mb"] < 5, result["samples"]
     assert result["threads_growth"] == 0 and result["fds_growth"] == 0, result["samples"]

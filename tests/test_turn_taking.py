@@ -82,9 +82,11 @@ def test_cant_hold_inside_the_other_hold_cues_ends_the_hold_at_its_start(chain):
 
 def test_cant_hold_between_cues_ends_the_hold_at_its_start(chain):
     """The control: where the coach is quiet, today's listener hears the user too."""
-    rs = results(chain, "between")
+    report, _ = chain
+    rs = [r for r in report.results if r.kind == "between" and r.valid]   # inside a hold that started
+    assert len(rs) >= 3, describe(report.results)
     acted = [r for r in rs if r.acted]
-    assert len(acted) >= len(rs) - 1, describe(rs)          # the recognizer may miss one of six
+    assert len(acted) >= len(rs) - 1, describe(rs)          # the recognizer may miss one
     assert all(abs(r.err_s) <= bench.TOLERANCE_S for r in acted if r.err_s is not None), describe(rs)
 
 
@@ -184,7 +186,7 @@ def glute_session(work: Path, prompt_end: float, gain: float, answer_s: float,
         if k == len(gives_up) - 1:
             break
         run = glute_pass(work, f"pass{k + 1}", phrases, phrases[-1].start_s + 45.0, gain)
-        # the rest's prompt: "You can say ready whenever you like." (after the 30 s minimum)
+        # the rest's prompt: "Say ready whenever you want the next set." (after the 30 s minimum)
         end = after_line(run, "rest_min_reached", phrases[-1].start_s)
         phrases.append(T.Phrase("ready", round(end + answer_s, 3), tag="prompt", command="ready"))
         hold_t = phrases[-1].start_s + latency_s           # checked below against the final log
@@ -219,6 +221,6 @@ def test_a_glute_session_with_unhurried_answers_and_give_ups_between_cues(tmp_pa
 @pytest.mark.parametrize("gain", [0.0, ROOM_GAIN], ids=["quiet", "room0.5"])
 def test_done_when_a_glute_session_records_each_hold_within_0_25_s(tmp_path, glute_silence_prompt_end, gain):
     """The issue's "Done when": the user answers right as each prompt ends and gives up during
-    "20 seconds.", during "Halfway." and during the countdown (at "3")."""
+    "20 seconds in.", during "Halfway there." and during the countdown (at "3")."""
     glute_session(tmp_path, glute_silence_prompt_end, gain, answer_s=ANSWER_S,
                   gives_up=[(k, T.GLUTE_CUES[k] + T.INTO_CUE_S) for k in ("every", "halfway", "count3")])

@@ -46,24 +46,37 @@ BROKEN = [
      "{p}:{line}: engine.rate: unknown field (did you mean `rate_wpm`?)"),
     ("unknown command", edit('  stop: ["stop"]', '  halt: ["stop"]'), "halt:",
      "{p}:{line}: commands.halt: unknown field"),
-    ("unknown placeholder", edit('"{elapsed_s} seconds."', '"{secs} seconds."'), "{secs}",
+    ("unknown placeholder", edit('"{elapsed_s} in."', '"{secs} in."'), "{secs}",
      "{p}:{line}: lines.hold_every: unknown placeholder {secs}; this line can use {elapsed_s}"),
-    ("placeholder on a plain line", edit('"Lift, and hold."', '"Lift for {secs}."'), "Lift for",
-     "{p}:{line}: lines.hold_start: unknown placeholder {secs}; this line can use no placeholders"),
-    ("positional placeholder", edit('"Set {set} of {sets}."', '"Set {} of {sets}."'), "Set {}",
-     "{p}:{line}: lines.set_intro: unknown placeholder {}; this line can use {set}, {sets}"),
-    ("attribute placeholder", edit('"Set {set} of {sets}."', '"Set {set.real} of {sets}."'), "Set {",
-     "{p}:{line}: lines.set_intro: unknown placeholder {set.real}; this line can use {set}, {sets}"),
+    ("placeholder on a plain line", edit('"Halfway there."', '"Halfway for {secs}."'), "Halfway for",
+     "{p}:{line}: lines.hold_halfway: unknown placeholder {secs}; this line can use no placeholders"),
+    ("positional placeholder", edit('"Set {set} of {sets}.', '"Set {} of {sets}.'), "Set {}",
+     "{p}:{line}: lines.set_intro: unknown placeholder {}; this line can use {set}, {sets}, {goal_s}"),
+    ("attribute placeholder", edit('"Set {set} of {sets}.', '"Set {set.real} of {sets}.'), "Set {",
+     "{p}:{line}: lines.set_intro: unknown placeholder {set.real}; this line can use "
+     "{set}, {sets}, {goal_s}"),
     ("unclosed brace", edit('count: "{n}"', 'count: "{n"'), 'count: "{n"',
      "{p}:{line}: lines.count: bad braces (expected '}' before end of string); "
      "write {{ or }} for a literal brace"),
-    ("lone closing brace", edit('"Halfway."', '"Halfway.}"'), "Halfway.}",
+    ("lone closing brace", edit('"Halfway there."', '"Halfway there.}"'), "Halfway there.}",
      "{p}:{line}: lines.hold_halfway: bad braces (Single '}' encountered in format string); "
      "write {{ or }} for a literal brace"),
     ("format spec", edit('count: "{n}"', 'count: "{n:>3}"'), "{n:>3}",
-     "{p}:{line}: lines.count: write the placeholder as {n}, without `!` or `:`"),
+     "{p}:{line}: lines.count: write the placeholder as {n}, or a count as {n:one|many}; "
+     "no other `!` or `:`"),
     ("conversion", edit('count: "{n}"', 'count: "{n!x}"'), "{n!x}",
-     "{p}:{line}: lines.count: write the placeholder as {n}, without `!` or `:`"),
+     "{p}:{line}: lines.count: write the placeholder as {n}, or a count as {n:one|many}; "
+     "no other `!` or `:`"),
+    ("plural spec on seconds",
+     edit('"Down. You held {held_s}."', '"Down. You held {held_s:second|seconds}."'),
+     "Down. You held", "{p}:{line}: lines.hold_ended: write the placeholder as {held_s}, or a count as "
+     "{held_s:one|many}; no other `!` or `:`"),
+    ("half a plural spec", edit('{sets_done:set|sets}', '{sets_done:sets}'), "{sets_done:sets}",
+     "{p}:{line}: lines.session_end: write the placeholder as {sets_done}, or a count as "
+     "{sets_done:one|many}; no other `!` or `:`"),
+    ("unit written after seconds", edit('"Down. You held {held_s}."', '"Down. You held {held_s} seconds."'),
+     "Down. You held", "{p}:{line}: lines.hold_ended: write {held_s} without `seconds` after it: the unit "
+     "is added for you (\"1 second\", \"42 seconds\")"),
     ("line a list", edit('count: "{n}"', "count: [n]"), "count: [n]",
      "{p}:{line}: lines.count: must be text, got a list"),
     ("line empty", edit('count: "{n}"', "count:"), "count:",
@@ -108,7 +121,7 @@ BROKEN = [
      "{p}:{line}: earcons.countdown: must be true or false, got `yes please`"),
     ("unknown earcon", edit("  every: false", "  evry: false"), "evry:",
      "{p}:{line}: earcons.evry: unknown field (did you mean `every`?)"),
-    ("duplicate line", edit('  hold_halfway: "Halfway."', '  count: "{n}"'), '  count: "{n}"\n',
+    ("duplicate line", edit('  hold_halfway: "Halfway there."', '  count: "{n}"'), '  count: "{n}"\n',
      "{p}:{line}: lines.count: appears twice (first on line " + str(line_of(TEXT, "  count:")) + ")"),
 ]
 
@@ -141,9 +154,46 @@ def test_shipped_voice_loads() -> None:
     assert (voice.cues.every_s, voice.cues.countdown_from, voice.cues.halfway) == (10.0, 5, None)
     assert [key for key, _ in voice.lines] == list(LINE_FIELDS)
     assert [command for command, _ in voice.commands] == list(COMMANDS)
-    assert voice.line("set_intro", set=2, sets=5) == "Set 2 of 5."
+    assert voice.line("set_intro", set=2, sets=5, goal_s=38) == "Set 2 of 5."
+    assert voice.line("hold_start", goal_s=38) == "Lift, and hold for 38 seconds."
     assert voice.line("hold_ended", held_s=42) == "Down. You held 42 seconds."
     assert voice.command_word("cant_hold") == "can't hold"
+
+
+@pytest.mark.parametrize(("key", "values", "said"), [
+    ("hold_ended", {"held_s": 1}, "Down. You held 1 second."),
+    ("hold_ended", {"held_s": 0}, "Down. You held 0 seconds."),
+    ("hold_ended", {"held_s": 2.5}, "Down. You held 3 seconds."),          # half up, not banker's
+    ("hold_ended", {"held_s": 41.44}, "Down. You held 41 seconds."),
+    ("hold_every", {"elapsed_s": 20}, "20 seconds in."),
+    ("hold_left", {"left_s": 10}, "Nearly there, 10 seconds to go."),
+    ("session_end", {"sets_done": 1}, "That's 1 set. Good work."),
+    ("session_end", {"sets_done": 5}, "That's 5 sets. Good work."),
+    ("last_time", {"held_list": (42, 38, 35), "sets": 3, "best_s": 60},
+     "Last time you held 42, 38 and 35 seconds. Your best is 60 seconds."),
+    ("last_time", {"held_list": (1,), "sets": 1, "best_s": 1},
+     "Last time you held 1 second. Your best is 1 second."),
+    ("skip_exercise", {"exercise": "Glute bridge"}, "Skipping this one: glute bridge."),
+    ("exercise_start", {"exercise": "Glute bridge"}, "Glute bridge."),     # opening a line: capital kept
+    ("session_start", {"routine": "Glute activation"}, "Let's do glute activation."),
+    # idle_min is minutes, not seconds: no "seconds" added, a plural that fits, a fraction kept
+    ("idle_abandon", {"idle_min": 1}, "I haven't heard from you for 1 minute, so I'll stop here. "
+                                      "What you did is saved."),
+    ("idle_abandon", {"idle_min": 5}, "I haven't heard from you for 5 minutes, so I'll stop here. "
+                                      "What you did is saved."),
+    ("idle_abandon", {"idle_min": 0.5}, "I haven't heard from you for 0.5 minutes, so I'll stop here. "
+                                        "What you did is saved."),
+    ("ack", {}, "Okay."),
+    ("sorry", {}, "Sorry?"),
+])
+def test_lines_read_naturally(key: str, values: dict, said: str) -> None:
+    assert load_voice(EN_US).line(key, **values) == said
+
+
+def test_elapsed_and_remaining_sound_different() -> None:
+    voice = load_voice(EN_US)
+    elapsed, left = voice.line("hold_every", elapsed_s=10), voice.line("hold_left", left_s=10)
+    assert elapsed.split()[0] != left.split()[0] and elapsed.split()[-1] != left.split()[-1]
     assert voice.phrases["ready"] == ["ready", "i'm ready", "let's go"]
 
 
@@ -155,7 +205,7 @@ def test_phrases_are_lower_case_with_single_spaces(tmp_path: Path) -> None:
 
 def test_literal_braces_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "v.yaml"
-    path.write_text(edit('"Halfway."', '"Halfway {{really}}."'))
+    path.write_text(edit('"Halfway there."', '"Halfway {{really}}."'))
     assert load_voice(path).line("hold_halfway") == "Halfway {really}."
 
 
@@ -211,3 +261,12 @@ def test_fuzzed_voice_pack_loads_or_fails_with_one_line(tmp_path_factory: pytest
         _check_voice(voice)
         event("loaded")
     assert time.perf_counter() - start < 1.0
+
+
+def test_every_shipped_voice_loads_and_adds_its_own_unit() -> None:
+    for name, path in list_voices(None):
+        assert load_voice(path).name == name
+    ko = load_voice(SHIPPED_DIR / "ko.yaml")
+    assert ko.line("hold_ended", held_s=42.5) == "내려오세요. 43초 버텼어요."
+    assert ko.line("last_time", held_list=(42, 38), sets=2, best_s=60) == \
+        "지난번: 42 그리고 38초. 최고 기록 60초."

@@ -83,4 +83,4 @@ def test_say_listen_and_a_replayed_session_from_the_wheel(installed):
     session = base / "session.wav"
     make_session.make_session_wav(session, [(8.0, "ready")], 20.0, voice="flite:rms")
     out = coach(base, env, "run", "short", "--mic", str(session), "--quiet")
-    assert "session ended: 1 hold(s) recorded" in out.stdout, out.stdout
+    assert "session ended: 1 hold recorded" in out.stdout, out.stdout

@@ -5,6 +5,7 @@ lines or results. `coach.cli` only parses arguments and prints; tests call these
     settings.py   the effective configuration and the one rule for the user
     history.py    coach history / export / import
     progress.py   coach status / chart / lock / unlock
+    report.py     coach report
     library.py    coach routines / voices / say
 
 Heavy modules (sqlite3, yaml, the speech engine) are imported inside the functions that need them.

@@ -56,6 +56,7 @@ def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
     from coach.history.store import printable
     from coach.progress.memory import by_session
     from coach.progress.sparkline import sparkline
+    from coach.voice.wording import plural
 
     lines: list[str] = []
     for exercise in dict.fromkeys(h.exercise for h in holds):
@@ -66,7 +67,8 @@ def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
             held = " ".join(f"{x:4.0f}" for x in s.held_s)
             lines.append(f"  {s.started_at:%Y-%m-%d %H:%M}  {sparkline(s.held_s, 0, target)}  {held}")
         best = [max(s.held_s) for s in sessions]
-        lines.append(f"  best per session: {sparkline(best, 0, target)}  (last {len(best)} sessions)")
+        lines.append(f"  best per session: {sparkline(best, 0, target)}  "
+                     f"(last {plural(len(best), 'session', 'sessions')})")
     return lines
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from coach import defaults, paths
-from coach.errors import CoachError, UsageError
+from coach.errors import AudioDeviceError, CoachError, UsageError
 
 
 def routine_lines(data_dir: Path) -> list[str]:
@@ -44,7 +45,8 @@ def engine_voice_lines() -> list[str]:
 
 
 def say(text: str, voice_name: str, data_dir: Path, out: Path | None = None) -> str | None:
-    """Speak `text` with a voice pack, or write it to the WAV file `out` (then say how long it is)."""
+    """Speak `text` with a voice pack, or write it to the WAV file `out` (then say how long it is).
+    Without a sound card the AudioDeviceError says how to keep the speech in a file instead."""
     from coach.speech.tts import Pyttsx3Synthesizer
     from coach.voice.pack import load_voice_named
 
@@ -60,7 +62,11 @@ def say(text: str, voice_name: str, data_dir: Path, out: Path | None = None) -> 
     if out is None:
         from coach.speech.speakers import play_samples
 
-        play_samples(samples)
+        try:
+            play_samples(samples)
+        except AudioDeviceError as err:
+            raise AudioDeviceError(f"{err}; to hear it later, write it to a file: "
+                                   f"coach say {shlex.quote(text)} --out say.wav") from err
         return None
     from coach.audio.wav import write_wav
 

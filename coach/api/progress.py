@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from coach import defaults
 from coach.api.history import has_history, open_store
 from coach.errors import UsageError
 from coach.vocab import UnlockState
+from coach.voice.wording import plural
 
 __all__ = ["UnlockState", "chart", "set_unlock", "status_lines"]
 
@@ -30,9 +32,9 @@ def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> l
         per_day = f"{low}" if low == high else f"{low}-{high}"
         missed = ", ".join(d.isoformat() for d in stats.missed_days) or "none"
         lines = [f"{routine.title} for {user}",
-                 f"  today:   {stats.sessions_today} session(s) of {per_day} a day"
+                 f"  today:   {plural(stats.sessions_today, 'session', 'sessions')} of {per_day} a day"
                  + ("  (done for today)" if stats.done_today else ""),
-                 f"  streak:  {stats.streak_days} day(s) in a row",
+                 f"  streak:  {plural(stats.streak_days, 'day', 'days')} in a row",
                  f"  missed:  {missed}  (last 7 days)"]
         for rule in routine.progress.unlocks:
             earning, target = routine.exercise(rule.after), routine.exercise(rule.exercise)
@@ -60,9 +62,29 @@ def set_unlock(data_dir: Path, routine_name: str, user: str, exercise_id: str, s
     return f"{exercise.title}: {state} for {user}"
 
 
+def last_routine(data_dir: Path, user: str) -> str | None:
+    """The routine `user` last ran with at least one hold recorded; None before the first."""
+    if not has_history(data_dir):
+        return None
+    with open_store(data_dir) as store:
+        sessions = [s for s in store.sessions(user=user) if s.holds > 0]
+    return sessions[-1].routine if sessions else None
+
+
+def routine_to_show(data_dir: Path, user: str, asked: str | None, default: str) -> str:
+    """The routine to chart or report on: the one asked for (command line, environment, config
+    file), else the one this user last ran (so a user of their own routine gets their own chart),
+    else `default`."""
+    if asked is not None:
+        return asked
+    return last_routine(data_dir, user) or default
+
+
 def chart(data_dir: Path, routine_name: str, user: str, exercise_id: str | None, out: Path) -> Path:
-    """Draw held time per set over the days for one exercise (default: the first hold exercise)."""
+    """Draw held time per set over the days for one exercise (default: the first hold exercise),
+    with the full hold as the target line and, while they are below it, today's goals per set."""
     from coach.progress.chart import draw_chart
+    from coach.progress.memory import goals
     from coach.routine.loader import load_routine_named
 
     routine = load_routine_named(routine_name, data_dir)
@@ -72,5 +94,8 @@ def chart(data_dir: Path, routine_name: str, user: str, exercise_id: str | None,
         raise UsageError(f"routine `{routine.name}` has no exercise `{exercise_id}`")
     with open_store(data_dir, write=False) as store:
         holds = store.holds(routine=routine.name, user=user)
-    draw_chart(holds, exercise.id, out, f"{exercise.title} — {user}", goal_s=exercise.hold_s)
+    title = f"{exercise.title}: seconds held per set" + ("" if user == defaults.USER else f" ({user})")
+    goals_s = goals(holds, exercise.id, exercise.sets, exercise.hold_s, routine.progress.target)
+    draw_chart(holds, exercise.id, out, title, goal_s=exercise.hold_s,
+               goals_s=goals_s if any(g < exercise.hold_s for g in goals_s) else ())
     return out

@@ -4,7 +4,7 @@
     context.py   the parsed arguments with the settings resolved once (command line > environment
                  > config file > default), the data directory and the user
     session.py   coach run, coach serve
-    records.py   coach history, status, chart, export, import, lock, unlock
+    records.py   coach history, status, chart, report, export, import, lock, unlock
     tools.py     coach routines, voices, say, listen, devices, models, config, doctor
 
 User mistakes and environment faults (`CoachError`) become one line on stderr and an exit code.
@@ -24,7 +24,8 @@ from coach.errors import CoachError
 COMMANDS: dict[str, Callable[[Context], int]] = {
     "run": session.run, "serve": session.serve,
     "history": records.history, "status": records.status, "chart": records.chart,
-    "export": records.export, "import": records.import_, "unlock": records.unlock, "lock": records.lock,
+    "report": records.report, "export": records.export, "import": records.import_,
+    "unlock": records.unlock, "lock": records.lock,
     "routines": tools.routines, "voices": tools.voices, "say": tools.say, "listen": tools.listen,
     "devices": tools.devices, "models": tools.models, "config": tools.config, "doctor": tools.doctor,
 }

@@ -58,6 +58,16 @@ class Context:
         return str(self.config.routine.value)
 
     @property
+    def routine_to_show(self) -> str:
+        """For chart and report: the routine asked for anywhere, else the one this user last ran."""
+        from coach.api.progress import routine_to_show
+        from coach.config import DEFAULT
+
+        setting = self.config.routine
+        asked = None if setting.source == DEFAULT else str(setting.value)
+        return routine_to_show(self.data_dir, self.user, asked, str(setting.value))
+
+    @property
     def voice(self) -> str:
         return str(self.config.voice.value)
 

@@ -171,10 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("routine", nargs="?", default=None, help=f"routine (default: {defaults.ROUTINE})")
     user_option(status)
 
+    report = add("report", "Write a progress report (one HTML page, private) to show your physiotherapist.")
+    report.add_argument("--out", type=Path, default=Path("coach-report.html"), metavar="FILE.html",
+                        help="where to write it (default: coach-report.html)")
+    report.add_argument("--pdf", type=Path, metavar="FILE.pdf",
+                        help="also print it to a PDF (needs Chromium)")
+    report.add_argument("--routine", help="routine (default: the one you last ran)")
+    user_option(report)
     chart = add("chart", "Draw held time per set over the days, with the target line (needs matplotlib).")
     chart.add_argument("--out", type=Path, default=Path("holds.png"), metavar="FILE.png",
                        help="where to write the picture (default: %(default)s)")
-    chart.add_argument("--routine", help=f"routine (default: {defaults.ROUTINE})")
+    chart.add_argument("--routine", help="routine (default: the one you last ran)")
     chart.add_argument("--exercise", help="exercise id (default: the routine's first hold exercise)")
     user_option(chart)
 

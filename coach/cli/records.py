@@ -1,4 +1,5 @@
-"""`coach history`, `status`, `chart`, `export`, `import`, `lock`, `unlock`: print what coach.api returns."""
+"""`coach history`, `status`, `chart`, `report`, `export`, `import`, `lock`, `unlock`: print what
+coach.api returns."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import datetime
 
 from coach.api import history as hist
 from coach.api import progress
+from coach.api import report as reports
 from coach.cli.context import Context
+from coach.voice.wording import plural
 
 
 def history(ctx: Context) -> int:
@@ -33,8 +36,14 @@ def status(ctx: Context) -> int:
 
 
 def chart(ctx: Context) -> int:
-    out = progress.chart(ctx.data_dir, ctx.routine, ctx.user, ctx.args.exercise, ctx.args.out)
+    out = progress.chart(ctx.data_dir, ctx.routine_to_show, ctx.user, ctx.args.exercise, ctx.args.out)
     print(f"wrote {out}")
+    return 0
+
+
+def report(ctx: Context) -> int:
+    _print(reports.write_report(ctx.data_dir, ctx.routine_to_show, ctx.user, ctx.args.out, ctx.args.pdf,
+                                datetime.now().astimezone()))
     return 0
 
 
@@ -42,13 +51,15 @@ def export(ctx: Context) -> int:
     args = ctx.args
     result = hist.export_history(ctx.data_dir, args.format, sys.stdout if args.out is None else args.out,
                                  user=ctx.named_user)
-    print(f"exported {result.sessions} session(s), {result.holds} hold(s)", file=sys.stderr)
+    print(f"exported {plural(result.sessions, 'session', 'sessions')}, "
+          f"{plural(result.holds, 'hold', 'holds')}", file=sys.stderr)
     return 0
 
 
 def import_(ctx: Context) -> int:
     result = hist.import_history(ctx.data_dir, ctx.args.file)
-    print(f"imported {result.sessions_added} session(s), {result.holds_added} hold(s); "
+    print(f"imported {plural(result.sessions_added, 'session', 'sessions')}, "
+          f"{plural(result.holds_added, 'hold', 'holds')}; "
           f"{result.skipped_duplicates} already there")
     return 0
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from coach.cli.context import Context
 from coach.errors import UsageError
+from coach.voice.wording import plural
 
 if TYPE_CHECKING:
     from coach.runner.assemble import RunConfig
@@ -52,10 +53,11 @@ def run(ctx: Context) -> int:
     resume = args.resume if args.resume is not None or args.mic is None else False
     config = run_config(ctx, input_mode, include_advanced=args.include_advanced, resume=resume)
     result = run_session(config, ctx.env, Display())
-    held = ", ".join(f"{h.held_s:.1f}" for h in result.holds) or "none"
-    print(f"session {result.status}: {len(result.holds)} hold(s) recorded (seconds: {held})")
+    held = f" (seconds: {', '.join(f'{h.held_s:.1f}' for h in result.holds)})" if result.holds else ""
+    print(f"session {result.status}: {plural(len(result.holds), 'hold', 'holds')} recorded{held}")
     if result.unsaved:
-        print(f"coach: {len(result.unsaved)} hold(s) could not be saved to the history", file=sys.stderr)
+        print(f"coach: {plural(len(result.unsaved), 'hold', 'holds')} could not be saved to the history",
+              file=sys.stderr)
         return 3
     return 130 if result.status == "interrupted" else 0
 
@@ -73,5 +75,6 @@ def serve(ctx: Context) -> int:
     idle_s = args.idle_timeout_min * 60 if args.idle_timeout_min > 0 else None
     result = serve_forever(run_config(ctx, "voice", idle_timeout_s=idle_s), reminders, ctx.env, Display(),
                            start_at=start_time(ctx), max_sessions=args.max_sessions)
-    print(f"served {result.sessions} session(s), {result.holds} hold(s), {result.reminders} reminder(s)")
+    print(f"served {plural(result.sessions, 'session', 'sessions')}, "
+          f"{plural(result.holds, 'hold', 'holds')}, {plural(result.reminders, 'reminder', 'reminders')}")
     return 0

@@ -6,6 +6,7 @@ import sys
 
 from coach.api import library
 from coach.cli.context import Context
+from coach.errors import AudioDeviceError
 
 
 def routines(ctx: Context) -> int:
@@ -23,7 +24,11 @@ def say(ctx: Context) -> int:
     if args.list_voices:
         _print(library.engine_voice_lines())
         return 0
-    written = library.say(args.text or "", ctx.voice, ctx.data_dir, args.out)
+    try:
+        written = library.say(args.text or "", ctx.voice, ctx.data_dir, args.out)
+    except AudioDeviceError:
+        print(args.text)        # no sound card: show the words at least (the error says how to keep them)
+        raise
     if written is not None:
         print(written)
     return 0

@@ -1,67 +1,141 @@
-"""`coach chart`: held time per set over the days, with the target, drawn to an image file.
+"""`coach chart`: held time per set over the days, with the routine's target, drawn to an image file.
 
 matplotlib is an optional extra (`pip install 'coach[chart]'`): it is imported only here, only
 when a chart is drawn, so the coach starts fast and runs on a Pi without it. No pyplot: a bare
 Figure on the Agg canvas touches no global state and needs no display.
+
+What it shows: one line per set (seconds held, per session); the routine's full hold as a dashed
+line; today's personal goal for each set as a short dotted line at the right; holds that gave
+out ("can't hold") marked with a cross. A hold cut short by `stop` is not an attempt and is left
+out. The time axis is chosen from the span of the data, so one session, a day, a month and a
+year all get readable ticks (hours, days, months), never seconds or a six-year range.
 """
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coach.errors import UsageError
 from coach.history.store import HoldRecord
-from coach.progress.memory import by_session
+from coach.progress.memory import attempts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 class ChartUnavailableError(UsageError):
     """matplotlib is not installed."""
 
 
+@dataclass(frozen=True)
+class TimeAxis:
+    """The x range (naive local datetimes) and how to tick it."""
+
+    start: datetime
+    end: datetime
+    unit: str           # "hour" | "day" | "month"
+    step: int           # ticks every `step` units
+    label_format: str   # strftime for the tick labels
+    caption: str        # the axis label (names the day or the year when the ticks do not)
+
+
+def time_axis(first: datetime, last: datetime) -> TimeAxis:
+    """A readable x axis for data from `first` to `last` (naive local times)."""
+    span = last - first
+    if first.date() == last.date():             # one session, or several on one day: hours
+        hours = span.total_seconds() / 3600
+        start = first.replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+        end = last.replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
+        step = 1 if hours < 4 else 2 if hours < 10 else 3
+        return TimeAxis(start, end, "hour", step, "%H:%M", f"time on {first:%a %d %b %Y}")
+    if span <= timedelta(days=62):              # days
+        start = datetime.combine(first.date(), datetime.min.time()) - timedelta(hours=12)
+        end = datetime.combine(last.date(), datetime.min.time()) + timedelta(hours=36)
+        days = (last.date() - first.date()).days + 1
+        step = max(1, math.ceil(days / 10))
+        years = f"{first:%Y}" if first.year == last.year else f"{first:%Y}-{last:%Y}"
+        return TimeAxis(start, end, "day", step, "%d %b", f"date ({years})")
+    start = datetime(first.year, first.month, 1)
+    end = datetime(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    step = max(1, math.ceil(months / 12))
+    return TimeAxis(start, end, "month", step, "%b %Y", "month")
+
+
 def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title: str,
                goal_s: float | None = None, tz: tzinfo | None = None,
-               size_px: tuple[int, int] = (1200, 600), dpi: int = 100) -> None:
-    """One line per set (held seconds per session), each session's targets as ticks, and the
-    routine's `goal_s` (default: the highest target seen) as a dashed line. Format from the suffix."""
-    sessions = by_session(holds, exercise)
-    if not sessions:
+               size_px: tuple[int, int] = (1200, 600), dpi: int = 100,
+               goals_s: Sequence[float] = ()) -> Figure:
+    """Draw the chart to `out_path` (format from the suffix) and return the Figure.
+
+    `goal_s` is the routine's full hold (default: the highest target seen); `goals_s` today's
+    personal goal per set (set 1 first), drawn when given."""
+    mine = [h for h in attempts(holds) if h.exercise == exercise]
+    if not mine:
         raise UsageError(f"no holds of `{exercise}` to chart yet; run a session first")
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+        from matplotlib.dates import DateFormatter, DayLocator, HourLocator, MonthLocator, date2num
         from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
     except ImportError as err:
         raise ChartUnavailableError(
             f"drawing a chart needs matplotlib, which is not installed ({err}); install it with "
             f"`{sys.executable} -m pip install 'coach[chart]'` (or `pip install matplotlib`)") from err
 
-    def local(when: datetime) -> datetime:      # naive local time: matplotlib would otherwise use UTC
-        return (when.astimezone(tz) if tz is not None else when).replace(tzinfo=None)
+    def local(when: str) -> datetime:      # naive local time: matplotlib would otherwise use UTC
+        moment = datetime.fromisoformat(when)
+        return (moment.astimezone(tz) if tz is not None else moment.astimezone()).replace(tzinfo=None)
 
-    goal = goal_s if goal_s is not None else max(max(s.target_s) for s in sessions)
-    fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi)
+    target = goal_s if goal_s is not None else max(h.target_s for h in mine)
+    fig = Figure(figsize=(size_px[0] / dpi, size_px[1] / dpi), dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    set_numbers = sorted({n for s in sessions for n in s.sets})
+    times = [local(h.started_at) for h in mine]
+    axis = time_axis(min(times), max(times))
+    set_numbers = sorted({h.set for h in mine})
     for index, set_no in enumerate(set_numbers):
         color = f"C{index % 10}"
-        done = [(s, s.sets.index(set_no)) for s in sessions if set_no in s.sets]
-        days = date2num([local(s.started_at) for s, _ in done])
-        ax.plot(days, [s.held_s[i] for s, i in done], marker="o", color=color, label=f"set {set_no}")
-        ax.plot(days, [s.target_s[i] for s, i in done], linestyle="none", marker="_", markersize=14,
-                color=color, alpha=0.6)
-    ax.axhline(goal, color="black", linestyle="--", linewidth=1.2, label=f"target {goal:g} s")
+        points = sorted((local(h.started_at), h) for h in mine if h.set == set_no)
+        xs = date2num([when for when, _ in points])
+        ax.plot(xs, [h.held_s for _, h in points], marker="o", markersize=4, color=color,
+                linewidth=1.5, label=f"set {set_no}")
+        if index < len(goals_s) and goals_s[index] < target:     # a full-hold goal is the target line
+            ax.hlines(goals_s[index], date2num(max(times)), date2num(axis.end), colors=color,
+                      linestyles=":", linewidth=2)
+    gave_out = [(local(h.started_at), h.held_s) for h in mine if h.ended_by == "cant_hold"]
+    if gave_out:
+        ax.plot(date2num([w for w, _ in gave_out]), [s for _, s in gave_out], linestyle="none",
+                marker="x", markersize=6, markeredgewidth=1.5, color="#b00020", zorder=5)
+    ax.axhline(target, color="black", linestyle="--", linewidth=1.2)
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="black", linestyle="--"))
+    labels.append(f"routine target {target:g} s")
+    if gave_out:
+        handles.append(Line2D([], [], color="#b00020", marker="x", linestyle="none", markeredgewidth=1.5))
+        labels.append("can't hold")
+    if goals_s:
+        handles.append(Line2D([], [], color="grey", linestyle=":", linewidth=2))
+        labels.append("today's goal (per set)")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+              borderaxespad=0)      # beside the plot, never over the data
     ax.set_title(title)
-    ax.set_ylabel("held (seconds)")
-    ax.set_ylim(0, max(goal, max(max(s.held_s) for s in sessions)) * 1.1)
-    locator = AutoDateLocator()
+    ax.set_ylabel("seconds held")
+    ax.set_xlabel(axis.caption)
+    top = max(target, max(h.held_s for h in mine), max(goals_s, default=0.0))
+    ax.set_ylim(0, top * 1.12)
+    ax.set_xlim(date2num(axis.start), date2num(axis.end))
+    locator = {"hour": HourLocator(interval=axis.step), "day": DayLocator(interval=axis.step),
+               "month": MonthLocator(interval=axis.step)}[axis.unit]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(DateFormatter(axis.label_format))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize="small")
     fmt = out_path.suffix.lstrip(".").lower() or "png"
     try:
         from coach.paths import open_private_binary
@@ -72,3 +146,4 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
         raise UsageError(f"{out_path}: cannot write the chart ({err.strerror or err})") from err
     except ValueError as err:
         raise UsageError(f"{out_path}: cannot draw a `.{fmt}` file ({err}); use .png, .svg or .pdf") from err
+    return fig

@@ -3,17 +3,20 @@ hold compares. Pure functions over one user's `HoldRecord`s (filter by user befo
 
 Spoken results are returned as `VoiceLine(key, values)`, never as English: the voice pack owns the
 wording, so a Korean pack can say the same thing its own way. Seconds in `values` are whole
-numbers, as they are spoken.
+numbers, as they are spoken; lists of them are tuples (the pack joins them with its own "and").
+
+A hold ended by `stop` (the session was stopped mid-hold) is not a real attempt: it never counts
+as "last time", a best or a target.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from coach.rounding import half_up
 from coach.routine.model import TargetRule
 
 if TYPE_CHECKING:   # only the type: the session core imports this module and must not load sqlite3
@@ -27,7 +30,7 @@ class VoiceLine:
     """A line for the voice pack: `key` names the wording, `values` fill its placeholders."""
 
     key: str
-    values: Mapping[str, int | str]
+    values: Mapping[str, int | str | tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -74,14 +77,19 @@ def by_session(holds: Iterable[HoldRecord], exercise: str) -> list[SessionHolds]
     return out
 
 
+def attempts(holds: Iterable[HoldRecord]) -> list[HoldRecord]:
+    """The holds that were real attempts: not the partial hold cut short by `stop`."""
+    return [h for h in holds if h.ended_by != "stop"]
+
+
 def best_s(holds: Iterable[HoldRecord], exercise: str) -> float | None:
     """The longest hold of the exercise, or None before the first one."""
-    return max((h.held_s for h in holds if h.exercise == exercise), default=None)
+    return max((h.held_s for h in attempts(holds) if h.exercise == exercise), default=None)
 
 
 def last_time(holds: Iterable[HoldRecord], exercise: str) -> LastTime | None:
     """Pass the holds from before this session; None when the exercise was never done."""
-    holds = list(holds)
+    holds = attempts(holds)
     sessions = by_session(holds, exercise)
     best = best_s(holds, exercise)
     if not sessions or best is None:
@@ -95,7 +103,7 @@ def goals(holds: Iterable[HoldRecord], exercise: str, sets: int, target_s: float
     see `TargetRule`. A set never done before aims for the target."""
     if rule.source == "routine":
         return (target_s,) * sets
-    recent = by_session(holds, exercise)[-rule.sessions:]
+    recent = by_session(attempts(holds), exercise)[-rule.sessions:]
     out = []
     for set_no in range(1, sets + 1):
         held = [h for s in recent if (h := s.held_for(set_no)) is not None]
@@ -140,17 +148,17 @@ def opening(last: LastTime | None, goals_s: tuple[float, ...], target_s: float) 
     if last is None:
         return ()
     held = [_whole(s) for s in last.session.held_s]
-    lines = [VoiceLine("last_time", {"held_list": ", ".join(map(str, held)), "sets": len(held),
+    lines = [VoiceLine("last_time", {"held_list": tuple(held), "sets": len(held),
                                      "best_s": _whole(last.best_ever_s)})]
     whole = [_whole(t) for t in goals_s]
     if whole and all(t == whole[0] for t in whole):
         key = "target_full" if goals_s[0] >= target_s else "target_all"
         lines.append(VoiceLine(key, {"target_s": whole[0], "sets": len(whole)}))
     elif whole:
-        lines.append(VoiceLine("targets", {"target_list": ", ".join(map(str, whole)), "sets": len(whole)}))
+        lines.append(VoiceLine("targets", {"target_list": tuple(whole), "sets": len(whole)}))
     return tuple(lines)
 
 
 def _whole(seconds: float) -> int:
     """Seconds as spoken: rounded half up (41.5 -> 42), never banker's rounding."""
-    return int(math.floor(seconds + 0.5))
+    return half_up(seconds)

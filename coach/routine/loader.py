@@ -7,6 +7,8 @@ and win over a shipped one of the same name.
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +29,12 @@ from coach.yamlfile import Fields, one_line, open_yaml
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _TOP_KEYS = ("title", "summary", "sessions_per_day", "cues", "intro", "outro", "exercises", "progress")
-_EXERCISE_KEYS = ("id", "title", "kind", "say", "hold_s", "sets", "rest_s", "advanced", "short_hold", "cues")
+_EXERCISE_KEYS = ("id", "title", "kind", "say", "hold_s", "sets", "rest_s", "advanced", "short_hold", "cues",
+                  "form_cues")
 _CUE_KEYS = ("every_s", "halfway", "warn_left_s", "countdown_from", "get_set_s", "rest_every_s",
-             "rest_warn_left_s")
+             "rest_warn_left_s", "form")
+# What an exercise's lines may say in {braces}, so a copied routine with `hold_s: 20` says 20.
+TEMPLATE_FIELDS = ("hold_s", "sets", "rest_min_s", "rest_max_s")
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,8 @@ def load_routine(path: Path) -> Routine:
     summary = top.text("summary", max_len=300)
     day_min, day_max = _read_per_day(top)
     cues = top.read("cues", read_cues) or CueTiming()
-    intro = top.texts("intro", required=False)
-    outro = top.texts("outro", required=False)
+    intro = _filled(top, "intro", top.texts("intro", required=False), {})
+    outro = _filled(top, "outro", top.texts("outro", required=False), {})
     exercises = _read_exercises(top, cues)
     progress_f = top.mapping("progress")
     progress = read_progress(progress_f, exercises) if progress_f is not None else NO_PROGRESS
@@ -133,16 +138,49 @@ def _read_exercise(f: Fields) -> Exercise:
     advanced = f.flag("advanced", False)
     cues = f.read("cues", read_cues)
     if kind == "setup":
-        for key in ("hold_s", "sets", "rest_s", "short_hold"):
+        for key in ("hold_s", "sets", "rest_s", "short_hold", "form_cues"):
             if f.has(key):
                 f.fail_at(key, "only hold exercises have this field (this one is `kind: setup`)")
-        return Exercise(id=ident, title=title, kind=kind, say=say, advanced=advanced, cues=cues)
+        return Exercise(id=ident, title=title, kind=kind, say=_filled(f, "say", say, {}),
+                        advanced=advanced, cues=cues)
     hold_s = f.number("hold_s", maximum=3600)
     sets = f.integer("sets", 1, minimum=1, maximum=50)
     rest = _read_rest(f) if f.has("rest_s") else RestRange(30.0, 60.0)
     short_hold = f.texts("short_hold", required=False)
-    return Exercise(id=ident, title=title, kind=kind, say=say, hold_s=hold_s, sets=sets, rest=rest,
-                    advanced=advanced, short_hold=short_hold, cues=cues)
+    form_cues = f.texts("form_cues", required=False, max_len=80)
+    values = {"hold_s": _num(hold_s), "sets": sets, "rest_min_s": _num(rest.min_s),
+              "rest_max_s": _num(rest.max_s)}
+    return Exercise(id=ident, title=title, kind=kind, say=_filled(f, "say", say, values), hold_s=hold_s,
+                    sets=sets, rest=rest, advanced=advanced,
+                    short_hold=_filled(f, "short_hold", short_hold, values), cues=cues,
+                    form_cues=_filled(f, "form_cues", form_cues, values))
+
+
+def _filled(f: Fields, key: str, texts: tuple[str, ...], values: Mapping[str, object]) -> tuple[str, ...]:
+    """Routine lines with {hold_s}, {sets}, {rest_min_s} and {rest_max_s} filled in from the
+    exercise, checked here so a mistake is a load error, not a crash mid-session."""
+    out = []
+    for text in texts:
+        try:
+            names = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)
+                     if name is not None]
+        except ValueError as err:
+            f.fail_at(key, f"bad braces ({err}); write {{{{ or }}}} for a literal brace")
+        for name, spec, conv in names:
+            if not values:
+                f.fail_at(key, f"{{{name}}}: only a hold exercise's lines can use placeholders "
+                               f"({', '.join('{' + n + '}' for n in TEMPLATE_FIELDS)})")
+            if name not in values:
+                f.fail_at(key, f"unknown placeholder {{{name}}}; a hold exercise's lines can use "
+                               f"{', '.join('{' + n + '}' for n in TEMPLATE_FIELDS)}")
+            if spec or conv:
+                f.fail_at(key, f"write the placeholder as {{{name}}}, without `!` or `:`")
+        out.append(text.format(**values))
+    return tuple(out)
+
+
+def _num(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def _read_rest(f: Fields) -> RestRange:
@@ -200,4 +238,5 @@ def read_cues(f: Fields) -> CueTiming:
         rest_every_s=_interval(f, "rest_every_s"),
         rest_warn_left_s=f.number("rest_warn_left_s", None, positive=False, maximum=3600)
         if f.has("rest_warn_left_s") else None,
+        form=f.flag("form", True) if f.has("form") else None,
     )

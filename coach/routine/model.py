@@ -23,6 +23,7 @@ class CueTiming:
     get_set_s: int | None = None          # "three, two, one, lift" before the hold; 0 = at once
     rest_every_s: float | None = None     # during rest, the time left every this often; 0 = never
     rest_warn_left_s: float | None = None  # "ten seconds of rest left"; 0 = never
+    form: bool | None = None              # the exercise's form cues during a hold; false = never
 
     def over(self, base: CueTiming) -> CueTiming:
         """These settings where set, `base` elsewhere."""
@@ -35,7 +36,7 @@ def default_cues() -> CueTiming:
 
     return CueTiming(every_s=d.CUE_EVERY_S, halfway=d.CUE_HALFWAY, warn_left_s=d.CUE_WARN_LEFT_S,
                      countdown_from=d.CUE_COUNTDOWN_FROM, get_set_s=d.GET_SET_S,
-                     rest_every_s=d.REST_EVERY_S, rest_warn_left_s=d.REST_WARN_LEFT_S)
+                     rest_every_s=d.REST_EVERY_S, rest_warn_left_s=d.REST_WARN_LEFT_S, form=d.CUE_FORM)
 
 
 # Along a hold's path, one name per quantity (routine file -> plan -> session -> history row):
@@ -82,6 +83,7 @@ class Exercise:
     advanced: bool = False          # left out unless unlocked (or --include-advanced)
     short_hold: tuple[str, ...] = ()   # said after a hold that ended before its target
     cues: CueTiming | None = None   # None: the routine's timing
+    form_cues: tuple[str, ...] = ()    # said during a hold between the counts ("keep your hips level")
 
     @property
     def is_hold(self) -> bool:

@@ -54,6 +54,7 @@ from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
 from coach.vocab import InputMode, SayKind
 from coach.voice.pack import VoicePack, load_voice_named
+from coach.voice.wording import plural
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,9 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
         speaker = _open_speaker(config, timeline, synth is not None, display)
         keys = None
         if live and sys.stdin is not None and not sys.stdin.closed:
-            keys = KeyReader(sys.stdin)
+            keys = KeyReader(sys.stdin, show_keys=display.info)
             closers.append(keys.close)
+            display.key_hint = keys.tty
             display.info(KEY_HELP)
         locks = SessionLocks(config.data_dir)
         closers.append(locks.close)
@@ -336,11 +338,13 @@ def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: 
     try:
         path = keep_unsaved(text, config.data_dir, env, datetime.now().astimezone())
     except OSError as err:
-        edges.display.warn(f"{len(unsaved)} hold(s) could not be saved anywhere ({err.strerror or err}); "
+        edges.display.warn(f"{plural(len(unsaved), 'hold', 'holds')} could not be saved anywhere "
+                           f"({err.strerror or err}); "
                            "here they are, to import later with `coach import FILE`:")
         print(text, file=sys.stderr)
         return None
-    edges.display.warn(f"{len(unsaved)} hold(s) could not be saved to the history; they are kept in {path} "
+    edges.display.warn(f"{plural(len(unsaved), 'hold', 'holds')} could not be saved to the history; "
+                       f"they are kept in {path} "
                        f"(readable by you only). When the disk has room: coach import {path}")
     return path
 

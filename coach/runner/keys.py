@@ -1,7 +1,8 @@
 """Keyboard commands: one key each on a terminal, or a word per line from a pipe.
 
 A reader thread puts (command, monotonic time of the key press) on a queue; the session loop
-drains it. On a terminal the keys take effect at once (cbreak mode, restored on exit).
+drains it. On a terminal the keys take effect at once (cbreak mode, restored on exit), and `h`
+(or `?`) shows the keys themselves, not the voice phrases: at the keyboard, keys are what help.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import select
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from coach.vocab import CommandId
@@ -23,7 +25,8 @@ KEYS: dict[str, CommandId] = {
     "a": C.REPEAT, "q": C.STOP, "t": C.HOW_LONG, "h": C.HELP, "?": C.HELP,
 }
 KEY_HELP = ("keys: r/space/enter ready · d done · c can't hold · p pause · u resume · s skip · "
-            "a repeat · t how long · h help · y/n yes/no · q stop")
+            "a repeat · t how long · y yes · n no · h these keys · q stop")
+HELP_KEYS = ("h", "?")
 # A word per line from a pipe: every command id, and the spoken forms with a space or apostrophe.
 WORDS: dict[str, CommandId] = {**{c.value: c for c in CommandId if c is not C.START},
                                "can't hold": C.CANT_HOLD, "how long": C.HOW_LONG}
@@ -32,8 +35,11 @@ WORDS: dict[str, CommandId] = {**{c.value: c for c in CommandId if c is not C.ST
 class KeyReader:
     """Reads commands from `stream` in a daemon thread. `get_all()` returns what arrived."""
 
-    def __init__(self, stream: TextIO = sys.stdin) -> None:
+    def __init__(self, stream: TextIO = sys.stdin, show_keys: Callable[[str], None] | None = None) -> None:
+        """`show_keys(KEY_HELP)` is called (from the reader thread) for `h` on a terminal; without
+        it `h` asks the session for help like the word does."""
         self._stream = stream
+        self._show_keys = show_keys
         self._queue: queue.Queue[tuple[str, float]] = queue.Queue()
         self._stop = threading.Event()
         self._restore: object = None
@@ -73,6 +79,9 @@ class KeyReader:
             text = data.decode("utf-8", "replace")
             if self.tty:
                 for ch in text:
+                    if ch.lower() in HELP_KEYS and self._show_keys is not None:
+                        self._show_keys(KEY_HELP)
+                        continue
                     command = KEYS.get(ch.lower())
                     if command:
                         self._queue.put((command, now))

@@ -164,11 +164,14 @@ class Session:
                 continue
             texts.append(self.voice.line("goal_reached", goal_s=0))
             timing = self.routine.cues_for(exercise, self._base_cues)
-            texts += [self.voice.line("set_intro", set=k, sets=exercise.sets)
+            texts += [self.voice.line("set_intro", set=k, sets=exercise.sets,
+                                      goal_s=self._set_goal(exercise, k))
                       for k in range(1, exercise.sets + 1)]
             texts += [self.voice.line("count", n=n) for n in range(1, (timing.get_set_s or 0) + 1)]
-            texts += [self.voice.line("hold_start"), self.voice.line("times_up")]
-            cues = hold_cues(exercise.hold_s, timing)
+            texts += [self.voice.line("hold_start", goal_s=self._set_goal(exercise, k))
+                      for k in range(1, exercise.sets + 1)]
+            texts.append(self.voice.line("times_up"))
+            cues = hold_cues(exercise.hold_s, timing, form=exercise.form_cues)
             if exercise.rest is not None:
                 cues += rest_cues(exercise.rest.min_s, exercise.rest.max_s, timing)
                 texts.append(self.voice.line("rest_min_reached"))
@@ -354,7 +357,8 @@ class Session:
         timing = self._timing()
         count_from = timing.get_set_s or 0
         lead = GET_SET_LEAD_S if count_from else 0.0
-        cues = [Cue(0.0, CueKind.SAY, "set_intro", {"set": self._set, "sets": exercise.sets})]
+        cues = [Cue(0.0, CueKind.SAY, "set_intro", {"set": self._set, "sets": exercise.sets,
+                                                    "goal_s": self._set_goal(exercise, self._set)})]
         cues += [Cue(lead + i, CueKind.SAY, "count", {"n": count_from - i}) for i in range(count_from)]
         cues.append(Cue(lead + count_from, CueKind.HOLD_START))
         self._set_state(State.GET_SET, t)
@@ -368,11 +372,12 @@ class Session:
         target_s = exercise.hold_s
         goal = goal_below(self.plan.for_exercise(exercise.id).goal_for(self._set), target_s)
         self._emit(HoldStarted(exercise.id, self._set, target_s, t, goal))
-        cues = hold_cues(target_s, self._timing(), goal_s=goal)
+        cues = hold_cues(target_s, self._timing(), goal_s=goal, form=exercise.form_cues,
+                         form_from=self._set - 1)
         self._phase = HoldPhase(t, cues, target_s=target_s, began_t=t)
         if self.voice.earcons.hold:
             self._emit(Tone(Earcon.HOLD_START, t, "hold_start"))
-        self._say(t, "hold_start", kind=SayKind.CUE)
+        self._say(t, "hold_start", kind=SayKind.CUE, goal_s=self._set_goal(exercise, self._set))
 
     def _reach_target(self, t: float) -> None:
         """The target is reached: say so now, record it a moment later.
@@ -423,10 +428,10 @@ class Session:
         if not announced:
             if self.voice.earcons.hold:
                 self._emit(Tone(Earcon.HOLD_END, t, "hold_ended"))
-            self._say(t, "hold_ended", held_s=int(round(held)))
+            self._say(t, "hold_ended", held_s=held)
         self._feedback(t, exercise, held)
-        if ended_by != "target":
-            for text in exercise.short_hold if held < phase.target_s else ():
+        if ended_by != "target":        # short of today's goal for the set, not only of the full hold
+            for text in exercise.short_hold if held < self._set_goal(exercise, self._set) else ():
                 self._say_text(t, text)
         if self._set < exercise.sets:
             self._set += 1
@@ -449,7 +454,10 @@ class Session:
         rest = exercise.rest
         self._set_state(State.RESTING, t)
         self._emit(RestStarted(rest.max_s, rest.min_s, t))
-        self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
+        if rest.min_s < rest.max_s:
+            self._say(t, "rest_start", min_s=_num(rest.min_s), max_s=_num(rest.max_s))
+        else:
+            self._say(t, "rest_start_fixed", rest_s=_num(rest.max_s))
         self._phase = RestPhase(t, rest_cues(rest.min_s, rest.max_s, self._timing()),
                                 min_s=rest.min_s, max_s=rest.max_s)
 
@@ -466,9 +474,9 @@ class Session:
         elif stopped:
             self._say(t, "stopped")
         else:
+            self._say(t, "session_end", sets_done=self._sets_done)
             for text in self.routine.outro:
                 self._say_text(t, text)
-            self._say(t, "session_end", sets_done=self._sets_done)
         self._set_state(State.FINISHED, t)
         self._emit(SessionEnded(self._sets_done, stopped or abandoned, t, abandoned))
 
@@ -644,6 +652,11 @@ class Session:
         self._say(cmd.t, "help", commands=", ".join(words))
 
     # -- output helpers ------------------------------------------------------------------------
+    def _set_goal(self, exercise: Exercise, set_no: int) -> int | float:
+        """Today's goal for a set, as said at the set: the personal goal, else the full hold."""
+        goal = goal_below(self.plan.for_exercise(exercise.id).goal_for(set_no), exercise.hold_s)
+        return _num(exercise.hold_s if goal is None else goal)
+
     def _timing(self) -> CueTiming:
         exercise = self.exercise
         assert exercise is not None

@@ -15,7 +15,9 @@ from coach.vocab import CueKind
 MIN_GAP_S = 2.0     # a lesser cue closer than this to a more important one is left out
 
 # Which cue wins when two spoken cues fall close together (higher wins).
-_PRIORITY = {"count": 8, "goal": 7.5, "warn": 7, "rest_min": 6, "halfway": 5, "every": 4}
+_PRIORITY = {"count": 8, "goal": 7.5, "warn": 7, "rest_min": 6, "halfway": 5, "every": 4, "form": 3}
+FORM_QUIET_END_S = 10.0     # no form cue in a hold's last seconds: that is for counting down
+FORM_GAP_S = 10.0           # form cues this far apart when no elapsed-time calls set the rhythm
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,11 @@ class Cue:
         return self.kind in (CueKind.SAY, CueKind.REST_MIN)
 
 
-def hold_cues(target_s: float, timing: CueTiming, goal_s: float | None = None) -> list[Cue]:
-    """Elapsed-time calls, halfway, today's goal, time left, the final count, the end of the hold."""
-    cues: list[Cue] = []
+def hold_cues(target_s: float, timing: CueTiming, goal_s: float | None = None,
+              form: tuple[str, ...] = (), form_from: int = 0) -> list[Cue]:
+    """Elapsed-time calls, halfway, today's goal, time left, the final count, the end of the hold,
+    and the exercise's `form` cues in the gaps (when `timing.form` allows them)."""
+    cues: list[Cue] = form_cues(target_s, timing, form, form_from) if timing.form is not False else []
     if (goal_s := goal_below(goal_s, target_s)) is not None:
         cues.append(Cue(goal_s, CueKind.SAY, "goal_reached", {"goal_s": _int(goal_s)}, "goal"))
     every = timing.every_s or 0
@@ -51,6 +55,25 @@ def hold_cues(target_s: float, timing: CueTiming, goal_s: float | None = None) -
         cues.append(Cue(target_s - n, CueKind.SAY, "count", {"n": n}, "count"))
     cues.append(Cue(target_s, CueKind.HOLD_END))
     return _thin(cues)
+
+
+def form_cues(target_s: float, timing: CueTiming, lines: tuple[str, ...], first: int = 0) -> list[Cue]:
+    """Form cues ("squeeze the glutes") halfway between the elapsed-time calls, so they never
+    land on a number, and never in the last seconds of the hold (the warning and the countdown).
+    They take turns, starting at `lines[first]` (pass the set number so each set opens differently)."""
+    if not lines:
+        return []
+    gap = timing.every_s or FORM_GAP_S
+    quiet = max(FORM_QUIET_END_S, timing.warn_left_s or 0, timing.countdown_from or 0)
+    cues = []
+    at = gap / 2
+    k = 0
+    while at <= target_s - quiet + 1e-9:
+        text = lines[(first + k) % len(lines)]
+        cues.append(Cue(at, CueKind.SAY, "form_cue", {"text": text}, "form"))
+        k += 1
+        at += gap
+    return cues
 
 
 def rest_cues(min_s: float, max_s: float, timing: CueTiming) -> list[Cue]:

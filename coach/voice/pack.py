@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from coach.errors import VoiceError
 from coach.routine.model import CueTiming
 from coach.session.wording import Earcons
 from coach.vocab import CommandId, Feedback
+from coach.voice.wording import Units, count_of, mid_sentence, seconds, spoken_list
 from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"     # `voices/` at the top is a link to it
@@ -21,9 +23,11 @@ COMMANDS = tuple(c.value for c in CommandId)
 # Every line the session may say, with the placeholders it may use.
 LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "session_start": ("routine",), "exercise_start": ("exercise",), "ready_prompt": (),
-    "set_intro": ("set", "sets"), "count": ("n",), "hold_start": (), "hold_every": ("elapsed_s",),
+    "set_intro": ("set", "sets", "goal_s"), "count": ("n",), "hold_start": ("goal_s",),
+    "hold_every": ("elapsed_s",),
     "hold_halfway": (), "hold_left": ("left_s",), "times_up": (), "hold_ended": ("held_s",),
-    "rest_start": ("min_s", "max_s"), "rest_left": ("left_s",), "rest_min_reached": (),
+    "rest_start": ("min_s", "max_s"), "rest_start_fixed": ("rest_s",), "rest_left": ("left_s",),
+    "rest_min_reached": (),
     "rest_over": (), "paused": (), "resumed": (), "how_long_hold": ("elapsed_s", "left_s"),
     "how_long_rest": ("left_s",), "how_long_idle": (), "help": ("commands",),
     "already_holding": (), "rest_longer": ("wait_s",), "nothing_to_pause": (), "not_paused": (),
@@ -41,7 +45,20 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "mic_lost": (), "mic_back": (), "reminder": ("routine",),
     # turn-taking: a command acted on, speech not understood, a session left unanswered
     "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
+    # form cues during a hold: the routine's own words, said through this line
+    "form_cue": ("text",),
 }
+
+# Placeholders filled with seconds (a number, or a list of numbers for `*_list`): the pack adds
+# the unit and rounds half up, so a line can never say "1 seconds" or leave the unit out.
+# Titles (`exercise`, `routine`) inside a sentence lose their capital: "Skipping the glute bridge."
+_TITLES = ("exercise", "routine")
+_UNITS = Units()
+
+
+def _is_seconds(name: str) -> bool:
+    return name.endswith("_s") or name.endswith("_list")
+
 
 @dataclass(frozen=True)
 class VoicePack:
@@ -56,9 +73,30 @@ class VoicePack:
     commands: tuple[tuple[str, tuple[str, ...]], ...]   # (command id, phrases)
     source: Path
     earcons: Earcons = Earcons()
+    units: Units = Units()
 
     def line(self, key: str, **values: object) -> str:
-        return dict(self.lines)[key].format(**values)
+        """The line `key` with its placeholders filled: seconds with their unit, counts with
+        `{name:one|many}` plurals, titles in sentence case."""
+        out: list[str] = []
+        for literal, name, spec, _ in string.Formatter().parse(dict(self.lines)[key]):
+            out.append(literal)
+            if name is None:
+                continue
+            out.append(self._fill(name, spec or "", values[name], at_start=not "".join(out).strip()))
+        return "".join(out)
+
+    def _fill(self, name: str, spec: str, value: object, at_start: bool) -> str:
+        if _is_seconds(name) and isinstance(value, (int, float, Sequence)) and not isinstance(value, str):
+            return seconds(value, self.units)       # type: ignore[arg-type]
+        if spec:
+            one, _, many = spec.partition("|")
+            return count_of(value, one, many)    # type: ignore[arg-type]
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            return spoken_list(value, self.units.and_word)
+        if name in _TITLES and isinstance(value, str) and not at_start:
+            return mid_sentence(value)
+        return str(value)
 
     @property
     def phrases(self) -> dict[str, list[str]]:
@@ -103,7 +141,7 @@ def load_voice(path: Path) -> VoicePack:
     from coach.routine.loader import read_cues
 
     top = open_yaml(path, VoiceError)
-    top.only(("title", "language", "engine", "cues", "earcons", "lines", "commands"))
+    top.only(("title", "language", "engine", "cues", "earcons", "units", "lines", "commands"))
     title = top.text("title", max_len=120)
     language = top.text("language", max_len=20)
     engine = top.section("engine")
@@ -113,16 +151,17 @@ def load_voice(path: Path) -> VoicePack:
     volume = engine.number("volume", defaults.TTS_VOLUME, maximum=1.0)
     cues = top.read("cues", read_cues) or CueTiming()
     earcons = top.read("earcons", _earcons) or Earcons()
+    units = top.read("units", _read_units) or Units()
     lines_f = top.section("lines")
     lines_f.only(tuple(LINE_FIELDS))
-    lines = tuple((key, _template(lines_f, key)) for key in LINE_FIELDS)
+    lines = tuple((key, _template(lines_f, key, units)) for key in LINE_FIELDS)
     commands_f = top.section("commands")
     commands_f.only(COMMANDS)
     commands = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
     _check_phrases_unique(commands_f, commands)
     return VoicePack(name=path.stem, title=title, language=language, engine_voice=engine_voice,
                      rate_wpm=rate_wpm, volume=volume, cues=cues, lines=lines, commands=commands,
-                     source=path, earcons=earcons)
+                     source=path, earcons=earcons, units=units)
 
 
 def _earcons(f: Fields) -> Earcons:
@@ -137,7 +176,18 @@ def _earcons(f: Fields) -> Earcons:
 _STYLES = tuple(style.value for style in Feedback)
 
 
-def _template(f: Fields, key: str) -> str:
+def _read_units(f: Fields) -> Units:
+    """`units: {second: second, seconds: seconds, and: and, space: true}`: the words the pack adds
+    itself, and whether a space goes between number and unit."""
+    f.only(("second", "seconds", "and", "space"))
+    base = Units()
+    return Units(second=f.text("second", max_len=30) if f.has("second") else base.second,
+                 seconds=f.text("seconds", max_len=30) if f.has("seconds") else base.seconds,
+                 and_word=f.text("and", max_len=30) if f.has("and") else base.and_word,
+                 space=" " if f.flag("space", True) else "")
+
+
+def _template(f: Fields, key: str, units: Units = _UNITS) -> str:
     """A line with {placeholders}, each one a plain name that LINE_FIELDS allows for `key`."""
     text = f.text(key, max_len=300)
     allowed = LINE_FIELDS[key]
@@ -150,8 +200,15 @@ def _template(f: Fields, key: str) -> str:
         if name not in allowed:
             can = ", ".join("{" + a + "}" for a in allowed) or "no placeholders"
             f.fail_at(key, f"unknown placeholder {{{name}}}; this line can use {can}")
-        if spec or conversion:
-            f.fail_at(key, f"write the placeholder as {{{name}}}, without `!` or `:`")
+        if conversion or (spec and (_is_seconds(name) or spec.count("|") != 1 or spec.startswith("|")
+                                    or spec.endswith("|"))):
+            f.fail_at(key, f"write the placeholder as {{{name}}}, or a count as {{{name}:one|many}}; "
+                           "no other `!` or `:`")
+    for name in {n for n, _, _ in fields if _is_seconds(n)}:
+        after = text.split("{" + name + "}", 1)[1].lstrip().lower()
+        if after.startswith((units.second.lower(), units.seconds.lower())):
+            f.fail_at(key, f"write {{{name}}} without `{units.seconds}` after it: the unit is added "
+                           "for you (\"1 second\", \"42 seconds\")")
     return text
 
 

@@ -48,10 +48,10 @@ _spec.loader.exec_module(make_session)
 
 # The bench routine: the glute routine's cue timing on a 30 s hold, a 10-14 s rest without spoken
 # rest counts (so nothing but the hold's own cues and the rest's prompts is said), many sets.
-# Hold cues: "Lift, and hold." at 0, "10 seconds." at 10, "Halfway." at 15, "10 seconds to go." at
-# 20 (it wins over "20 seconds."), 5-4-3-2-1 at 25..29. Rest: "Time's up..." + "Rest. Say ready
-# after 10 seconds, ..." at 0, "You can say ready whenever you like." at 10, "Rest is over. Say
-# ready for the next set." at 14, then it waits.
+# Hold cues: "Lift, and hold for 30 seconds." at 0, "10 seconds in." at 10, "Halfway there." at 15,
+# "Nearly there, 10 seconds to go." at 20 (it wins over "20 seconds in."), 5-4-3-2-1 at 25..29.
+# Rest: "Well held..." + "Rest. You can say ready after 10 seconds. ..." at 0, "Say ready whenever
+# you want the next set." at 10, "Rest over. Say ready for the next set." at 14, then it waits.
 TURNS_ROUTINE = """\
 title: Turn test
 summary: The glute routine's cues on 30-second holds, a 10-14 s rest, many sets.
@@ -222,11 +222,11 @@ def speaking_at(run: Run, t0: float, t1: float) -> float:
 
 def line_end(run: Run, say: dict[str, Any]) -> float | None:
     """When a `say` (and whatever was asked with it) stopped being heard: `say_end` if logged, else
-    the last loud frame before the next line asked for later."""
+    the last loud frame before the next line (or tone) asked for later."""
     ends = [e for e in run.of("say_end") if e["t"] >= say["t"] and e.get("text", say["text"]) == say["text"]]
     if ends:
         return float(ends[0]["t"])
-    later = [e["t"] for e in run.says() if e["t"] > say["t"] + 1e-6]
+    later = [e["t"] for e in run.events if e["type"] in ("say", "tone") and e["t"] > say["t"] + 1e-6]
     return audible_end(run, say["t"], min(later, default=len(run.speaker) / RATE_HZ))
 
 
