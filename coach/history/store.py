@@ -129,6 +129,9 @@ class HoldConflict(StoreError):
 # SQLite errors that say the file is not a usable database (the only ones that may say "move it aside")
 _DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE",
             "SQLITE_CORRUPT_VTAB"}
+# The file opened but its schema would not take a statement (a migration that failed half way):
+# the file, not the disk, is the problem, and it was left as it was.
+_UNUSABLE = _DAMAGED | {"SQLITE_ERROR"}
 _FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -180,7 +183,7 @@ class Store:
             if _is_full(err):
                 raise HistoryUnwritable(f"{path}: the disk is full, so the history cannot be written "
                                         f"({err}); nothing in it is lost: free some space") from err
-            if isinstance(err, _Refused) or getattr(err, "sqlite_errorname", "") in _DAMAGED:
+            if isinstance(err, _Refused) or getattr(err, "sqlite_errorname", "") in _UNUSABLE:
                 raise StoreError(f"{path}: not a usable coach history ({err}); it was left untouched — "
                                  "move it aside to start a new history, or pass --data-dir") from err
             raise HistoryUnwritable(f"{path}: cannot open the history for writing ({err}); check that "
