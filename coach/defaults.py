@@ -44,7 +44,11 @@ AEC_SUPPRESS_DB: int | None = -40   # speex's residual echo suppressor after the
 # Speech in.
 INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands
 INPUT_MODE = "keys"
-ENGINES = ("auto", "pocketsphinx", "vosk")  # `--engine`; auto: vosk when a model is installed
+ENGINES = ("auto", "pocketsphinx", "neural", "fused", "vosk")  # `--engine`
+# What `auto` picks for English when no vosk model fits: the best of pocketsphinx, neural and fused
+# by scripts/bench_recognition.py's rank_engines (dev corpus + Piper joe, voices the head never
+# trained on: accuracy minus worst false triggers): fused 0.508, pocketsphinx 0.459, neural 0.312.
+AUTO_ENGINE = "fused"
 ENGINE = "auto"
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
 

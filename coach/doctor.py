@@ -491,7 +491,7 @@ def check_recognizer(ctx: DoctorContext, voice: VoicePack) -> Check:
         return Check("recognizer", False, f"cannot load the recognizer: {err}", SETUP_FIX)
     rng = np.random.default_rng(0)      # exact zeros upset recognizers; a live mic is never that quiet
     silence = np.rint(rng.normal(0.0, defaults.DITHER_LSB, int(SILENCE_S * defaults.RATE_HZ)))
-    heard = recognizer.feed(silence.astype("<i2").tobytes()) + recognizer.flush()
+    heard = [h for h in recognizer.feed(silence.astype("<i2").tobytes()) + recognizer.flush() if h.command]
     odd = f"; it heard {', '.join(h.command for h in heard)} in silence" if heard else ""
     return Check("recognizer", True, f"{choice.why}: loaded, and listened to {SILENCE_S:g} s of silence{odd}")
 

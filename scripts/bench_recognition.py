@@ -142,11 +142,14 @@ def render_narration(work: Path, lang: str) -> tuple[list[Item], list[Item]]:
 
 
 class NoiseSource:
-    """Unit-RMS noise at deterministic offsets: the corpus's pink noise, or brown noise made here."""
+    """Unit-RMS noise at deterministic offsets: the corpus's pink noise, brown noise made here, or
+    babble: six of the corpus's sentences (two voices each) talking at once, looped."""
 
     def __init__(self, color: str = "pink") -> None:
         if color == "pink":
             self.noise = load_pcm16(CORPUS / "noise_pink_120s.wav").astype(np.float64)
+        elif color == "babble":
+            self.noise = babble_noise(60 * RATE_HZ)
         else:
             from make_clips import colored_noise
 
@@ -158,6 +161,32 @@ class NoiseSource:
         start = (self._offset * 7919) % (len(self.noise) - n - 1)
         self._offset += 1
         return self.noise[start : start + n] / self.rms
+
+
+def suppress_noise(pcm: np.ndarray, level: int, auto_gain_dbfs: int) -> np.ndarray:
+    """webrtc-noise-gain (as wyoming-satellite uses it) over the whole stream, 10 ms at a time."""
+    from webrtc_noise_gain import AudioProcessor
+
+    processor = AudioProcessor(auto_gain_dbfs, level)
+    out = bytearray()
+    data = pcm.astype("<i2").tobytes()
+    for start in range(0, len(data) - 319, 320):
+        out += processor.Process10ms(data[start : start + 320]).audio
+    return np.frombuffer(bytes(out), dtype="<i2")
+
+
+def babble_noise(n: int) -> np.ndarray:
+    with (CORPUS / "manifest.csv").open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["kind"] == "neg" and float(r["dur_s"]) > 2.0]
+    rng = np.random.default_rng(11)
+    out = np.zeros(n)
+    for _ in range(6):
+        row = rows[int(rng.integers(len(rows)))]
+        clip = load_pcm16(CORPUS / row["path"]).astype(np.float64)
+        loop = np.tile(clip, n // len(clip) + 2)
+        start = int(rng.integers(len(clip)))
+        out += loop[start : start + n] / (np.sqrt(np.mean(clip**2)) + 1e-9)
+    return out
 
 
 def build_stream(items: list[Item], warmup: list[Item], level: str, noise: NoiseSource,
@@ -204,17 +233,28 @@ def stream(recognizer, pcm: np.ndarray) -> tuple[list[tuple[float, object]], flo
 def score(spans, got) -> dict:
     """Per-kind outcomes; each heard command belongs to the clip whose stretch it came back in."""
     per_item: dict[int, list] = {}
+    starts = np.array([span[1] for span in spans])
     for t_return, heard in got:
-        index = max(i for i, span in enumerate(spans) if span[1] <= t_return + 1e-9)
+        if not heard.command:                       # speech that matched no phrase: not a trigger
+            continue
+        index = int(np.searchsorted(starts, t_return + 1e-9, side="right")) - 1
         per_item.setdefault(index, []).append((t_return, heard))
     counts = {"cmd": 0, "correct": 0, "wrong": 0, "miss": 0}
-    neg = {"neg": [0, 0], "neg_embed": [0, 0], "narration": [0, 0]}
+    neg = {"neg": [0, 0], "neg_embed": [0, 0], "narration": [0, 0], "near": [0, 0]}
+    families: dict[str, list[int]] = {}             # family -> [correct, commands, triggered, negatives]
     latencies, start_errors = [], []
     by_command: dict[str, list[int]] = {}
     for index, (item, _t0, t_speech, t_end) in enumerate(spans):
         if item is None:
             continue
         heard = per_item.get(index, [])
+        fam = families.setdefault(voice_family(item.voice), [0, 0, 0, 0])
+        if item.kind == "cmd":
+            fam[1] += 1
+            fam[0] += 1 if {h.command for _, h in heard} == {item.label} else 0
+        else:
+            fam[3] += 1
+            fam[2] += 1 if heard else 0
         if item.kind == "cmd":
             counts["cmd"] += 1
             commands = {h.command for _, h in heard}
@@ -250,10 +290,107 @@ def score(spans, got) -> dict:
         "t_start_err_median_s": round(statistics.median(start_errors), 3) if start_errors else None,
         "t_start_err_p90_abs_s": pct([abs(e) for e in start_errors], 90),
         "by_command": {k: round(v[0] / v[1], 3) for k, v in sorted(by_command.items())},
+        "by_family": {k: {"accuracy": round(v[0] / v[1], 4) if v[1] else None, "n_cmd": v[1],
+                          "ft": round(v[2] / v[3], 4) if v[3] else None, "n_neg": v[3]}
+                      for k, v in sorted(families.items())},
     }
 
 
+def voice_family(voice: str) -> str:
+    if voice in ("joe",):
+        return "piper"
+    if voice in ("kal16", "awb", "kal", "rms", "slt"):
+        return "flite"
+    if voice.startswith("mb-") or voice.startswith("mbrola"):
+        return "mbrola"
+    return "espeak"
+
+
+class Recorder:
+    """A fused recognizer that keeps, per segment, the head's prediction and pocketsphinx's score,
+    so that pocketsphinx, neural and fused results (and every fusion setting) come from one pass
+    over the same segments (the engines share the segmenter and its settings). CPU time is kept
+    per part, so each engine's RTF is its own parts' time."""
+
+    def __init__(self, phrases: dict, embedder) -> None:  # noqa: ANN001
+        from coach.asr.neural.fused import FusedRecognizer
+
+        self.inner = FusedRecognizer(phrases, embedder=embedder)
+        self.model = self.inner.model
+        self.cpu = {"segment": 0.0, "neural": 0.0, "pocketsphinx": 0.0}
+
+    def _records(self, segments) -> list:  # noqa: ANN001
+        out = []
+        for segment in segments:
+            if segment.too_long:
+                out.append((segment, None, None))
+                continue
+            t0 = time.process_time()
+            prediction = self.inner.neural.classify(segment)
+            t1 = time.process_time()
+            score_ = self.inner.sphinx._score(segment)
+            self.cpu["neural"] += t1 - t0
+            self.cpu["pocketsphinx"] += time.process_time() - t1
+            out.append((segment, prediction, score_))
+        return out
+
+    def feed(self, pcm: bytes) -> list:
+        t0 = time.process_time()
+        samples = np.frombuffer(pcm, dtype="<i2")
+        inner = self.inner
+        inner.neural._buffer.append(samples)
+        inner.neural._n_samples += len(samples)
+        inner._n_samples += len(samples)
+        segments = inner._segmenter.feed(samples)
+        self.cpu["segment"] += time.process_time() - t0
+        return self._records(segments)
+
+    def flush(self) -> list:
+        return self._records(self.inner._segmenter.flush())
+
+
+def fusion_grid() -> dict:
+    from coach.asr.neural.fused import FusionTuning
+
+    grid = {}
+    for alone in (0.9, 1.01):               # 1.01: the head never fires alone
+        for confirm in (0.2, 0.4):
+            grid[f"fused a{alone} c{confirm} confirm-only"] = FusionTuning(alone, confirm, False, 1.0)
+            for veto in (0.5, 0.7, 0.9, 1.01):   # 1.01: pocketsphinx is never vetoed
+                grid[f"fused a{alone} c{confirm} v{veto}"] = FusionTuning(alone, confirm, True, veto)
+    return grid
+
+
+def derive(engine: str, record, recorder: Recorder, tuning=None):  # noqa: ANN001
+    """The `Heard` an engine would have returned for one recorded segment."""
+    from coach.asr.base import Heard
+    from coach.asr.neural.fused import fuse
+
+    segment, prediction, score_ = record
+    t0, t1 = round(segment.t_start, 3), round(segment.t_end, 3)
+    if prediction is None:
+        return Heard("", "", t0, t1, 0.0, reason="too long")
+    neural = recorder.inner.neural
+    if engine == "neural":
+        return neural.decide(segment, prediction)
+    if engine == "pocketsphinx":
+        if score_.accepted and score_.command:
+            return Heard(score_.command, score_.hypothesis, score_.t_start, t1, score_.confidence)
+        return Heard("", score_.hypothesis, t0, t1, score_.confidence, reason=score_.reason)
+    command, confidence, reason = fuse(prediction, score_, neural.known, neural.threshold, tuning)
+    if command:
+        t_start = score_.t_start if score_.command == command and score_.accepted else t0
+        return Heard(command, score_.hypothesis, t_start, t1, confidence)
+    return Heard("", score_.hypothesis, t0, t1, confidence, reason=reason)
+
+
 def make_recognizer(backend: str, lang: str, vosk_model: Path | None, cache: dict):
+    if backend == "triple":
+        from coach.asr.neural.features import SpeechEmbedder
+
+        if "embedder" not in cache:
+            cache["embedder"] = SpeechEmbedder()
+        return Recorder(EN_PHRASES, cache["embedder"])
     if backend == "pocketsphinx":
         from coach.asr.pocketsphinx_backend import PocketsphinxRecognizer
 
@@ -283,7 +420,11 @@ def run_child(args) -> int:
     if lang == "en":
         sets["dev"] = read_manifest(CORPUS, args.quick)
         if args.heldout and not args.quick:
-            sets["heldout"] = read_manifest(Path(args.heldout), args.quick)
+            heldout = read_manifest(Path(args.heldout), args.quick)
+            speeds = args.noisy_speeds.split(",") if args.noisy_speeds else None
+            sets["heldout"] = [i for i in heldout if speeds is None or i.speed in speeds]
+        if args.joe and not args.quick:
+            sets["joe"] = read_manifest(Path(args.joe), args.quick)
     else:
         sets["ko"] = read_manifest(work / "clips_ko", args.quick)
     narration, warmup = render_narration(work, lang)
@@ -292,22 +433,43 @@ def run_child(args) -> int:
     cpu_total = stream_total = 0.0
     for level in args.levels.split(","):
         for set_name, items in sets.items():
+            if set_name == "heldout" and args.heldout_clean_only and level != "clean":
+                continue
             # Noise runs through the padding too (make_clips' brown copies stop with each clip).
             chosen = [i for i in items if i.cond == "clean"]
-            stream_level = level.removeprefix("brown")
+            if args.noisy_speeds and set_name != "joe" or (level != "clean" and args.noisy_speeds):
+                chosen = [i for i in chosen if i.speed in args.noisy_speeds.split(",")]
+            color = next((c for c in ("brown", "babble") if level.startswith(c)), "pink")
+            stream_level = level.removeprefix(color)
             if set_name in ("dev", "ko"):
                 chosen = chosen + narration
-            noise = NoiseSource("brown" if level.startswith("brown") else "pink")
+            noise = NoiseSource(color)
             pcm, spans = build_stream(chosen, warmup, stream_level, noise, {"narration": ECHO_GAIN})
+            if args.noise_suppression:
+                pcm = suppress_noise(pcm, args.noise_suppression, args.auto_gain)
             vosk_model = Path(args.vosk_model) if args.vosk_model else None
             recognizer = make_recognizer(args.backend, lang, vosk_model, cache)
             got, cpu = stream(recognizer, pcm)
             cpu_total += cpu
-            stream_total += len(pcm) / RATE_HZ
-            row = {"backend": args.backend, "model": recognizer.model, "lang": lang, "set": set_name,
-                   "noise": level, **score(spans, got), "rtf": round(cpu / (len(pcm) / RATE_HZ), 4)}
-            rows.append(row)
-            print(f"  {args.backend} {set_name} {level}: acc {row['accuracy']:.3f}", file=sys.stderr)
+            stream_s = len(pcm) / RATE_HZ
+            stream_total += stream_s
+            base = {"model": recognizer.model, "lang": lang, "set": set_name, "noise": level}
+            if args.backend != "triple":
+                row = {"backend": args.backend, **base, **score(spans, got), "rtf": round(cpu / stream_s, 4)}
+                rows.append(row)
+                print(f"  {args.backend} {set_name} {level}: acc {row['accuracy']:.3f}", file=sys.stderr)
+                continue
+            c = recognizer.cpu
+            engines = {"pocketsphinx": (None, c["segment"] + c["pocketsphinx"]),
+                       "neural": (None, c["segment"] + c["neural"]),
+                       **{k: (t, cpu) for k, t in fusion_grid().items()}}
+            for engine, (tuning, engine_cpu) in engines.items():
+                kind = "fused" if engine.startswith("fused") else engine
+                derived = [(t, derive(kind, r, recognizer, tuning)) for t, r in got]
+                row = {"backend": engine, **base, **score(spans, derived),
+                       "rtf": round(engine_cpu / stream_s, 4)}
+                rows.append(row)
+            print(f"  triple {set_name} {level} done", file=sys.stderr)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for row in rows:
         row["peak_rss_mb"] = round(peak_rss_mb, 1)
@@ -315,9 +477,73 @@ def run_child(args) -> int:
     return 0
 
 
+def choose_fusion(rows: list[dict]) -> list[dict]:
+    """Keep one fusion setting: the best on the dev corpus (mean accuracy over the noise levels
+    minus 3 x mean false triggers on its sentences and narration). Held-out voices play no part."""
+    grid = sorted({r["backend"] for r in rows if r["backend"].startswith("fused ")})
+    if not grid:
+        return rows
+
+    def merit(name: str) -> float:
+        dev = [r for r in rows if r["backend"] == name and r["set"] == "dev"]
+        acc = statistics.mean(r["accuracy"] for r in dev)
+        ft = statistics.mean(max(r["ft_neg"] or 0, r["ft_neg_embed"] or 0, r["ft_narration"] or 0)
+                             for r in dev)
+        return acc - 3 * ft
+
+    best = max(grid, key=merit)
+    print(f"fusion setting chosen on the dev corpus: {best} "
+          f"(merit {merit(best):.3f}; of {len(grid)} settings)", file=sys.stderr)
+    kept = [r for r in rows if not r["backend"].startswith("fused ")]
+    for r in rows:
+        if r["backend"] == best:
+            kept.append({**r, "backend": "fused", "fusion": best})
+    return kept
+
+
+def rank_engines(rows: list[dict]) -> list[tuple[str, float]]:
+    """The rule behind `defaults.AUTO_ENGINE`: on the dev corpus and Piper joe (voices the head never
+    trained on; the held-out set has reserved voices and plays no part), the mean over noise rows
+    of accuracy minus the row's worst false-trigger rate (sentences, narration, near-misses): a
+    missed command and a false one each cost the user about one more utterance."""
+    merits = {}
+    for engine in sorted({r["backend"] for r in rows}):
+        mine = [r for r in rows if r["backend"] == engine and r["set"] in ("dev", "joe")]
+        if not mine:
+            continue
+        kinds = ("ft_neg", "ft_neg_embed", "ft_narration", "ft_near")
+        worst = [max(r.get(k) or 0 for k in kinds) for r in mine]
+        merits[engine] = statistics.mean(r["accuracy"] - w for r, w in zip(mine, worst, strict=True))
+    ranked = sorted(merits.items(), key=lambda kv: -kv[1])
+    print("\nengines by merit on unseen, unreserved voices (accuracy - worst false triggers): "
+          + ", ".join(f"{e} {m:.3f}" for e, m in ranked))
+    return ranked
+
+
+def print_families(rows: list[dict]) -> None:
+    """Accuracy and false triggers per voice family, per engine, clean and at 10 dB (all noises)."""
+    print(f"\n{'engine':<13}{'noise':<10}" + "".join(f"{f + ' acc/ft':>20}" for f in
+                                                   ("espeak", "flite", "mbrola", "piper")))
+    for r in rows:
+        if r["set"] == "heldout" or r["noise"] not in ("clean", "10", "brown10", "babble10"):
+            continue
+        fams: dict[str, list] = {}
+        for rr in rows:
+            if rr["backend"] == r["backend"] and rr["noise"] == r["noise"] and rr["set"] == r["set"]:
+                for fam, v in rr["by_family"].items():
+                    fams.setdefault(fam, []).append(v)
+        cells = []
+        for fam in ("espeak", "flite", "mbrola", "piper"):
+            v = fams.get(fam)
+            cells.append(f"{v[0]['accuracy']:.3f}/{v[0]['ft']:.3f}" if v and v[0]["accuracy"] is not None
+                         and v[0]["ft"] is not None else "-")
+        print(f"{r['backend']:<13}{r['noise'] + ' ' + r['set']:<10}" + "".join(f"{c:>20}" for c in cells))
+
+
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'backend':<13}{'lang':<5}{'set':<8}{'noise':<8}{'acc':>6}{'wrong':>7}{'miss':>6}"
-            f"{'ft_neg':>8}{'ft_emb':>8}{'ft_narr':>8}{'lat50':>7}{'lat90':>7}{'t0err':>7}{'rtf':>7}{'rss_MB':>8}")
+    head = (f"{'backend':<13}{'lang':<5}{'set':<8}{'noise':<9}{'acc':>6}{'wrong':>7}{'miss':>6}"
+            f"{'ft_neg':>8}{'ft_emb':>8}{'ft_narr':>8}{'ft_near':>8}{'lat50':>7}{'lat90':>7}{'t0err':>7}"
+            f"{'t0p90':>7}{'rtf':>7}{'rss_MB':>8}")
     print(head)
     print("-" * len(head))
 
@@ -325,18 +551,32 @@ def print_table(rows: list[dict]) -> None:
         return f"{'-' if value is None else fmt.format(value):>{width}}"
 
     for r in rows:
-        print(f"{r['backend']:<13}{r['lang']:<5}{r['set']:<8}{r['noise']:<8}{f(r['accuracy'], 6)}"
+        print(f"{r['backend']:<13}{r['lang']:<5}{r['set']:<8}{r['noise']:<9}{f(r['accuracy'], 6)}"
               f"{f(r['wrong'], 7)}{f(r['miss'], 6)}{f(r['ft_neg'], 8)}{f(r['ft_neg_embed'], 8)}"
-              f"{f(r['ft_narration'], 8)}{f(r['latency_median_s'], 7, '{:.2f}')}"
-              f"{f(r['latency_p90_s'], 7, '{:.2f}')}{f(r['t_start_err_median_s'], 7, '{:+.2f}')}"
-              f"{f(r['rtf'], 7)}{f(r['peak_rss_mb'], 8, '{:.0f}')}")
+              f"{f(r['ft_narration'], 8)}{f(r.get('ft_near'), 8)}"
+              f"{f(r['latency_median_s'], 7, '{:.2f}')}"
+              f"{f(r['latency_p90_s'], 7, '{:.2f}')}"
+              f"{f(r['t_start_err_median_s'], 7, '{:+.2f}')}"
+              f"{f(r['t_start_err_p90_abs_s'], 7, '{:.2f}')}{f(r['rtf'], 7)}"
+              f"{f(r['peak_rss_mb'], 8, '{:.0f}')}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--backend", choices=["pocketsphinx", "vosk", "all"], default="all")
+    parser.add_argument("--backend", choices=["pocketsphinx", "vosk", "triple", "all"], default="all",
+                        help="triple: pocketsphinx, neural and fused (every fusion setting) in one pass")
+    parser.add_argument("--joe", type=Path, help="a folder of Piper joe clips (make_clips.py --voices piper)")
+    parser.add_argument("--noisy-speeds", default="",
+                        help="only clips at these speeds (e.g. norm): in noise for dev and joe, always "
+                             "for the held-out set")
+    parser.add_argument("--noise-suppression", type=int, default=0,
+                        help="run webrtc-noise-gain over the stream first: suppression level 1-4")
+    parser.add_argument("--auto-gain", type=int, default=0, help="... and auto gain to this -dBFS (0: off)")
+    parser.add_argument("--heldout-clean-only", action="store_true", help="the held-out set only clean")
+    parser.add_argument("--noise-levels", default="",
+                        help="comma-separated subset of clean,20,10,5,brown20,...,babble5")
     parser.add_argument("--quick", action="store_true",
                         help="development corpus at normal speed, clean and 10 dB, no held-out (< 1 min)")
     parser.add_argument("--heldout", type=Path, help="a folder written by scripts/make_clips.py")
@@ -356,10 +596,15 @@ def main() -> int:
         return run_child(args)
 
     args.work.mkdir(parents=True, exist_ok=True)
-    levels = ["clean", "10"] if args.quick else NOISE_LEVELS + ["brown20", "brown10", "brown5"]
+    levels = (["clean", "10"] if args.quick else
+              NOISE_LEVELS + ["brown20", "brown10", "brown5", "babble20", "babble10", "babble5"])
+    if args.noise_levels:
+        levels = args.noise_levels.split(",")
     jobs = []                                    # (backend, lang, levels)
     if args.backend in ("pocketsphinx", "all"):
         jobs += [("pocketsphinx", "en", levels[0::2]), ("pocketsphinx", "en", levels[1::2])]
+    if args.backend in ("triple", "all"):
+        jobs += [("triple", "en", levels[0::2]), ("triple", "en", levels[1::2])]
     if args.backend in ("vosk", "all"):
         lang = "en" if args.vosk_model else "ko"
         if lang == "ko" and not (args.work / "clips_ko" / "manifest.csv").exists():
@@ -385,6 +630,11 @@ def main() -> int:
                        "--work", str(args.work)]
                 cmd += ["--quick"] if args.quick else []
                 cmd += ["--heldout", str(args.heldout)] if args.heldout else []
+                cmd += ["--joe", str(args.joe)] if args.joe else []
+                cmd += ["--noisy-speeds", args.noisy_speeds] if args.noisy_speeds else []
+                cmd += ["--heldout-clean-only"] if args.heldout_clean_only else []
+                cmd += ["--noise-suppression", str(args.noise_suppression),
+                        "--auto-gain", str(args.auto_gain)]
                 cmd += ["--vosk-model", str(args.vosk_model)] if args.vosk_model else []
                 running.append((subprocess.Popen(cmd), out, core))
             time.sleep(0.2)
@@ -404,7 +654,12 @@ def main() -> int:
         for r in rows:
             if r["backend"] == backend:
                 r["peak_rss_mb"] = peak
+    if args.json:                                   # every row, every fusion setting, before printing
+        args.json.with_suffix(".all.json").write_text(json.dumps(rows, ensure_ascii=False))
+    rows = choose_fusion(rows)
     print_table(rows)
+    print_families(rows)
+    rank_engines(rows)
     print(f"\n{time.monotonic() - t0:.0f} s. acc/wrong/miss: share of command clips; ft_*: share of "
           "non-command clips that triggered anything; lat: s from speech end to feed's return; "
           "t0err: median heard t_start - true speech start.")

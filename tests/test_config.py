@@ -148,7 +148,7 @@ def test_empty_environment_values_are_ignored(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"input_mode": "telepathy"}, "--input must be one of keys, voice, not `telepathy`"),
-    ({"engine": "whisper"}, "--engine must be one of auto, pocketsphinx, vosk, not `whisper`"),
+    ({"engine": "whisper"}, "--engine must be one of auto, pocketsphinx, neural, fused, vosk, not `whisper`"),
     ({"user": " "}, "--user must not be empty"),
     ({"reminders": ["25:00"]}, "--reminders: `25:00` is not a time of day as HH:MM, 24-hour"),
 ])
@@ -241,7 +241,7 @@ BROKEN = [
     ("input choice", edit("input: voice", "input: voise"),
      "{p}:4: input: must be one of keys, voice; got `voise` (did you mean `voice`?)"),
     ("engine choice", edit("engine: vosk", "engine: whisper"),
-     "{p}:9: recognizer.engine: must be one of auto, pocketsphinx, vosk; got `whisper`"),
+     "{p}:9: recognizer.engine: must be one of auto, pocketsphinx, neural, fused, vosk; got `whisper`"),
     ("user empty", edit("user: ana", "user:"), "{p}:1: user: must be text, got nothing"),
     ("user a list", edit("user: ana", "user: [ana, ben]"), "{p}:1: user: must be text, got a list"),
     ("devices a list", "".join(FULL.splitlines(True)[:4]) + "devices: [1]\n",

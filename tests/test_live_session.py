@@ -35,7 +35,7 @@ def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, 
     child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "short", "--input", "voice",
                                            "--events", str(events), "--keep-audio", str(kept)],
                           env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
-    child.expect("listening with pocketsphinx")
+    child.expect("listening with the neural command head fused with pocketsphinx")
     child.expect("Say ready when you're in position.")
     child.expect(pexpect.TIMEOUT, timeout=2.5)         # let the prompt play out (no self-trigger)
     virtual_audio.play_into_mic(ready_wav)

@@ -7,6 +7,7 @@ lines or results. `coach.cli` only parses arguments and prints; tests call these
     progress.py   coach status / chart / lock / unlock
     report.py     coach report
     library.py    coach routines / voices / say
+    enroll.py     coach enroll (the adaptation itself is coach.asr.enroll)
 
 Heavy modules (sqlite3, yaml, the speech engine) are imported inside the functions that need them.
 """

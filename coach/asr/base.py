@@ -45,7 +45,7 @@ class Recognizer(Protocol):
     the segment's times. Callers that only act on commands filter on `heard.command`.
     """
 
-    name: str           # "pocketsphinx" or "vosk"
+    name: str           # "pocketsphinx", "neural", "fused" or "vosk"
     model: str          # which model, for the start-up line ("bundled en-us", a path)
     rate_hz: int        # always 16000 here
 

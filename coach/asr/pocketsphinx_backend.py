@@ -56,12 +56,41 @@ class SegmentScore:
     reason: str                      # "ok", "too long", "not a phrase", "too long for phrase", ...
 
 
+def _cache_dir() -> Path:
+    """Derived data, safe to delete: $XDG_CACHE_HOME/coach (~/.cache/coach)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "coach"
+
+
 def _arpa_cache_path(text: str) -> Path:
-    """Derived data, safe to delete: $XDG_CACHE_HOME/coach (~/.cache/coach), keyed by the LM text."""
+    """Keyed by the LM text."""
     import hashlib
 
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "coach" / f"commands-{hashlib.sha256(text.encode()).hexdigest()[:16]}.arpa"
+    return _cache_dir() / f"commands-{hashlib.sha256(text.encode()).hexdigest()[:16]}.arpa"
+
+
+def small_dictionary(full: Path, words: set[str]) -> Path:
+    """A pronunciation dictionary with only `words` (and their alternative pronunciations), cut
+    from `full` once and kept in the cache folder (or a temporary folder if that is read-only).
+    Words missing from `full` are simply absent: `_check_words` reports them."""
+    import hashlib
+
+    key = hashlib.sha256("\n".join([str(full), *sorted(words)]).encode()).hexdigest()[:16]
+    for folder in (_cache_dir(), Path(tempfile.gettempdir())):
+        path = folder / f"dict-{key}.dict"
+        if path.is_file():
+            return path
+        try:
+            lines = [line for line in full.read_text(encoding="utf-8").splitlines()
+                     if line.split(" ", 1)[0].split("(", 1)[0] in words]
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            tmp.replace(path)
+            return path
+        except OSError:
+            continue
+    return full
 
 
 def _read_cached_arpa(text: str) -> str | None:
@@ -107,10 +136,13 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         hmm = model_dir or model_root / "en-us" / "en-us"
         if not hmm.is_dir():
             raise ModelNotFoundError(f"pocketsphinx model folder {hmm} is missing; reinstall pocketsphinx")
+        # Only the phrase and filler words: the full 135k-word dictionary made loading the decoder
+        # and its language-model search take ~3 s (the search is sized by the dictionary).
+        words = {*self.table.words, *FILLER_WORDS_EN}
         self._decoder = pocketsphinx.Decoder(
             samprate=RATE_HZ,
             hmm=str(hmm),
-            dict=str(model_root / "en-us" / "cmudict-en-us.dict"),
+            dict=str(small_dictionary(model_root / "en-us" / "cmudict-en-us.dict", words)),
             loglevel="FATAL",
             **dict(self.tuning.decoder_options),
         )
@@ -169,10 +201,6 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
                 total += len(pron.split())
             counts[phrase] = total
         return counts
-
-    @property
-    def t_now(self) -> float:
-        return self._n_samples / RATE_HZ
 
     def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
         heard = []

@@ -238,6 +238,11 @@ class SegmentedRecognizer:
     def flush(self) -> list[Heard]:
         return self._decode_all(self._segmenter.flush())
 
+    @property
+    def t_now(self) -> float:
+        """Stream seconds fed so far."""
+        return self._n_samples / self._segmenter.config.rate_hz
+
     def reset(self) -> None:
         self._segmenter.reset()
 

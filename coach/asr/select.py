@@ -1,7 +1,9 @@
-"""Choosing the recognizer: vosk when a model for the voice's language is found, else pocketsphinx.
+"""Choosing the recognizer: vosk when a model for the voice's language is found, else (English) the
+engine that measured best on voices nobody trained on (`defaults.AUTO_ENGINE`), else pocketsphinx.
 
 The choice and the reason are returned as one sentence for the start-up line, so a user always
-knows which engine listens to them and why.
+knows which engine listens to them and why. A head adapted by `coach enroll` (in the data
+directory) replaces the shipped one for the neural and fused engines.
 """
 
 from __future__ import annotations
@@ -10,27 +12,58 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach import defaults
 from coach.asr.base import Recognizer
 from coach.errors import ModelNotFoundError, UsageError
 from coach.voice.pack import VoicePack
 
-ENGINES = ("auto", "pocketsphinx", "vosk")
+_NEURAL_WHY = {"neural": "the neural command head (openWakeWord speech embedding)",
+               "fused": "the neural command head fused with pocketsphinx"}
 
 
 @dataclass(frozen=True)
 class EngineChoice:
-    engine: str             # "pocketsphinx" or "vosk"
+    engine: str             # "pocketsphinx", "neural", "fused" or "vosk"
     model_path: Path | None
     why: str
+    head_path: Path | None = None     # an enrolled head (neural/fused); None: the shipped one
+
+
+def enrolled_head_path(data_dir: Path) -> Path:
+    """Where `coach enroll` keeps the head adapted to this user's voice."""
+    return data_dir / "enroll" / "head.npz"
+
+
+def _neural_choice(engine: str, data_dir: Path, because: str) -> EngineChoice:
+    """A neural/fused choice; `ModelNotFoundError` if its parts are not installed."""
+    from coach.asr.neural.features import model_path
+    from coach.asr.neural.head import shipped_head_path
+
+    model_path("melspectrogram.onnx")                 # raises with an actionable line if missing
+    head = enrolled_head_path(data_dir)
+    enrolled = head if head.is_file() else None
+    if enrolled is None and not shipped_head_path().is_file():
+        raise ModelNotFoundError(f"the command head {shipped_head_path()} is missing; reinstall coach")
+    from importlib.util import find_spec
+
+    if find_spec("onnxruntime") is None:                 # found, not imported: importing it takes time
+        raise ModelNotFoundError("the neural recognizer needs onnxruntime: pip install onnxruntime")
+    mine = ", adapted to your voice by coach enroll" if enrolled else ""
+    return EngineChoice(engine, None, f"{_NEURAL_WHY[engine]}{mine} ({because})", enrolled)
 
 
 def choose_engine(engine: str, model: Path | None, env: Mapping[str, str], data_dir: Path,
                   voice: VoicePack) -> EngineChoice:
     from coach.models.locate import find_vosk_model
 
-    if engine not in ENGINES:
-        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, not `{engine}`")
+    if engine not in defaults.ENGINES:
+        raise UsageError(f"--engine must be one of {', '.join(defaults.ENGINES)}, not `{engine}`")
     english = voice.language.lower().startswith("en")
+    if engine in ("neural", "fused"):
+        if not english:
+            raise UsageError(f"the neural command head was trained on English, but voice `{voice.name}` "
+                             f"speaks `{voice.language}`; use --engine vosk")
+        return _neural_choice(engine, data_dir, f"--engine {engine}")
     if engine == "pocketsphinx":
         if not english:
             raise UsageError(f"pocketsphinx only has a US-English model, but voice `{voice.name}` "
@@ -50,6 +83,13 @@ def choose_engine(engine: str, model: Path | None, env: Mapping[str, str], data_
         raise ModelNotFoundError(
             f"no vosk model for `{voice.language}` found, and pocketsphinx only speaks English; "
             "pass --model DIR or run `coach models download`")
+    if defaults.AUTO_ENGINE != "pocketsphinx":
+        try:
+            return _neural_choice(defaults.AUTO_ENGINE, data_dir,
+                                  "no vosk model installed; best measured for English")
+        except ModelNotFoundError as err:
+            return EngineChoice("pocketsphinx", None,
+                                f"pocketsphinx with its bundled US-English model ({err}; so pocketsphinx)")
     return EngineChoice("pocketsphinx", None, "pocketsphinx with its bundled US-English model "
                         "(no vosk model installed; `coach models download` gets one)")
 
@@ -80,6 +120,17 @@ def make_recognizer(choice: EngineChoice, voice: VoicePack,
             loaded[key] = load_model(choice.model_path)
         model = loaded.get(key) if loaded is not None else None
         return VoskRecognizer(choice.model_path, phrases, loaded_model=model)
+    if choice.engine in ("neural", "fused"):
+        from coach.asr.neural.head import CommandHead
+
+        head = CommandHead.load(choice.head_path) if choice.head_path is not None else None
+        if choice.engine == "neural":
+            from coach.asr.neural.backend import NeuralRecognizer
+
+            return NeuralRecognizer(phrases, head=head)
+        from coach.asr.neural.fused import FusedRecognizer
+
+        return FusedRecognizer(phrases, head=head)
     from coach.asr.pocketsphinx_backend import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer(phrases)

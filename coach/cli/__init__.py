@@ -5,7 +5,7 @@
                  > config file > default), the data directory and the user
     session.py   coach run, coach serve
     records.py   coach history, status, chart, report, export, import, lock, unlock
-    tools.py     coach routines, voices, say, listen, devices, models, config, doctor
+    tools.py     coach routines, voices, say, listen, enroll, devices, models, config, doctor
 
 User mistakes and environment faults (`CoachError`) become one line on stderr and an exit code.
 """
@@ -27,7 +27,8 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "report": records.report, "export": records.export, "import": records.import_,
     "unlock": records.unlock, "lock": records.lock,
     "routines": tools.routines, "voices": tools.voices, "say": tools.say, "listen": tools.listen,
-    "devices": tools.devices, "models": tools.models, "config": tools.config, "doctor": tools.doctor,
+    "enroll": tools.enroll, "devices": tools.devices, "models": tools.models, "config": tools.config,
+    "doctor": tools.doctor,
 }
 
 __all__ = ["COMMANDS", "build_parser", "main"]

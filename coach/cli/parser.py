@@ -48,6 +48,15 @@ examples:
   coach listen ready.wav --json    one JSON line per command heard in the file
 """
 
+ENROLL_EPILOG = """\
+examples:
+  coach enroll --from ~/takes      ready_1.wav, ready_2.wav, done_1.wav, cant_hold_1.wav, ...
+
+Takes that are too quiet, clipped, too long or not the word are named and left out. The adapted
+head goes to DATA_DIR/enroll/head.npz unless it did worse on held-back takes; --engine neural and
+fused (auto, for English) use it from then on. Delete that file to go back to the shipped head.
+"""
+
 
 
 def common_options(p: argparse.ArgumentParser) -> None:
@@ -70,7 +79,8 @@ def user_option(p: argparse.ArgumentParser, everyone: bool = False) -> None:
 def recognizer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=defaults.ENGINES, default=None,
                    help="speech recognizer (auto: vosk when a model for the voice is installed, "
-                        "else pocketsphinx's bundled English model)")
+                        f"else for English {defaults.AUTO_ENGINE}: the neural command head fused with "
+                        "pocketsphinx)")
     p.add_argument("--model", type=Path, metavar="DIR",
                    help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
 
@@ -212,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--voice", help="voice pack whose phrases to listen for")
     listen.add_argument("--device", metavar="IN", help="microphone: device name or index")
     recognizer_options(listen)
+
+    enroll = add("enroll", "Adapt the neural recognizer to your voice from recordings of each command.",
+                 ENROLL_EPILOG)
+    enroll.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", required=True,
+                        help="WAV files named after the command: ready_1.wav, ready_2.wav, cant_hold_1.wav")
+    enroll.add_argument("--voice", help="voice pack whose commands to enroll")
 
     add("devices", "List the audio input and output devices.")
 

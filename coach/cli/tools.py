@@ -1,4 +1,4 @@
-"""`coach routines`, `voices`, `say`, `listen`, `devices`, `models`, `config`, `doctor`."""
+"""`coach routines`, `voices`, `say`, `listen`, `enroll`, `devices`, `models`, `config`, `doctor`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,14 @@ def listen(ctx: Context) -> int:
     return listen_for_commands(files=args.files, as_json=args.json, voice_name=ctx.voice,
                                engine=cfg.engine.value, model=ctx.model, device=cfg.input_device.value,
                                data_dir=ctx.data_dir, env=ctx.env)
+
+
+def enroll(ctx: Context) -> int:
+    from coach.api.enroll import enroll_from_dir
+
+    enrolled = enroll_from_dir(ctx.args.from_dir, ctx.voice, ctx.data_dir)
+    _print(enrolled.lines)
+    return 0 if enrolled.saved is not None else 1
 
 
 def devices(ctx: Context) -> int:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from coach.asr.base import Heard, Recognizer
 from coach.asr.listener import CommandListener
 from coach.asr.select import choose_engine, make_recognizer
 from coach.audio.chunk import Microphone
@@ -40,11 +42,34 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
             mic.close()
         return 0
     wavs = [WavMicrophone(path, dither_lsb=DITHER_LSB) for path in files]    # all readable first
-    loaded: dict[str, object] = {}          # one vosk model for every file: loading it takes seconds
+    # One recognizer for every file (building one costs more than decoding a clip); each file's
+    # times still start from 0.
+    recognizer = make_recognizer(choice, voice)
     for path, wav in zip(files, wavs, strict=True):
-        recognizer = make_recognizer(choice, voice, loaded=loaded)   # fresh per file: times from 0
-        _listen_one(wav, CommandListener(recognizer), str(path), as_json, out)
+        _listen_one(wav, CommandListener(_FromZero(recognizer)), str(path), as_json, out)
     return 0
+
+
+class _FromZero:
+    """A shared recognizer seen through a clock that starts at 0 where this view was made."""
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self._recognizer = recognizer
+        self.name, self.model, self.rate_hz = recognizer.name, recognizer.model, recognizer.rate_hz
+        self._start_s = float(getattr(recognizer, "t_now", 0.0))   # stream seconds fed so far
+
+    def feed(self, pcm: bytes) -> list[Heard]:
+        return self._shift(self._recognizer.feed(pcm))
+
+    def flush(self) -> list[Heard]:
+        return self._shift(self._recognizer.flush())
+
+    def reset(self) -> None:
+        self._recognizer.reset()
+
+    def _shift(self, heard: list[Heard]) -> list[Heard]:
+        s = self._start_s
+        return [replace(h, t_start=round(h.t_start - s, 3), t_end=round(h.t_end - s, 3)) for h in heard]
 
 
 def _listen_one(mic: Microphone, listener: CommandListener, name: str, as_json: bool, out: TextIO) -> None:

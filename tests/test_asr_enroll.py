@@ -1,0 +1,84 @@
+"""`coach enroll --from DIR`: recordings checked, the head adapted, stored per user, used afterwards."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from coach.asr.enroll import command_of, speech_window  # noqa: E402
+from coach.errors import UsageError  # noqa: E402
+
+DATA = Path(__file__).parent / "data" / "asr"
+COMMANDS = {"ready": ["ready"], "cant_hold": ["can't hold"], "pause": ["pause"]}
+
+
+def write(path: Path, pcm: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(np.clip(np.round(pcm), -32768, 32767).astype("<i2").tobytes())
+    return path
+
+
+def take(name: str, gain: float, seed: int) -> np.ndarray:
+    """Another 'take' of a clip: padded, a different level and a different noise floor."""
+    from coach.audio.wav import load_pcm16
+
+    clip = load_pcm16(DATA / f"{name}.wav").astype(np.float64) * gain
+    rng = np.random.default_rng(seed)
+    pad = np.zeros(6400)
+    audio = np.concatenate([pad, clip, pad])
+    return audio + rng.normal(0, 40, len(audio))
+
+
+def test_file_names_say_the_command() -> None:
+    assert command_of(Path("d/ready_2.wav"), COMMANDS) == "ready"
+    assert command_of(Path("d/cant_hold-1.wav"), COMMANDS) == "cant_hold"
+    assert command_of(Path("d/pause/3.wav"), COMMANDS) == "pause"
+    assert command_of(Path("d/notes.wav"), COMMANDS) is None
+
+
+def test_bad_recordings_are_named_with_the_reason() -> None:
+    quiet = take("ready", 0.005, 1)
+    assert "too quiet" in speech_window(quiet)[1]
+    clipped = np.clip(take("ready", 30.0, 2), -32768, 32767)
+    assert "clipped" in speech_window(clipped)[1]
+    assert speech_window(take("ready", 1.0, 3))[1] == ""
+
+
+def test_an_empty_folder_is_one_actionable_error(tmp_path) -> None:
+    from coach.asr.enroll import read_recordings
+
+    with pytest.raises(UsageError, match="ready_1.wav"):
+        read_recordings(tmp_path, COMMANDS)
+
+
+@pytest.mark.audio
+def test_enroll_from_a_folder_adapts_saves_and_is_used_afterwards(tmp_path) -> None:
+    from coach.api.enroll import enroll_from_dir
+    from coach.asr.select import choose_engine, enrolled_head_path
+    from coach.voice.pack import load_voice_named
+
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    for name in ("ready", "cant_hold", "pause"):
+        for k, gain in enumerate((1.0, 0.6, 0.8)):
+            write(rec / f"{name}_{k + 1}.wav", take(name, gain, 10 * k + len(name)))
+    write(rec / "ready_9.wav", take("ready", 0.004, 99))                 # too quiet
+    write(rec / "pause_9.wav", take("water", 1.0, 98))                   # a sentence, not "pause"
+    data_dir = tmp_path / "data"
+    enrolled = enroll_from_dir(rec, "en-us", data_dir)
+    text = "\n".join(enrolled.lines)
+    assert enrolled.saved == enrolled_head_path(data_dir), text
+    assert "ready_9.wav: too quiet" in text
+    assert "pause_9.wav:" in text                                          # rejected, with a reason
+    assert "held back 3" in text and "after adapting" in text
+    assert enrolled_head_path(data_dir).is_file()
+    choice = choose_engine("fused", None, {}, data_dir, load_voice_named("en-us", data_dir))
+    assert choice.head_path == enrolled_head_path(data_dir) and "enroll" in choice.why
