@@ -18,10 +18,12 @@ REST_WARN_LEFT_S = 10               # "ten seconds of rest left"
 REST_EVERY_S = 20                   # spoken rest remaining, every 20 s
 
 # Speech out.
-VOICE = "en-us"                     # voices/en-us.yaml
+VOICE = "en-us"                     # coach/voice/shipped/en-us.yaml (voices/ links there)
 TTS_RATE_WPM = 150
 TTS_VOLUME = 0.9
 TTS_RENDER_TIMEOUT_S = 5.0          # watchdog: longer than this and the engine is considered hung
+TTS_REPLAY_TIMEOUT_S = 300.0        # the same in file mode, where nothing is real-time: a loaded
+                                    # machine must not turn a slow render into a printed-only line
 ECHO_TAIL_S = 0.6                   # the coach's voice can still ring in the room this long after a line
 EARCON_LEVEL_DBFS = -14.0           # tones (earcons) play this loud: a little below speech
 
@@ -80,4 +82,7 @@ MODEL_SUMS_NAME = "SHA256SUMS"          # sidecar in the unpacked model, `sha256
 CATALOG_TIMEOUT_S = 3.0         # `models list` must stay quick offline: the refresh is optional
 DOWNLOAD_TIMEOUT_S = 30.0       # per socket operation, not for the whole download
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
+MODEL_MAX_UNPACKED_BYTES = 8_000_000_000    # the biggest official model unpacks to about 3 GB
+MODEL_MAX_UNPACK_RATIO = 20                 # unpacked size at most this many times the archive (zip bombs)
+MODEL_MAX_MEMBERS = 100_000                 # files in one model archive
 MODELS_USER_AGENT = "coach-models/0.1"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO, TextIO
 
 from coach.defaults import DB_NAME, ENV_DATA_DIR, MODELS_SUBDIR
 
@@ -41,4 +43,25 @@ def models_dir(data: Path) -> Path:
     return data / MODELS_SUBDIR
 
 
-__all__ = ["data_dir", "db_path", "ensure_private_dir", "models_dir", "routines_dir", "voices_dir"]
+def open_private(path: Path, newline: str | None = None) -> TextIO:
+    """Open `path` for writing UTF-8 text, created (or truncated) readable by the user only (0600):
+    what coach writes holds the user's health data or voice. Raises OSError."""
+    return os.fdopen(_private_fd(path), "w", encoding="utf-8", newline=newline)
+
+
+def open_private_binary(path: Path) -> BinaryIO:
+    """`open_private` for bytes (recordings, charts)."""
+    return os.fdopen(_private_fd(path), "wb")
+
+
+def _private_fd(path: Path) -> int:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)        # a file that was there before keeps no wider mode
+    except OSError:
+        pass
+    return fd
+
+
+__all__ = ["data_dir", "db_path", "ensure_private_dir", "models_dir", "open_private", "open_private_binary",
+           "routines_dir", "voices_dir"]

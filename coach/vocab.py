@@ -1,12 +1,10 @@
-"""The closed vocabularies of a session, as enums. No I/O: the core, the store, the event log and
-the display all import from here.
+"""The closed vocabularies of coach, as enums, in one home: the session core, the runner, the
+store, export/import, the event log and the display all import from here. No I/O.
 
-Every member *is* its string (`State.HOLDING == "holding"`, `f"{State.HOLDING}"` is "holding"),
-so event logs, the database and the voice packs keep the words they always had; a bare string
-still compares equal, which lets the edges move over one at a time.
-
-`SessionStatus` (how a session ended up in the history) and `EndedBy` (what ended a hold) live
-beside these, in this same module (added with issue 11).
+Every member *is* its string (`State.HOLDING == "holding"`, `f"{State.HOLDING}"` is "holding",
+`SessionStatus.ENDED == "ended"`), so event logs, the database and the voice packs keep the words
+they always had and files written before these enums existed still read; a bare string still
+compares equal, which lets the edges move over one at a time.
 """
 
 from __future__ import annotations
@@ -109,3 +107,47 @@ class Feedback(Word):
     TONE = "tone"
     WORD = "word"
     NONE = "none"
+
+
+class SessionStatus(Word):
+    """A session row's `status` in the history."""
+
+    RUNNING = "running"             # started and not closed (a crash leaves this)
+    FINISHED = "finished"           # every exercise done
+    STOPPED = "stopped"             # the user said stop (finished holds are kept)
+    INTERRUPTED = "interrupted"     # Ctrl-C / SIGINT
+    ENDED = "ended"                 # the microphone file (--mic) ran out
+    ABANDONED = "abandoned"         # declined at the resume question, or left idle until timed out
+
+
+RESUMABLE_STATUSES = (SessionStatus.RUNNING, SessionStatus.INTERRUPTED)
+
+
+class EndedBy(Word):
+    """What ended a hold."""
+
+    TARGET = "target"               # the target time was reached
+    DONE = "done"                   # the user said done
+    CANT_HOLD = "cant_hold"         # the user said can't hold
+    STOP = "stop"                   # the session was stopped mid-hold
+
+
+class InputMode(Word):
+    """A session row's `input`: how the user was heard."""
+
+    KEYS = "keys"
+    VOICE = "voice"                 # a live microphone
+    REPLAY = "replay"               # a recording (--mic): stamped from its own start, not the clock
+
+
+class UnlockState(Word):
+    """An advanced exercise's state for a user."""
+
+    OFFERED = "offered"
+    UNLOCKED = "unlocked"
+    LOCKED = "locked"
+
+
+def values(enum: type[Enum]) -> tuple[str, ...]:
+    """The stored texts of an enum, in declaration order."""
+    return tuple(str(member.value) for member in enum)

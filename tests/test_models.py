@@ -582,3 +582,32 @@ def test_a_real_model_survives_the_round_trip_and_loads_in_vosk(server, tmp_path
     recognizer = vosk.KaldiRecognizer(vosk.Model(str(result.path)), 16_000)
     recognizer.AcceptWaveform(b"\0\0" * 16_000)
     assert "text" in json.loads(recognizer.FinalResult())
+
+
+# -- issue 11, item 9 -------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["../evil", "a/../../evil", "vosk/model", "..", ".hidden", "a\\b", "x" * 200,
+                                 "name with space"])
+def test_a_catalog_name_that_is_not_a_plain_name_is_refused_before_anything_is_written(server, tmp_path,
+                                                                                     model_zip, bad):
+    """Before: a name with `../` from the model list wrote outside the models folder."""
+    server.serve(ZIP_PATH, model_zip)
+    models_dir = tmp_path / "models"
+    with pytest.raises(ModelDownloadError, match="not a plain name"):
+        fetch(entry(server.url(ZIP_PATH), model_zip, name=bad), models_dir)
+    assert not models_dir.exists() or list(models_dir.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["models"] if models_dir.exists() else [])
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(server, tmp_path):
+    members = fake_model_files()
+    members["am/huge.bin"] = b"\0" * 50_000_000          # deflates to ~50 KB
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for rel, data in members.items():
+            zf.writestr(f"{NAME}/{rel}", data)
+    bomb = buffer.getvalue()
+    server.serve(ZIP_PATH, bomb)
+    models_dir = tmp_path / "models"
+    with pytest.raises(ModelDownloadError, match="would unpack to 51 MB; at most 20 MB"):
+        fetch(entry(server.url(ZIP_PATH), bomb), models_dir)
+    assert not (models_dir / NAME).exists() and leftovers(models_dir) == []

@@ -168,7 +168,8 @@ def edit_csv(text: str, line: int, column: str, value: str) -> str:
     (3, "session_id", "99", ":3: session_id: no session 99 in this file"),
     (2, "started_at", "2026-11-20T07:58:03", ":2: started_at: `2026-11-20T07:58:03` has no UTC offset"),
     (2, "started_at", "yesterday", ":2: started_at: must be a date and time like"),
-    (2, "status", "done", ":2: status: must be one of running, finished, stopped, interrupted; got `done`"),
+    (2, "status", "done",
+     ":2: status: must be one of running, finished, stopped, interrupted, ended, abandoned; got `done`"),
     (2, "exercise", "bridge", ":2: exercise: must be empty in a session row"),
     (2, "record", "sesion", ":2: record: must be one of session, hold, unlock; got `sesion` "
                             "(did you mean `session`?)"),
@@ -248,3 +249,43 @@ def test_missing_file_and_unknown_format(tmp_path, full):
     (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00r")
     with pytest.raises(UsageError, match=r"not UTF-8 text \(byte 0\)"):
         import_file(full, Path(tmp_path / "bin.csv"))
+
+
+# -- every history coach can write ------------------------------------------------------------
+def test_every_status_and_ended_by_coach_writes_round_trips(tmp_path):
+    """Issue 11: `ended` (a --mic file ran out) and `abandoned` (resume declined) were refused by
+    import, so a backup could not be restored. One session per way a session can end (and one
+    still `running`, as a crash leaves it), holds ended every way, in both formats."""
+    from coach.vocab import EndedBy, SessionStatus
+
+    store = Store(tmp_path / "all.sqlite3")
+    start = datetime(2026, 11, 20, 7, 0, tzinfo=LONDON)
+    for i, status in enumerate(SessionStatus):
+        sid = store.start_session("glutes", start + timedelta(hours=i), "voice", "en-us")
+        for set_no, ended_by in enumerate(EndedBy, 1):
+            store.record_hold(sid, "bridge", set_no, 30.0, 10.0 + set_no, ended_by,
+                              start + timedelta(hours=i, minutes=set_no))
+        if status is not SessionStatus.RUNNING:
+            store.end_session(sid, start + timedelta(hours=i, minutes=9), status)
+    assert {s.status for s in store.sessions()} == {s.value for s in SessionStatus}
+    for fmt in ("csv", "json"):
+        first = export(store, fmt)
+        path = tmp_path / f"all.{fmt}"
+        path.write_text(first, encoding="utf-8")
+        empty = Store(tmp_path / f"empty-{fmt}.sqlite3")
+        result = import_file(empty, path)
+        assert result.sessions_added == len(SessionStatus)
+        assert result.holds_added == len(SessionStatus) * len(EndedBy)
+        assert export(empty, fmt) == first
+        empty.close()
+    store.close()
+
+
+def test_the_store_refuses_a_status_import_would_not_read(tmp_path):
+    store = Store(tmp_path / "h.sqlite3")
+    sid = store.start_session("glutes", datetime(2026, 11, 20, 7, 0, tzinfo=LONDON), "keys", "en-us")
+    with pytest.raises(ValueError):
+        store.end_session(sid, datetime(2026, 11, 20, 7, 5, tzinfo=LONDON), "exploded")
+    with pytest.raises(ValueError):
+        store.record_hold(sid, "bridge", 1, 30.0, 3.0, "gave_up", datetime(2026, 11, 20, 7, 1, tzinfo=LONDON))
+    store.close()

@@ -22,11 +22,19 @@ def has_history(data_dir: Path) -> bool:
 
 
 @contextmanager
-def open_store(data_dir: Path) -> Iterator[Store]:
-    """The history store (created, in a private directory, when there is none yet); closed after."""
-    from coach.history.store import Store
+def open_store(data_dir: Path, write: bool = True) -> Iterator[Store]:
+    """The history store (created, in a private directory, when there is none yet); closed after.
 
-    store = Store(paths.db_path(paths.ensure_private_dir(data_dir)))
+    `write=False` is for commands that only read: an existing history opens read-only when it
+    cannot be written (a full disk, a read-only folder), so `history`, `status`, `chart` and
+    `export` still work there."""
+    from coach.history.store import Store, open_for_reading
+
+    db = paths.db_path(data_dir)
+    if not write and db.exists():
+        store = open_for_reading(db)
+    else:
+        store = Store(paths.db_path(paths.ensure_private_dir(data_dir)))
     try:
         yield store
     finally:
@@ -38,12 +46,14 @@ def holds(data_dir: Path, user: str | None, routine: str | None = None) -> list[
     no history yet."""
     if not has_history(data_dir):
         return []
-    with open_store(data_dir) as store:
+    with open_store(data_dir, write=False) as store:
         return store.holds(routine=routine, user=user)
 
 
 def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
-    """Per exercise: a sparkline row per session (the last few), then the best of each session."""
+    """Per exercise: a sparkline row per session (the last few), then the best of each session.
+    Text from the history goes through `printable`: an imported file must not drive the terminal."""
+    from coach.history.store import printable
     from coach.progress.memory import by_session
     from coach.progress.sparkline import sparkline
     from coach.voice.wording import plural
@@ -52,7 +62,7 @@ def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
     for exercise in dict.fromkeys(h.exercise for h in holds):
         sessions = by_session(holds, exercise)
         target = max(h.target_s for h in holds if h.exercise == exercise)
-        lines.append(f"{exercise}  (target {target:g} s; one row per session, a bar per set)")
+        lines.append(printable(f"{exercise}  (target {target:g} s; one row per session, a bar per set)"))
         for s in sessions[-SESSIONS_SHOWN:]:
             held = " ".join(f"{x:4.0f}" for x in s.held_s)
             lines.append(f"  {s.started_at:%Y-%m-%d %H:%M}  {sparkline(s.held_s, 0, target)}  {held}")
@@ -63,24 +73,28 @@ def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
 
 
 def history_table(holds: Sequence[HoldRecord]) -> list[str]:
-    """Every hold, one line each (`coach history --all`)."""
+    """Every hold, one line each (`coach history --all`), through `printable` as `history_lines`."""
+    from coach.history.store import printable
+
     lines = [f"{'date':<17} {'user':<8} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} "
              f"{'target':>7}  ended by"]
     for h in holds:
-        lines.append(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} "
-                     f"{h.exercise:<14} {h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  {h.ended_by}")
+        lines.append(printable(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} "
+                               f"{h.exercise:<14} {h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  "
+                               f"{h.ended_by}"))
     return lines
 
 
 def export_history(data_dir: Path, fmt: str, out: TextIO | Path, user: str | None = None) -> ExportResult:
-    """Write the history (everyone's, or one user's) as CSV or JSON to a stream or a file."""
+    """Write the history (everyone's, or one user's) as CSV or JSON to a stream or a file (created
+    readable by the user only: it is their health data)."""
     from coach.history.transfer import export_holds
 
-    with open_store(data_dir) as store:
+    with open_store(data_dir, write=False) as store:
         if not isinstance(out, Path):
             return export_holds(store, fmt, out, user=user)
         try:
-            with out.open("w", encoding="utf-8", newline="") as stream:
+            with paths.open_private(out, newline="") as stream:
                 return export_holds(store, fmt, stream, user=user)
         except OSError as err:
             raise UsageError(f"{out}: cannot write ({err.strerror or err})") from err

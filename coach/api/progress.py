@@ -8,15 +8,10 @@ from pathlib import Path
 from coach import defaults
 from coach.api.history import has_history, open_store
 from coach.errors import UsageError
-from coach.vocab import Word
+from coach.vocab import UnlockState
 from coach.voice.wording import plural
 
-
-class UnlockState(Word):
-    """What `coach lock` / `coach unlock` record."""
-
-    UNLOCKED = "unlocked"
-    LOCKED = "locked"
+__all__ = ["UnlockState", "chart", "set_unlock", "status_lines"]
 
 
 def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> list[str]:
@@ -29,7 +24,7 @@ def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> l
     routine = load_routine_named(routine_name, data_dir)
     if not has_history(data_dir):
         return [f"{routine.title}: no sessions yet for {user}; `coach run` starts one"]
-    with open_store(data_dir) as store:
+    with open_store(data_dir, write=False) as store:
         holds = store.holds(routine=routine.name, user=user)
         stats = day_stats(counted_starts(store.sessions(user=user, routine=routine.name)),
                           today, None, routine.sessions_per_day_min)
@@ -97,7 +92,7 @@ def chart(data_dir: Path, routine_name: str, user: str, exercise_id: str | None,
         (e for e in routine.exercises if e.is_hold), None)
     if exercise is None:
         raise UsageError(f"routine `{routine.name}` has no exercise `{exercise_id}`")
-    with open_store(data_dir) as store:
+    with open_store(data_dir, write=False) as store:
         holds = store.holds(routine=routine.name, user=user)
     title = f"{exercise.title}: seconds held per set" + ("" if user == defaults.USER else f" ({user})")
     goals_s = goals(holds, exercise.id, exercise.sets, exercise.hold_s, routine.progress.target)

@@ -118,6 +118,12 @@ def session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print the coach's words instead of speaking")
     p.add_argument("--keep-audio", type=Path, metavar="MIC.wav",
                    help="record the microphone to a WAV (to replay with --mic); nothing is kept otherwise")
+    p.add_argument("--start-time", metavar="ISO",
+                   help="with --mic: the wall-clock time the recording starts at, e.g. 2026-11-27T07:58 "
+                        "(default: the file's own start, from its modification time; the session's times, "
+                        "days and reminders follow it)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="run against a copy of the history: nothing is saved")
     recognizer_options(p)
     user_option(p)
 
@@ -155,8 +161,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--routine", help=f"what \"start my exercises\" runs (default: {defaults.ROUTINE})")
     serve.add_argument("--reminder", action="append", default=[], metavar="HH:MM",
                        help="speak a reminder at this time of day (repeatable, e.g. 08:00 and 18:00)")
-    serve.add_argument("--start-time", metavar="ISO", help="with --mic: the wall-clock time the recording "
-                       "starts at, e.g. 2026-11-27T07:58 (reminders and days follow it)")
     serve.add_argument("--max-sessions", type=int, metavar="N", help="stop after N sessions")
     serve.add_argument("--idle-timeout-min", type=float, metavar="MIN",
                        default=defaults.SERVE_IDLE_TIMEOUT_S / 60,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from coach.cli.context import Context
@@ -25,7 +26,20 @@ def run_config(ctx: Context, input_mode: str, **only_run: Any) -> RunConfig:
         echo_distortion=args.echo_distortion, aec=args.aec, keep_echo=args.keep_echo,
         engine=cfg.engine.value, model=ctx.model, input_device=cfg.input_device.value,
         output_device=cfg.output_device.value, quiet=args.quiet, user=ctx.user,
-        keep_audio=args.keep_audio, **only_run)
+        keep_audio=args.keep_audio, start_at=start_time(ctx), dry_run=args.dry_run, **only_run)
+
+
+def start_time(ctx: Context) -> datetime | None:
+    """`--start-time`: a replay's wall-clock start, or None (not given)."""
+    args = ctx.args
+    if not args.start_time:
+        return None
+    if args.mic is None:
+        raise UsageError("--start-time is for replays: it goes with --mic IN.wav")
+    try:
+        return datetime.fromisoformat(args.start_time).astimezone()
+    except ValueError as err:
+        raise UsageError(f"--start-time: `{args.start_time}` is not a time like 2026-11-27T07:58") from err
 
 
 def run(ctx: Context) -> int:
@@ -49,8 +63,6 @@ def run(ctx: Context) -> int:
 
 
 def serve(ctx: Context) -> int:
-    from datetime import datetime
-
     from coach.runner.display import Display
     from coach.runner.serve import serve as serve_forever
     from coach.timeofday import parse_times
@@ -60,18 +72,9 @@ def serve(ctx: Context) -> int:
         reminders = parse_times(args.reminder or list(ctx.config.reminders.value))
     except ValueError as err:
         raise UsageError(f"--reminder: {err}") from err
-    start_at = None
-    if args.start_time:
-        if args.mic is None:
-            raise UsageError("--start-time is for replays: it goes with --mic IN.wav")
-        try:
-            start_at = datetime.fromisoformat(args.start_time).astimezone()
-        except ValueError as err:
-            raise UsageError(f"--start-time: `{args.start_time}` is not a time like "
-                             "2026-11-27T07:58") from err
     idle_s = args.idle_timeout_min * 60 if args.idle_timeout_min > 0 else None
     result = serve_forever(run_config(ctx, "voice", idle_timeout_s=idle_s), reminders, ctx.env, Display(),
-                           start_at=start_at, max_sessions=args.max_sessions)
+                           start_at=start_time(ctx), max_sessions=args.max_sessions)
     print(f"served {plural(result.sessions, 'session', 'sessions')}, "
           f"{plural(result.holds, 'hold', 'holds')}, {plural(result.reminders, 'reminder', 'reminders')}")
     return 0

@@ -7,6 +7,7 @@ all steps in one transaction, so it is either fully upgraded or untouched.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from coach.errors import StoreError
+from coach.vocab import EndedBy, SessionStatus, UnlockState, values
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 5.0    # how long a write waits for another coach's write to finish
@@ -28,7 +30,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     routine     TEXT NOT NULL,
     started_at  TEXT NOT NULL,          -- ISO 8601, local time with offset
     ended_at    TEXT,
-    status      TEXT NOT NULL,          -- running | finished | stopped | interrupted
+    status      TEXT NOT NULL,          -- a coach.vocab.SessionStatus
     input       TEXT NOT NULL,          -- keys | voice
     voice       TEXT NOT NULL
 );
@@ -61,10 +63,9 @@ CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user, routine, started_
 """
 _MIGRATIONS = {0: _SCHEMA_V1, 1: _SCHEMA_V2}     # from version N to N + 1
 _TABLES = {0: set(), 1: {"sessions", "holds"}, 2: {"sessions", "holds", "unlocks"}}  # at version N
-# SQLite errors that mean "no access" (a read-only folder or file), not a damaged history
-_NO_ACCESS = {"SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY", "SQLITE_PERM",
-              "SQLITE_READONLY_CANTINIT", "SQLITE_READONLY_CANTLOCK", "SQLITE_IOERR_SHMOPEN"}
-UNLOCK_STATES = ("offered", "unlocked", "locked")
+UNLOCK_STATES = values(UnlockState)
+STATUSES = values(SessionStatus)
+ENDED_BY = values(EndedBy)
 
 
 @dataclass(frozen=True)
@@ -116,13 +117,56 @@ class MergeResult:
     skipped_duplicates: int
 
 
-class Store:
-    """The history database at `path` (created with its folder when missing)."""
+class HistoryUnwritable(StoreError):
+    """The history is fine but cannot be written now: a full disk, or a read-only folder or file.
+    Its data is not in danger; it can still be read (`Store(path, read_only=True)`)."""
 
-    def __init__(self, path: Path) -> None:
+
+class HoldConflict(StoreError):
+    """Another process already recorded this set of this session: it is never overwritten."""
+
+
+# SQLite errors that say the file is not a usable database (the only ones that may say "move it aside")
+_DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CORRUPT_INDEX", "SQLITE_CORRUPT_SEQUENCE",
+            "SQLITE_CORRUPT_VTAB"}
+# The file opened but its schema would not take a statement (a migration that failed half way):
+# the file, not the disk, is the problem, and it was left as it was.
+_UNUSABLE = _DAMAGED | {"SQLITE_ERROR"}
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+class _Refused(sqlite3.DatabaseError):
+    """Our own checks: the file is not a coach history (another program's, damaged, newer)."""
+
+
+class Store:
+    """The history database at `path` (created with its folder when missing).
+
+    `read_only`: open an existing file for reading only (`history`, `status`, `export` on a full
+    disk or a read-only folder); writes raise HistoryUnwritable. `in_memory`: an empty history
+    that lives only as long as the process (a session that runs although nothing can be written).
+    """
+
+    read_only = False
+    in_memory = False
+    _version = SCHEMA_VERSION
+
+    def __init__(self, path: Path, read_only: bool = False, in_memory: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
+        self.in_memory = in_memory
+        self._version = SCHEMA_VERSION
         db: sqlite3.Connection | None = None
         try:
+            if in_memory:
+                db = self._db = sqlite3.connect(":memory:", isolation_level=None)
+                self._migrate()
+                self.read_only = True       # never "save" a hold where it would be lost on exit
+                return
+            if read_only:
+                db = self._db = self._connect_read_only(path)
+                self._check_and_migrate()
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_dir():
                 raise StoreError(f"{path}: is a folder, not a history file; move it aside, "
@@ -136,15 +180,52 @@ class Store:
         except sqlite3.DatabaseError as err:
             if db is not None:          # no -wal/-shm left beside a file that was refused
                 db.close()
-            if getattr(err, "sqlite_errorname", "") in _NO_ACCESS:     # the file may be fine
-                raise StoreError(f"{path}: cannot open the history for writing ({err}); check that you "
-                                 f"can write to {path.parent}, or pass --data-dir") from err
-            raise StoreError(f"{path}: not a usable coach history ({err}); it was left untouched — "
-                             "move it aside to start a new history, or pass --data-dir") from err
+            if _is_full(err):
+                raise HistoryUnwritable(f"{path}: the disk is full, so the history cannot be written "
+                                        f"({err}); nothing in it is lost: free some space") from err
+            if isinstance(err, _Refused) or getattr(err, "sqlite_errorname", "") in _UNUSABLE:
+                raise StoreError(f"{path}: not a usable coach history ({err}); it was left untouched — "
+                                 "move it aside to start a new history, or pass --data-dir") from err
+            raise HistoryUnwritable(f"{path}: cannot open the history for writing ({err}); check that "
+                                    f"you can write to {path.parent} and that the disk has room, or pass "
+                                    "--data-dir") from err
         except OSError as err:
             if db is not None:
                 db.close()
-            raise StoreError(f"{path}: cannot open the history ({err.strerror or err})") from err
+            if err.errno in _FULL_ERRNOS:
+                raise HistoryUnwritable(f"{path}: the disk is full ({err.strerror}); nothing in the "
+                                        "history is lost: free some space") from err
+            raise HistoryUnwritable(f"{path}: cannot open the history ({err.strerror or err})") from err
+
+    @classmethod
+    def scratch_copy(cls, path: Path) -> Store:
+        """`--dry-run`: an in-memory copy of the history at `path` (empty when there is none) that
+        takes every write and forgets it at exit; the file is only read."""
+        store = cls(path, in_memory=True)
+        store.read_only = False
+        if path.is_file():
+            source = cls(path, read_only=True)
+            try:
+                source._db.backup(store._db)
+            finally:
+                source.close()
+        return store
+
+    @staticmethod
+    def _connect_read_only(path: Path) -> sqlite3.Connection:
+        """mode=ro; when even that needs a write (the -shm of a WAL file in a read-only folder),
+        immutable=1: nothing can change the file there anyway."""
+        if not path.is_file():
+            raise sqlite3.OperationalError("unable to open database file (no history file)")
+        uri = path.resolve().as_uri()
+        try:
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            db.execute("PRAGMA user_version").fetchone()
+            return db
+        except sqlite3.DatabaseError as err:
+            if getattr(err, "sqlite_errorname", "") in _DAMAGED:
+                raise
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
 
     def _check_and_migrate(self) -> None:
         db = self._db
@@ -155,20 +236,25 @@ class Store:
         finally:
             if db.in_transaction:
                 db.execute("ROLLBACK")
+        self._version = version
         if version == 0 and tables:
-            raise sqlite3.DatabaseError("it has tables but is not a coach database")
+            raise _Refused("it has tables but is not a coach database")
         if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"made by a newer coach (schema {version}); upgrade coach")
+            raise _Refused(f"made by a newer coach (schema {version}); upgrade coach")
         if version < 0:
-            raise sqlite3.DatabaseError(f"it is not a coach database (user_version {version})")
+            raise _Refused(f"it is not a coach database (user_version {version})")
         missing = sorted(_TABLES[version] - tables)
         if missing:     # another program's file that happens to set user_version: do not touch it
-            raise sqlite3.DatabaseError(f"it is not a coach database (no {', '.join(missing)} "
+            raise _Refused(f"it is not a coach database (no {', '.join(missing)} "
                                         f"table{'s' if len(missing) > 1 else ''})")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise sqlite3.DatabaseError("the file is damaged (quick_check failed)")
+            raise _Refused("the file is damaged (quick_check failed)")
+        if self.read_only:
+            return
         self._use_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
+        # FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power cut could take
+        # holds that were already reported as saved. FULL syncs the WAL at every commit.
+        db.execute("PRAGMA synchronous = FULL")
         if version < SCHEMA_VERSION:
             self._migrate()
 
@@ -198,6 +284,7 @@ class Store:
                 version += 1
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
+            self._version = SCHEMA_VERSION
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -207,6 +294,8 @@ class Store:
     def _tx(self) -> Iterator[None]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on error; SQLite errors become StoreError."""
         db = self._db
+        if self.read_only:
+            raise HistoryUnwritable(f"{self.path}: the history is open for reading only")
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -217,7 +306,11 @@ class Store:
                     db.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: cannot write the history ({err})") from err
+            if _is_full(err):
+                raise HistoryUnwritable(f"{self.path}: the disk is full ({err})") from err
+            if getattr(err, "sqlite_errorname", "") in _DAMAGED:
+                raise StoreError(f"{self.path}: cannot write the history ({err})") from err
+            raise HistoryUnwritable(f"{self.path}: cannot write the history ({err})") from err
 
     # -- writes --------------------------------------------------------------------------------
     def start_session(self, routine: str, started_at: datetime, input_mode: str, voice: str,
@@ -231,14 +324,24 @@ class Store:
 
     def record_hold(self, session_id: int, exercise: str, set_no: int, target_s: float,
                     held_s: float, ended_by: str, started_at: datetime) -> None:
+        ended_by = EndedBy(ended_by).value      # ValueError for a word the history does not know
+        row = (session_id, exercise, set_no, target_s, round(held_s, 3), ended_by,
+               started_at.isoformat(timespec="milliseconds"))
         with self._tx():
-            self._db.execute(
-                "INSERT OR REPLACE INTO holds (session_id, exercise, set_no, target_s, held_s, ended_by, "
-                "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (session_id, exercise, set_no, target_s, round(held_s, 3), ended_by,
-                 started_at.isoformat(timespec="milliseconds")))
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO holds (session_id, exercise, set_no, target_s, held_s, ended_by, "
+                "started_at) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            if cur.rowcount == 0:       # there already: the same hold again (a retry) is fine
+                there = self._db.execute(
+                    "SELECT session_id, exercise, set_no, target_s, held_s, ended_by, started_at FROM holds "
+                    "WHERE session_id = ? AND exercise = ? AND set_no = ?", row[:3]).fetchone()
+                if tuple(there) != row:
+                    raise HoldConflict(f"{self.path}: set {set_no} of {exercise} in session {session_id} "
+                                       "is already in the history (another coach is carrying on this "
+                                       "session); it was not overwritten")
 
     def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
+        status = SessionStatus(status).value    # only what export/import know is ever written
         with self._tx():
             self._db.execute("UPDATE sessions SET ended_at = ?, status = ? WHERE id = ?",
                              (ended_at.isoformat(timespec="milliseconds"), status, session_id))
@@ -296,6 +399,8 @@ class Store:
                 exercise: str | None = None) -> list[UnlockRecord]:
         """Every change, oldest first in real time (not text order: offsets differ across a DST change),
         ties in the order they were written."""
+        if self._version < 2:       # an old file opened read-only (not migrated): no unlocks yet
+            return []
         sql = "SELECT user, routine, exercise, state, changed_at, why FROM unlocks WHERE 1=1"
         args: list[object] = []
         for column, value in (("user", user), ("routine", routine), ("exercise", exercise)):
@@ -365,6 +470,30 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+
+def open_for_reading(path: Path) -> Store:
+    """The history for commands that only read it: writable when it can be, else read-only (a
+    full disk or a read-only folder must not stop `history`, `status` or `export`)."""
+    try:
+        return Store(path)
+    except HistoryUnwritable:
+        return Store(path, read_only=True)
+
+
+_CONTROL = {c: None for c in [*range(0, 32), 127, *range(0x80, 0xA0)] if chr(c) not in "\t"}
+_CONTROL.update({c: None for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (escape sequences, bidi overrides) for the terminal: an
+    imported history must not be able to move the cursor or recolour what `coach history` prints."""
+    return text.translate(_CONTROL)
+
+
+def _is_full(err: sqlite3.DatabaseError) -> bool:
+    name = getattr(err, "sqlite_errorname", "")
+    return name == "SQLITE_FULL" or "disk is full" in str(err)
 
 
 def _statements(script: str) -> list[str]:

@@ -28,14 +28,23 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from coach.errors import UsageError
-from coach.history.store import UNLOCK_STATES, HoldRecord, MergeResult, SessionRecord, Store, UnlockRecord
+from coach.history.store import (
+    ENDED_BY,
+    STATUSES,
+    UNLOCK_STATES,
+    HoldRecord,
+    MergeResult,
+    SessionRecord,
+    Store,
+    UnlockRecord,
+)
 
 FORMATS = ("csv", "json")
 JSON_FORMAT = "coach-history"
 JSON_VERSION = 1
-STATUSES = ("running", "finished", "stopped", "interrupted")
-ENDED_BY = ("target", "done", "cant_hold", "stop")
 _MAX_BYTES = 200_000_000
+_MAX_INT = 2**63 - 1        # SQLite's INTEGER range: larger ids cannot be stored
+_MAX_DIGITS = 30            # longer numbers are not ours (and Python refuses > 4300 digits)
 
 _SESSION = ("session_id", "user", "routine", "started_at", "ended_at", "status", "input", "voice")
 _HOLD = ("session_id", "exercise", "set", "target_s", "held_s", "ended_by", "started_at")
@@ -188,27 +197,35 @@ class _Fields:
     def integer(self, key: str, minimum: int = 1) -> int:
         value = self._raw(key, False)
         if self.from_text and isinstance(value, str):
+            if len(value) > _MAX_DIGITS:
+                self.fail(key, f"must be a whole number up to {_MAX_INT}, got {len(value)} characters")
             try:
                 value = int(value)
             except ValueError:
-                self.fail(key, f"must be a whole number, got `{value}`")
+                self.fail(key, f"must be a whole number, got {_show(value)}")
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(key, f"must be a whole number, got {_show(value)}")
         if value < minimum:
-            self.fail(key, f"must be at least {minimum}, got {value}")
+            self.fail(key, f"must be at least {minimum}, got {_show(value)}")
+        if value > _MAX_INT:
+            self.fail(key, f"must be at most {_MAX_INT}, got {_show(value)}")
         return value
 
     def seconds(self, key: str) -> float:
         value = self._raw(key, False)
         if self.from_text and isinstance(value, str):
+            if len(value) > _MAX_DIGITS:
+                self.fail(key, f"must be a number of seconds, got {len(value)} characters")
             try:
                 value = float(value)
             except ValueError:
                 self.fail(key, f"must be a number of seconds, got `{value}`")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or (isinstance(value, float) and not math.isfinite(value)):
             self.fail(key, f"must be a number of seconds, got {_show(value)}")
         if not 0 <= value <= 86_400:
-            self.fail(key, f"must be between 0 and 86400 seconds, got {value:g}")
+            shown = f"{value:g}" if abs(value) < 1e300 else _show(value)
+            self.fail(key, f"must be between 0 and 86400 seconds, got {shown}")
         return float(value)
 
     def only(self, allowed: tuple[str, ...]) -> None:
@@ -313,6 +330,12 @@ def _read_json(path: Path, text: str) -> _Data:
         doc = _load_json_with_lines(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"{path}:{err.lineno}: not valid JSON: {err.msg}") from err
+    except RecursionError as err:
+        raise UsageError(f"{path}: nested too deeply to be a coach export") from err
+    except ValueError as err:           # a number of thousands of digits
+        raise UsageError(f"{path}: not a coach export: {str(err).splitlines()[0]}") from err
+    if not isinstance(doc, dict):
+        raise UsageError(f"{path}:1: not a coach export: the file must be a JSON object {{...}}")
     top = _Fields(path, getattr(doc, "line", 1), "", doc, from_text=False)
     if doc.get("format") != JSON_FORMAT:
         top.fail("format", f"must be `{JSON_FORMAT}`: this is not a coach export")
@@ -378,5 +401,7 @@ def _show(value: Any) -> str:
         return "nothing"
     if isinstance(value, (dict, list)):
         return "an object" if isinstance(value, dict) else "a list"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**_MAX_DIGITS:
+        return f"a number of {len(str(abs(value))) if abs(value) < 10**4000 else 'thousands of'} digits"
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     return f"`{text if len(text) <= 40 else text[:37] + '...'}`"

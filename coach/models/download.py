@@ -199,10 +199,35 @@ def _safe_relpath(member: str, name: str) -> str:
     return path
 
 
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
+
+
+def check_model_name(name: str) -> str:
+    """A catalog name becomes a folder and a file name: no path separators, no `..`, no oddities."""
+    if not _MODEL_NAME.fullmatch(name) or ".." in name:
+        raise ModelDownloadError(f"the model name {name!r} is not a plain name (letters, digits, `.`, "
+                                 "`-`, `_`; no `/` or `..`); refusing it")
+    return name
+
+
+def _check_unpacked_size(infos: list[zipfile.ZipInfo], archive: Path, name: str) -> None:
+    """Refuse a zip that would unpack to more than the limit before writing anything (zipfile reads
+    at most each member's declared size, so the declared total bounds what is written)."""
+    if len(infos) > settings.MAX_MEMBERS:
+        raise ModelDownloadError(f"the archive for {name} has {len(infos)} files; at most "
+                                 f"{settings.MAX_MEMBERS}; refusing to unpack it")
+    total = sum(info.file_size for info in infos)
+    limit = min(settings.MAX_UNPACKED_BYTES, settings.MAX_UNPACK_RATIO * max(archive.stat().st_size, _MB))
+    if total > limit:
+        raise ModelDownloadError(f"the archive for {name} would unpack to {total / _MB:.0f} MB; at most "
+                                 f"{limit / _MB:.0f} MB; refusing to unpack it")
+
+
 def _extract(archive: Path, staging: Path, name: str) -> dict[str, str]:
     """Unpack every member under `staging`; return {relative path: sha256} of the files."""
     sums: dict[str, str] = {}
     with zipfile.ZipFile(archive) as zf:
+        _check_unpacked_size(zf.infolist(), archive, name)
         members = [(info, _safe_relpath(info.filename, name)) for info in zf.infolist()]
         for info, rel in members:
             dest = staging / rel
@@ -254,7 +279,7 @@ def unpack_model(archive: Path, models_dir: Path, name: str, *, archive_sha256: 
     A zip with one top-level folder (as vosk's are) has that folder's contents become the model;
     otherwise the whole archive does. Names with `..` or absolute paths are refused.
     """
-    target = models_dir / name
+    target = models_dir / check_model_name(name)
     scratch = Path(tempfile.mkdtemp(prefix=f".{name}.unpack-", dir=models_dir))
     try:
         staging = scratch / "unpacked"
@@ -291,6 +316,7 @@ def download_model(entry: CatalogEntry, models_dir: Path, *, opener: Opener | No
     network failure (the partial file is kept for resuming), a checksum mismatch (it is deleted), an
     entry with no checksum (unless `allow_unverified`), or an archive that is not a safe vosk model.
     """
+    check_model_name(entry.name)
     settings.check_url(entry.url, entry.name)
     if not entry.sha256 and not entry.md5 and not allow_unverified:
         raise ModelDownloadError(f"the catalog has no checksum for {entry.name}, so it cannot be verified; "

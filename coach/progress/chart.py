@@ -138,7 +138,10 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
     ax.grid(True, alpha=0.3)
     fmt = out_path.suffix.lstrip(".").lower() or "png"
     try:
-        fig.savefig(out_path, format=fmt)
+        from coach.paths import open_private_binary
+
+        with open_private_binary(out_path) as out:      # 0600: it shows the user's health history
+            fig.savefig(out, format=fmt)
     except OSError as err:
         raise UsageError(f"{out_path}: cannot write the chart ({err.strerror or err})") from err
     except ValueError as err:

@@ -14,7 +14,16 @@ from pathlib import Path
 
 from coach.errors import RoutineError
 from coach.progress.rules import read_progress
-from coach.routine.model import NO_PROGRESS, CueTiming, Exercise, RestRange, Routine
+from coach.routine.model import (
+    MAX_CUES_PER_HOLD,
+    MIN_CUE_EVERY_S,
+    NO_PROGRESS,
+    CueTiming,
+    Exercise,
+    RestRange,
+    Routine,
+    default_cues,
+)
 from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
@@ -79,7 +88,7 @@ def load_routine(path: Path) -> Routine:
     cues = top.read("cues", read_cues) or CueTiming()
     intro = _filled(top, "intro", top.texts("intro", required=False), {})
     outro = _filled(top, "outro", top.texts("outro", required=False), {})
-    exercises = _read_exercises(top)
+    exercises = _read_exercises(top, cues)
     progress_f = top.mapping("progress")
     progress = read_progress(progress_f, exercises) if progress_f is not None else NO_PROGRESS
     return Routine(name=path.stem, title=title, summary=summary, exercises=exercises, cues=cues,
@@ -103,12 +112,13 @@ def _read_per_day(top: Fields) -> tuple[int, int]:
     return low, high
 
 
-def _read_exercises(top: Fields) -> tuple[Exercise, ...]:
+def _read_exercises(top: Fields, routine_cues: CueTiming) -> tuple[Exercise, ...]:
     exercises = []
     first_use: dict[str, str] = {}
     for where, node in top.items("exercises", max_items=50):
         f = top.sub(where, node)
         exercise = _read_exercise(f)
+        _check_cue_count(f, exercise, routine_cues)
         if exercise.id in first_use:
             f.fail_at("id", f"`{exercise.id}` is already the id of {first_use[exercise.id]}")
         first_use[exercise.id] = where
@@ -187,19 +197,45 @@ def _read_rest(f: Fields) -> RestRange:
     return RestRange(low, high)
 
 
+def _check_cue_count(f: Fields, exercise: Exercise, routine_cues: CueTiming) -> None:
+    """At most MAX_CUES_PER_HOLD repeating cues in a hold or a rest (the routine's and the
+    exercise's timing over the defaults): a tiny interval with a long hold would eat the memory."""
+    if not exercise.is_hold:
+        return
+    timing = (exercise.cues or CueTiming()).over(routine_cues.over(default_cues()))
+    rest_s = exercise.rest.max_s if exercise.rest is not None else 0.0
+    for key, every_s, length_s, what in (("every_s", timing.every_s, exercise.hold_s, "hold"),
+                                         ("rest_every_s", timing.rest_every_s, rest_s, "rest")):
+        if every_s and length_s / every_s > MAX_CUES_PER_HOLD:
+            where = "cues" if exercise.cues is not None and getattr(exercise.cues, key) is not None \
+                else "hold_s" if what == "hold" else "rest_s"
+            f.fail_at(where, f"a {length_s:g} s {what} with `{key}: {every_s:g}` gives "
+                             f"{length_s / every_s:.0f} cues; at most {MAX_CUES_PER_HOLD} "
+                             f"(make {key} at least {length_s / MAX_CUES_PER_HOLD:g})")
+
+
+def _interval(f: Fields, key: str) -> float | None:
+    """A repeating cue's interval: 0 (never) or at least MIN_CUE_EVERY_S."""
+    if not f.has(key):
+        return None
+    value = f.number(key, None, positive=False, maximum=3600)
+    if 0 < value < MIN_CUE_EVERY_S:
+        f.fail_at(key, f"must be 0 (never) or at least {MIN_CUE_EVERY_S:g} seconds, got {value:g}")
+    return value
+
+
 def read_cues(f: Fields) -> CueTiming:
     """A `cues:` mapping (routine, exercise or voice pack); 0 turns a cue off."""
     f.only(_CUE_KEYS)
     return CueTiming(
-        every_s=f.number("every_s", None, positive=False, maximum=3600) if f.has("every_s") else None,
+        every_s=_interval(f, "every_s"),
         halfway=f.flag("halfway", False) if f.has("halfway") else None,
         warn_left_s=f.number("warn_left_s", None, positive=False, maximum=3600)
         if f.has("warn_left_s") else None,
         countdown_from=f.integer("countdown_from", None, minimum=0, maximum=10)
         if f.has("countdown_from") else None,
         get_set_s=f.integer("get_set_s", None, minimum=0, maximum=10) if f.has("get_set_s") else None,
-        rest_every_s=f.number("rest_every_s", None, positive=False, maximum=3600)
-        if f.has("rest_every_s") else None,
+        rest_every_s=_interval(f, "rest_every_s"),
         rest_warn_left_s=f.number("rest_warn_left_s", None, positive=False, maximum=3600)
         if f.has("rest_warn_left_s") else None,
         form=f.flag("form", True) if f.has("form") else None,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+MIN_CUE_EVERY_S = 1.0       # a repeating cue (every_s, rest_every_s) is 0 (never) or at least this
+MAX_CUES_PER_HOLD = 600     # repeating cues in one hold or one rest (an hour at one every 6 s)
+
 
 @dataclass(frozen=True)
 class CueTiming:

@@ -11,13 +11,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from coach import paths
 from coach.asr.listener import CommandListener
 from coach.audio.chunk import Microphone
 from coach.audio.echo import EchoCanceller, open_canceller
 from coach.audio.room import Room, RoomConfig
-from coach.defaults import AEC, DITHER_LSB, ENV_SPEEXDSP, ROOM_DELAY_MS, ROOM_DISTORTION, ROOM_RT60_S
+from coach.defaults import (
+    AEC,
+    DITHER_LSB,
+    ENV_SPEEXDSP,
+    ROOM_DELAY_MS,
+    ROOM_DISTORTION,
+    ROOM_RT60_S,
+    TTS_RENDER_TIMEOUT_S,
+    TTS_REPLAY_TIMEOUT_S,
+)
 from coach.errors import (
     AudioDeviceError,
     CoachError,
@@ -26,7 +36,9 @@ from coach.errors import (
     StoreError,
     UsageError,
 )
-from coach.history.store import Store
+from coach.history.lock import SessionLocks
+from coach.history.store import HistoryUnwritable, Store
+from coach.history.unsaved import SessionInfo, keep_unsaved, unsaved_document
 from coach.routine.loader import load_routine_named
 from coach.routine.model import Routine, default_cues
 from coach.runner.display import Display
@@ -40,7 +52,7 @@ from coach.speech.narrator import Narrator
 from coach.speech.speakers import LiveSpeaker, SilentSpeaker, Speaker, WavSpeaker
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Pyttsx3Synthesizer, Synthesizer
-from coach.vocab import SayKind
+from coach.vocab import InputMode, SayKind
 from coach.voice.pack import VoicePack, load_voice_named
 from coach.voice.wording import plural
 
@@ -49,7 +61,7 @@ from coach.voice.wording import plural
 class RunConfig:
     routine: str
     voice: str
-    input_mode: str                 # "keys" | "voice"
+    input_mode: str                 # "keys" | "voice" (a --mic session is stored as "replay")
     data_dir: Path
     mic_wav: Path | None = None
     speaker_wav: Path | None = None
@@ -70,6 +82,8 @@ class RunConfig:
     resume: bool | None = None      # carry on with today's unfinished session: None = ask
     keep_audio: Path | None = None  # record the microphone to this WAV (nothing is kept otherwise)
     idle_timeout_s: float | None = None   # give a session up after this long with no answer (serve)
+    start_at: datetime | None = None    # a replay's wall-clock start (default: the file's own start)
+    dry_run: bool = False           # run against a copy of the history: nothing is saved
 
 
 @dataclass
@@ -87,6 +101,8 @@ class Edges:
     keys: KeyReader | None
     display: Display
     closers: list[Callable[[], None]]
+    locks: SessionLocks | None = None       # the sessions this process carries on
+    session_started_at: datetime | None = None  # when the session now running began
 
     def say_line(self, key: str, t: float, **values: object) -> None:
         """Speak a voice-pack line outside a session (device lost, a reminder)."""
@@ -112,17 +128,21 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
     room_config = RoomConfig(config.echo_gain, config.echo_delay_ms, config.echo_rt60_s,
                              config.echo_distortion).check()
     voice = load_voice_named(config.voice, config.data_dir)
-    store = Store(paths.db_path(paths.ensure_private_dir(config.data_dir)))
+    store = Store.scratch_copy(paths.db_path(config.data_dir)) if config.dry_run else \
+        open_session_store(config.data_dir, display)
     closers: list[Callable[[], None]] = [store.close]
     try:
-        log = EventLog(config.events)
+        log = EventLog(config.events, warn=display.warn)
         closers.append(log.close)
         timeline = SpeechTimeline()
         live = config.mic_wav is None
-        synth = None if config.quiet else _start_synth(voice, display)   # before the recognizer
+        # Replaying a file, wall-clock watchdogs would make the output depend on the machine's load
+        # (a render that takes 6 s under load was given up: a line missing, the next prompt moved).
+        tts_timeout_s = TTS_RENDER_TIMEOUT_S if live else TTS_REPLAY_TIMEOUT_S
+        synth = None if config.quiet else _start_synth(voice, display, tts_timeout_s)  # before the recognizer
         if synth is not None:
             closers.append(synth.close)
-        narrator = Narrator(synth, timeline, live=live, warn=display.warn)
+        narrator = Narrator(synth, timeline, live=live, warn=display.warn, timeout_s=tts_timeout_s)
         mic, listener = _open_input(config, env, voice, timeline, display, extra_phrases)
         speaker = _open_speaker(config, timeline, synth is not None, display)
         keys = None
@@ -131,8 +151,10 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
             closers.append(keys.close)
             display.key_hint = keys.tty
             display.info(KEY_HELP)
+        locks = SessionLocks(config.data_dir)
+        closers.append(locks.close)
         edges = Edges(voice, store, log, timeline, narrator, speaker, None, listener, keys, display,  # type: ignore[arg-type]
-                      closers)
+                      closers, locks)
         room = Room(room_config) if config.echo_gain > 0 and mic is not None else None
         canceller = _open_canceller(config, env, display) if mic is not None and synth is not None else None
         edges.source = TimeSource(mic, display, log, timeline, room, canceller, keep_echo=config.keep_echo,
@@ -158,6 +180,56 @@ def _open_canceller(config: RunConfig, env: Mapping[str, str], display: Display)
         return None
 
 
+def open_session_store(data_dir: Path, display: Display) -> Store:
+    """The history for a session. A full disk or a read-only folder does not stop the session: it
+    runs on the history read-only (or an empty one in memory), and its holds are kept for you."""
+    path = paths.db_path(data_dir)
+    try:
+        return Store(paths.db_path(paths.ensure_private_dir(data_dir)))
+    except HistoryUnwritable as err:
+        display.warn(f"{err}; the session runs anyway and its holds are kept for you")
+    except OSError as err:           # the data folder itself cannot be made
+        display.warn(f"{data_dir}: cannot write the history ({err.strerror or err}); the session runs "
+                     "anyway and its holds are kept for you")
+    try:
+        return Store(path, read_only=True)
+    except StoreError:
+        return Store(path, in_memory=True)
+
+
+_NOT_YET = -1       # the session's row could not be created yet
+
+
+class _LateSessionStore:
+    """The store as a session sees it when its row could not be created at the start (a full or
+    read-only disk): the row is created by the first write that works, and holds go into it."""
+
+    def __init__(self, store: Store, create: Callable[[], int]) -> None:
+        self._store = store
+        self._create = create
+        self.session_id: int | None = None
+
+    def _id(self, session_id: int) -> int:
+        if session_id != _NOT_YET:
+            return session_id
+        if self.session_id is None:
+            self.session_id = self._create()
+        return self.session_id
+
+    def record_hold(self, session_id: int, *args: Any) -> None:
+        self._store.record_hold(self._id(session_id), *args)
+
+    def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
+        self._store.end_session(self._id(session_id), ended_at, status)
+
+    def drop_session_if_empty(self, session_id: int) -> None:
+        if session_id != _NOT_YET:
+            self._store.drop_session_if_empty(session_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
                   wall_start: datetime) -> SessionRunner:
     """A new session in the history, planned from it, ready to `begin(t)`."""
@@ -168,21 +240,44 @@ def start_session(edges: Edges, routine: Routine, config: RunConfig, t: float,
     if config.resume is not False:
         unfinished = find_resume(store, routine, config.user, today, None, ask=config.resume is None,
                                  enabled=plan.enabled)
+        if unfinished is not None and edges.locks is not None and not edges.locks.take(unfinished[0]):
+            if config.resume:
+                raise UsageError(f"today's unfinished session ({unfinished[0]}) is already being carried "
+                                 "on by another coach; finish it there, or run without --resume")
+            edges.display.warn(f"today's unfinished session ({unfinished[0]}) is already being carried "
+                               "on by another coach; this is a new session")
+            unfinished = None
         if unfinished is not None:
             plan = replace(plan, resume=unfinished[1], offer=None)
     session = Session(routine, edges.voice, default_cues(), plan, idle_timeout_s=config.idle_timeout_s)
     if not session.exercises:
         raise UsageError(f"{routine.source}: every exercise is advanced; pass --include-advanced")
     started = wall_start + timedelta(seconds=t)
+    edges.session_started_at = started
+    session_store: Store = store
     if unfinished is not None and config.resume:
         session_id = unfinished[0]                  # --resume: straight on with the old session
     else:
-        session_id = store.start_session(routine.name, started, config.input_mode, edges.voice.name,
-                                         config.user)
+        input_mode = InputMode.REPLAY.value if config.mic_wav is not None else config.input_mode
+
+        def create() -> int:
+            return store.start_session(routine.name, started, input_mode, edges.voice.name, config.user)
+        try:
+            session_id = create()
+            if edges.locks is not None:
+                edges.locks.take(session_id)        # a new id: nobody else can hold it
+        except StoreError as err:
+            edges.display.warn(f"could not start the session in the history ({err}); its holds are "
+                               "kept until they can be saved")
+            session_id = _NOT_YET
+            session_store = cast(Store, _LateSessionStore(store, create))
     if plan.offer is not None:
-        store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", started,
-                            "the progression rule is met")
-    return SessionRunner(session, edges.narrator, edges.speaker, edges.log, edges.display, store,
+        try:
+            store.record_unlock(config.user, routine.name, plan.offer.exercise, "offered", started,
+                                "the progression rule is met")
+        except StoreError as err:
+            edges.display.warn(f"could not note the offer in the history ({err})")
+    return SessionRunner(session, edges.narrator, edges.speaker, edges.log, edges.display, session_store,
                          session_id, wall_start, source=edges.source, user=config.user,
                          listener=edges.listener, keys=edges.keys,
                          unfinished_id=unfinished[0] if unfinished is not None else None)
@@ -193,39 +288,82 @@ def run_session(config: RunConfig, env: Mapping[str, str], display: Display) -> 
     routine = load_routine_named(config.routine, config.data_dir)
     edges = open_edges(config, env, display)
     try:
-        wall_start = datetime.now().astimezone()
+        replay = replay_start(config)
+        wall_start = replay or datetime.now().astimezone()
         runner = start_session(edges, routine, config, 0.0, wall_start)
         result = runner.run()
-        runner.retry_unsaved()                      # one more try before giving up on any
-        try:
-            edges.store.end_session(runner.session_id, datetime.now().astimezone(), result.status)
-        except StoreError as err:
-            display.warn(f"could not close the session in the history ({err})")
-        if result.unsaved:
-            _keep_unsaved(result.unsaved, display)
+        ended_at = wall_start + timedelta(seconds=result.t_end) if replay else datetime.now().astimezone()
+        finish_session(edges, runner, config, env, result.status, ended_at)
         return result
     finally:
         edges.close()
 
 
-def _keep_unsaved(holds: list, display: Display) -> None:  # noqa: ANN001 - HoldEnded
-    """The history cannot be written: put the holds in a file the user can find, and say where."""
-    import json
-    import tempfile
+def replay_start(config: RunConfig) -> datetime | None:
+    """A replay's clock: `--start-time`, else when the recording began (its modification time
+    less its length), so its holds fall inside its session. None when not a replay."""
+    if config.mic_wav is None:
+        return None
+    if config.start_at is not None:
+        return config.start_at
+    from coach.audio.wav import read_layout
 
-    path = Path(tempfile.gettempdir()) / f"coach-unsaved-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for h in holds:
-            out.write(json.dumps({"exercise": h.exercise, "set": h.set, "target_s": h.target_s,
-                                  "held_s": h.held_s, "ended_by": h.ended_by}) + "\n")
-    display.warn(f"{plural(len(holds), 'hold', 'holds')} could not be saved to the history; "
-                 f"they are in {path}")
+    layout = read_layout(config.mic_wav)
+    ended = config.mic_wav.stat().st_mtime
+    return datetime.fromtimestamp(ended - layout.frames / layout.rate_hz).astimezone()
 
 
-def _start_synth(voice: VoicePack, display: Display) -> Synthesizer | None:
+def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: Mapping[str, str],
+                   status: str, ended_at: datetime) -> Path | None:
+    """The one way a session ends, for `coach run` and `coach serve`: one more try at the holds not
+    saved yet, the session closed in the history, and what still could not be saved kept in a file
+    `coach import` reads (the user is told where). Store errors are warnings, never raised."""
+    runner.retry_unsaved()                      # one more try before giving up on any
+    try:
+        (runner.store or edges.store).end_session(runner.session_id, ended_at, status)
+    except StoreError as err:
+        edges.display.warn(f"could not close the session in the history ({err})")
+    if edges.locks is not None:
+        edges.locks.release(runner.session_id)
+        if runner.unfinished_id is not None:
+            edges.locks.release(runner.unfinished_id)
+    unsaved = runner.result.unsaved
+    if not unsaved:
+        return None
+    input_mode = InputMode.REPLAY.value if config.mic_wav is not None else config.input_mode
+    info = SessionInfo(config.user, runner.session.routine.name, runner.wall_start, input_mode,
+                       edges.voice.name)
+    started = _session_started_at(edges.store, runner) or edges.session_started_at or info.started_at
+    text = unsaved_document(unsaved, info, status, ended_at, session_started_at=started)
+    try:
+        path = keep_unsaved(text, config.data_dir, env, datetime.now().astimezone())
+    except OSError as err:
+        edges.display.warn(f"{plural(len(unsaved), 'hold', 'holds')} could not be saved anywhere "
+                           f"({err.strerror or err}); "
+                           "here they are, to import later with `coach import FILE`:")
+        print(text, file=sys.stderr)
+        return None
+    edges.display.warn(f"{plural(len(unsaved), 'hold', 'holds')} could not be saved to the history; "
+                       f"they are kept in {path} "
+                       f"(readable by you only). When the disk has room: coach import {path}")
+    return path
+
+
+def _session_started_at(store: Store, runner: SessionRunner) -> datetime | None:
+    """The start time the history holds for this session, so the kept holds import into it."""
+    try:
+        for s in store.sessions(user=runner.user):
+            if s.id == runner.session_id:
+                return datetime.fromisoformat(s.started_at)
+    except StoreError:
+        pass
+    return None
+
+
+def _start_synth(voice: VoicePack, display: Display, timeout_s: float) -> Synthesizer | None:
     synth = Pyttsx3Synthesizer(voice.engine_voice, voice.rate_wpm, voice.volume)
     try:
-        synth.start()
+        synth.start(timeout_s)
     except SpeechEngineError as err:
         display.warn(f"{err}; the coach's words will only be printed (scripts/setup installs espeak-ng)")
         return None

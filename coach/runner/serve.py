@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from coach import paths
+from coach.errors import StoreError
 from coach.progress.schedule import counted_starts, day_stats
 from coach.routine import list_routines
 from coach.routine.model import Routine
 from coach.runner.assemble import (
     Edges,
     RunConfig,
+    finish_session,
     load_routine_named,
     open_edges,
+    replay_start,
     start_session,
 )
 from coach.runner.display import Display
@@ -27,6 +30,8 @@ from coach.runner.loop import SessionRunner, log_verdict
 from coach.runner.reminders import Reminders
 
 IDLE_ACCEPTS = ("start",)
+TIMELINE_KEEP_S = 120.0     # speech older than this is never rendered or checked again: freed
+TRIM_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -41,8 +46,8 @@ def serve(config: RunConfig, reminders: tuple[time, ...], env: Mapping[str, str]
     default = load_routine_named(config.routine, config.data_dir)
     names = [info.name for info in list_routines(paths.routines_dir(config.data_dir))]
     edges = open_edges(config, env, display)
-    wall_start = start_at or datetime.now().astimezone()
-    server = _Server(edges, config, default, names, Reminders(reminders), wall_start, max_sessions)
+    wall_start = start_at or replay_start(config) or datetime.now().astimezone()
+    server = _Server(edges, config, default, names, Reminders(reminders), wall_start, max_sessions, env)
     try:
         server.loop()
     except KeyboardInterrupt:
@@ -55,8 +60,10 @@ def serve(config: RunConfig, reminders: tuple[time, ...], env: Mapping[str, str]
 
 class _Server:
     def __init__(self, edges: Edges, config: RunConfig, default: Routine, names: list[str],
-                 reminders: Reminders, wall_start: datetime, max_sessions: int | None) -> None:
+                 reminders: Reminders, wall_start: datetime, max_sessions: int | None,
+                 env: Mapping[str, str]) -> None:
         self.edges = edges
+        self.env = env
         self.config = config
         self.default = default
         self.names = names
@@ -65,6 +72,7 @@ class _Server:
         self.max_sessions = max_sessions
         self.runner: SessionRunner | None = None
         self.t = 0.0
+        self._trimmed_t = 0.0
         self.sessions = 0
         self.holds = 0
         self.reminded = 0
@@ -75,6 +83,7 @@ class _Server:
         edges.log.write(0.0, "state", name="idle")
         for t, chunk in edges.source:
             self.t = t
+            self._trim(t)
             if self.runner is not None:
                 self.runner.step(t, chunk)
                 if self.runner.done(t):
@@ -93,6 +102,14 @@ class _Server:
         if self.runner is not None:         # the file ended mid-session
             self.runner.end_of_input()
             self._session_over(self.t, "ended")
+
+    def _trim(self, t: float) -> None:
+        """Months of serve: forget what the coach said long ago (before, every line stayed in the
+        timeline: about 2 MB a session, and every audio chunk scanned the whole list)."""
+        if t - self._trimmed_t >= TRIM_EVERY_S:
+            self._trimmed_t = t
+            timeline = self.edges.timeline
+            timeline.forget_before(int((t - TIMELINE_KEEP_S) * timeline.rate_hz))
 
     def interrupted(self) -> None:
         if self.runner is not None:
@@ -131,19 +148,33 @@ class _Server:
             self.edges.say_line("reminder", t, routine=self.default.title)
 
     def _sessions_today(self, now: datetime) -> int:
-        sessions = self.edges.store.sessions(user=self.config.user, routine=self.default.name)
+        try:
+            sessions = self.edges.store.sessions(user=self.config.user, routine=self.default.name)
+        except StoreError as err:
+            self._store_trouble(self.t, err)
+            return 0
         return day_stats(counted_starts(sessions), now.date(), None).sessions_today
 
     # -- sessions --------------------------------------------------------------------------------
     def _start(self, routine: Routine, t: float) -> None:
         self.edges.log.write(t, "serve_session", routine=routine.name)
-        self.runner = start_session(self.edges, routine, self.config, t, self.wall_start)
+        try:
+            self.runner = start_session(self.edges, routine, self.config, t, self.wall_start)
+        except StoreError as err:       # the history cannot even be read: stay up, stay idle
+            self._store_trouble(t, err)
+            return
         self.runner.begin(t)
+
+    def _store_trouble(self, t: float, err: StoreError) -> None:
+        """A store error is a warning in the log and on the screen; the daemon goes on."""
+        self.edges.log.write(t, "warning", what="history", error=str(err))
+        self.edges.display.warn(f"{err}; coach serve carries on")
 
     def _session_over(self, t: float, status: str) -> None:
         runner = self.runner
-        assert runner is not None
-        self.edges.store.end_session(runner.session_id, self.wall_start + _seconds(t), status)
+        if runner is None:
+            return
+        finish_session(self.edges, runner, self.config, self.env, status, self.wall_start + _seconds(t))
         self.sessions += 1
         self.holds += len(runner.result.holds)
         self.runner = None

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Soak `coach serve` in file mode: days of a quiet room with sessions in it, RSS/threads/fds sampled.
+
+    scripts/soak_serve.py [--hours 168] [--sessions-per-day 3] [--coach-root DIR] [--json OUT.json]
+
+A WAV of `--hours` is made as a sparse file (the quiet stretches take no disk; coach dithers them
+as it does every replay), with real synthesized speech (flite, not the coach's voice) at each
+session: "start my exercises", then "ready" for each of two 3-second sets. `coach serve --mic FILE
+--quiet` replays it as fast as it runs, in a subprocess; its resident memory (/proc/PID/status),
+threads and open descriptors are sampled with the session time it has reached (from its
+`--events` log). At the end a table and the growth after the first session (the warm-up: models,
+caches). `--coach-root` runs another checkout's coach (e.g. /work/main, to see the old growth).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RATE_HZ = 16_000
+ROUTINE = """\
+title: Soak
+summary: Two 3-second holds.
+cues: {get_set_s: 1}
+exercises:
+  - id: bridge
+    title: Bridge
+    say: Lift your hips.
+    hold_s: 3
+    sets: 2
+    rest_s: {min: 2, max: 2}
+"""
+SCRIPT = ((0.0, "start my exercises"), (14.0, "ready"), (30.0, "ready"))   # seconds into a session
+
+
+def _make_session_module():
+    path = ROOT / "scripts" / "make_session_wav.py"
+    spec = importlib.util.spec_from_file_location("make_session_wav", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def make_wav(path: Path, hours: float, per_day: int, voice: str) -> list[float]:
+    """The sparse day-long recording; returns the session start times (seconds)."""
+    make = _make_session_module()
+    with tempfile.TemporaryDirectory() as tmp:
+        phrases = {text: make.synthesize(text, voice, Path(tmp)) for _, text in SCRIPT}
+    total = int(hours * 3600 * RATE_HZ)
+    header = b"RIFF" + struct.pack("<I", 36 + total * 2) + b"WAVE" + b"fmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, RATE_HZ, RATE_HZ * 2, 2, 16) + b"data" + struct.pack("<I", total * 2)
+    gap_s = 86_400 / per_day
+    starts = [600.0 + k * gap_s for k in range(int(hours * 3600 / gap_s) + 1) if 600 + k * gap_s + 60
+              < hours * 3600]
+    with path.open("wb") as f:
+        f.write(header)
+        f.truncate(len(header) + total * 2)
+        for start in starts:
+            for offset, text in SCRIPT:
+                f.seek(len(header) + int((start + offset) * RATE_HZ) * 2)
+                f.write(np.asarray(phrases[text], dtype="<i2").tobytes())
+    return starts
+
+
+def _proc(pid: int) -> tuple[float, int, int] | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    if "VmRSS" not in fields:       # exiting (a zombie)
+        return None
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["Threads"]), fds
+
+
+def _session_t(events: Path) -> tuple[float, int]:
+    """The session time the log has reached, and how many sessions ended so far."""
+    try:
+        data = events.read_bytes()
+    except OSError:
+        return 0.0, 0
+    lines = data.splitlines()
+    ended = data.count(b'"type": "session_end"')
+    for line in reversed(lines[-50:]):
+        try:
+            return float(json.loads(line)["t"]), ended
+        except (ValueError, KeyError):
+            continue
+    return 0.0, ended
+
+
+def soak(hours: float, per_day: int, coach_root: Path, voice: str, sample_every_s: float) -> dict:
+    with tempfile.TemporaryDirectory(prefix="coach-soak-serve-") as tmp:
+        base = Path(tmp)
+        (base / "data" / "routines").mkdir(parents=True)
+        (base / "data" / "routines" / "soak.yaml").write_text(ROUTINE)
+        wav, events = base / "week.wav", base / "events.jsonl"
+        starts = make_wav(wav, hours, per_day, voice)
+        env = dict(os.environ, COACH_DATA_DIR=str(base / "data"), PYTHONPATH=str(coach_root))
+        began = time.monotonic()
+        child = subprocess.Popen([sys.executable, "-m", "coach", "serve", "--mic", str(wav), "--quiet",
+                                  "--routine", "soak", "--events", str(events),
+                                  "--start-time", "2026-11-23T00:00"],
+                                 cwd=str(coach_root), env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        samples = []
+        while child.poll() is None:
+            time.sleep(sample_every_s)
+            got = _proc(child.pid)
+            if got is not None:
+                t, ended = _session_t(events)
+                samples.append({"t_s": t, "sessions": ended, "rss_mb": round(got[0], 1), "threads": got[1],
+                                "fds": got[2]})
+        out, err = child.communicate()
+        wall_s = time.monotonic() - began
+    warm = [s for s in samples if s["sessions"] >= 1] or samples
+    result = {
+        "hours": hours, "sessions_planned": len(starts), "returncode": child.returncode,
+        "stdout": out.strip().splitlines()[-1:] if out else [], "stderr": err.strip().splitlines()[-3:],
+        "wall_s": round(wall_s, 1), "samples": samples,
+        "rss_growth_mb": round(warm[-1]["rss_mb"] - min(s["rss_mb"] for s in warm), 1) if warm else None,
+        "threads_growth": warm[-1]["threads"] - warm[0]["threads"] if warm else None,
+        "fds_growth": warm[-1]["fds"] - warm[0]["fds"] if warm else None,
+    }
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=168.0)
+    parser.add_argument("--sessions-per-day", type=int, default=3)
+    parser.add_argument("--coach-root", type=Path, default=ROOT)
+    parser.add_argument("--voice", default="flite:rms")
+    parser.add_argument("--sample-every", type=float, default=5.0, help="wall-clock seconds between samples")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    result = soak(args.hours, args.sessions_per_day, args.coach_root, args.voice, args.sample_every)
+    print(f"{'session time':>12} {'sessions':>8} {'RSS MB':>7} {'threads':>7} {'fds':>4}")
+    shown = result["samples"][:: max(1, len(result["samples"]) // 30)]
+    for s in shown:
+        print(f"{s['t_s'] / 3600:>11.2f}h {s['sessions']:>8} {s['rss_mb']:>7.1f} {s['threads']:>7} "
+              f"{s['fds']:>4}")
+    print(f"{result['stdout']} in {result['wall_s']} s (exit {result['returncode']})")
+    print(f"after the first session: RSS {result['rss_growth_mb']} MB (last minus lowest), "
+          f"threads {result['threads_growth']:+d}, fds {result['fds_growth']:+d}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if result["returncode"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
