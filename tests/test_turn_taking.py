@@ -7,7 +7,8 @@ the command, "pause"/"stop" over narration. The coach's voice comes back through
 session of the issue: a whole glute session, quiet room and room echo 0.5.
 
 They failed on the listener before the rewrite of issue 9 (every one of them); now they pass, but
-for "pause" said over narration (kept visible as an xfail: see PAUSE_MISSED). The whole file replays ~45 minutes of sessions in about a minute and a half.
+for "pause" said over narration (kept visible as an xfail: see PAUSE_MISSED). The whole file
+replays ~45 minutes of sessions in about three minutes.
 """
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ from coach.audio.chunk import AudioChunk
 from coach.defaults import ECHO_TAIL_S, MIN_CONFIDENCE
 from coach.speech.timeline import SpeechTimeline
 
-
 # A command only the neural head heard, while the coach was audible, must stand this far above
 # the expected residual: the head was trained on clean and noisy speech, never on the broken-up
 # residual of the coach's own voice, and hears commands in it (measured: "help", "stop", "done").
