@@ -32,17 +32,20 @@ def test_the_coach_cancels_its_own_voice_looped_back_into_its_microphone(virtual
                           env=env, capture_output=True, text=True, check=True).stdout.strip()
     prefix = tmp_path / "live"
     events = tmp_path / "ev.jsonl"
+    child = None
     try:
         child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "glutes", "--input", "voice",
                                                "--events", str(events), "--keep-echo", str(prefix)],
                               env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
-        child.expect("listening with pocketsphinx")
-        child.expect("This is neutral spine.", timeout=30)      # the set-up narration, 36 s of speech
-        child.expect(pexpect.TIMEOUT, timeout=12)
+        child.expect("listening with")
+        child.expect("Say ready when you're in position.", timeout=60)   # after ~30 s of set-up narration
+        child.expect(pexpect.TIMEOUT, timeout=6)
         child.send("q")
         child.expect(pexpect.EOF, timeout=30)
         child.close()
     finally:
+        if child is not None and child.isalive():       # never leave a coach playing into the next test
+            child.terminate(force=True)
         subprocess.run(["pactl", "unload-module", loop], env=env, check=False)
     mic, clean = _read(Path(f"{prefix}-mic.wav")), _read(Path(f"{prefix}-clean.wav"))
     assert len(mic) == len(clean) > 10 * 16000
