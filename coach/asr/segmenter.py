@@ -247,4 +247,13 @@ class SegmentedRecognizer:
         self._segmenter.reset()
 
     def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
+        """One `Heard` per segment: too long to be a command without decoding, else `_decode`."""
+        return [too_long(segment) if segment.too_long else self._decode(segment) for segment in segments]
+
+    def _decode(self, segment: SpeechSegment) -> Heard:
         raise NotImplementedError
+
+
+def too_long(segment: SpeechSegment) -> Heard:
+    """The `Heard` for a stretch too long to be any command (a sentence): reported, not decoded."""
+    return Heard("", "", round(segment.t_start, 3), round(segment.t_end, 3), 0.0, reason="too long")

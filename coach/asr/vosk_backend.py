@@ -128,16 +128,6 @@ class VoskRecognizer(SegmentedRecognizer):
         recognizer.SetWords(True)
         return recognizer
 
-    def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
-        heard = []
-        for segment in segments:
-            if segment.too_long:
-                heard.append(Heard("", "", round(segment.t_start, 3), round(segment.t_end, 3), 0.0,
-                                   reason="too long"))
-                continue
-            heard.append(self._decode(segment))
-        return heard
-
     def _decode(self, segment: SpeechSegment) -> Heard:
         """The command, or a `Heard` with `command=""` and the reason it is none."""
         offset_s = segment.t_audio_start - self._fed_s       # vosk's clock -> stream time

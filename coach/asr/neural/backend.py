@@ -107,12 +107,5 @@ class NeuralRecognizer(SegmentedRecognizer):
             return Heard("", self._first_phrase[label], t0, t1, p, reason="low confidence")
         return Heard(label, self._first_phrase[label], t0, t1, command_confidence(p, self.threshold))
 
-    def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
-        heard = []
-        for segment in segments:
-            if segment.too_long:
-                heard.append(Heard("", "", round(segment.t_start, 3), round(segment.t_end, 3), 0.0,
-                                   reason="too long"))
-                continue
-            heard.append(self.decide(segment, self.classify(segment)))
-        return heard
+    def _decode(self, segment: SpeechSegment) -> Heard:
+        return self.decide(segment, self.classify(segment))

@@ -86,23 +86,16 @@ class FusedRecognizer(SegmentedRecognizer):
         self._n_samples += len(samples)
         return self._decode_all(self._segmenter.feed(samples))
 
-    def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
-        heard = []
-        for segment in segments:
-            t0, t1 = round(segment.t_start, 3), round(segment.t_end, 3)
-            if segment.too_long:
-                heard.append(Heard("", "", t0, t1, 0.0, reason="too long"))
-                continue
-            prediction = self.neural.classify(segment)
-            score = self.sphinx._score(segment)
-            command, confidence, reason = fuse(prediction, score, self.neural.known,
-                                               self.neural.threshold, self.tuning)
-            if command:
-                phrase = score.hypothesis if score.command == command else self._first_phrase[command]
-                sphinx_agrees = score.command == command and score.accepted
-                t_start = score.t_start if sphinx_agrees else t0
-                heard.append(Heard(command, phrase, round(t_start, 3), t1, round(min(1.0, confidence), 3),
-                                   by="" if sphinx_agrees else "neural"))
-            else:
-                heard.append(Heard("", score.hypothesis, t0, t1, round(confidence, 3), reason=reason))
-        return heard
+    def _decode(self, segment: SpeechSegment) -> Heard:
+        t0, t1 = round(segment.t_start, 3), round(segment.t_end, 3)
+        prediction = self.neural.classify(segment)
+        score = self.sphinx._score(segment)
+        command, confidence, reason = fuse(prediction, score, self.neural.known,
+                                           self.neural.threshold, self.tuning)
+        if not command:
+            return Heard("", score.hypothesis, t0, t1, round(confidence, 3), reason=reason)
+        phrase = score.hypothesis if score.command == command else self._first_phrase[command]
+        sphinx_agrees = score.command == command and score.accepted
+        t_start = score.t_start if sphinx_agrees else t0
+        return Heard(command, phrase, round(t_start, 3), t1, round(min(1.0, confidence), 3),
+                     by="" if sphinx_agrees else "neural")
