@@ -45,17 +45,22 @@ def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
         (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
         body = data[pos + 8 : pos + 8 + size]
         if chunk_id == b"fmt ":
-            tag, channels, rate_hz = struct.unpack("<HHI", body[:8])
-            (bits,) = struct.unpack("<H", body[14:16])
-            if tag == 0xFFFE and len(body) >= 26:     # WAVE_FORMAT_EXTENSIBLE: real tag in the GUID
-                (tag,) = struct.unpack("<H", body[24:26])
-            fmt = (tag, channels, rate_hz, bits)
+            fmt = _fmt_chunk(body)
         elif chunk_id == b"data":
             if fmt is None:
                 raise ValueError("data chunk before fmt chunk")
             return _decode(body, *fmt)
         pos += 8 + size + (size & 1)
     raise ValueError("no data chunk")
+
+
+def _fmt_chunk(body: bytes) -> tuple[int, int, int, int]:
+    """(format tag, channels, rate in Hz, bits per sample) from a WAV `fmt ` chunk's body."""
+    tag, channels, rate_hz = struct.unpack("<HHI", body[:8])
+    (bits,) = struct.unpack("<H", body[14:16])
+    if tag == 0xFFFE and len(body) >= 26:     # WAVE_FORMAT_EXTENSIBLE: real tag in the GUID
+        (tag,) = struct.unpack("<H", body[24:26])
+    return tag, channels, rate_hz, bits
 
 
 def _decode(body: bytes, tag: int, channels: int, rate_hz: int, bits: int) -> tuple[np.ndarray, int]:
@@ -239,12 +244,7 @@ def _parse_layout(f: BinaryIO, size: int) -> WavLayout:
         f.seek(pos)
         chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
         if chunk_id == b"fmt ":
-            body = f.read(min(chunk_size, 64))
-            tag, channels, rate_hz = struct.unpack("<HHI", body[:8])
-            (bits,) = struct.unpack("<H", body[14:16])
-            if tag == 0xFFFE and len(body) >= 26:     # WAVE_FORMAT_EXTENSIBLE: real tag in the GUID
-                (tag,) = struct.unpack("<H", body[24:26])
-            fmt = (tag, channels, rate_hz, bits)
+            fmt = _fmt_chunk(f.read(min(chunk_size, 64)))
         elif chunk_id == b"data":
             if fmt is None:
                 raise ValueError("data chunk before fmt chunk")
