@@ -47,10 +47,6 @@ class Narrator:
         """Lines asked for whose audio is not in the timeline yet."""
         return bool(self._pending)
 
-    @property
-    def speaking_enabled(self) -> bool:
-        return self._synth is not None
-
     def say(self, say: Say) -> None:
         if self._synth is None:         # printed only: leave the time a reader needs
             words = max(1, len(say.text.split()))
