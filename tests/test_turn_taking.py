@@ -216,7 +216,9 @@ HARNESS_FRAGILE = pytest.mark.xfail(
     strict=False)
 
 
-@pytest.mark.parametrize("gain", [pytest.param(0.0, marks=HARNESS_FRAGILE), ROOM_GAIN],
+# The quiet room runs in the slow lane (44 s): the room at gain 0.5 is the harder case of the same
+# session and stays in the default run.
+@pytest.mark.parametrize("gain", [pytest.param(0.0, marks=[HARNESS_FRAGILE, pytest.mark.slow]), ROOM_GAIN],
                          ids=["quiet", "room0.5"])
 def test_done_when_a_glute_session_records_each_hold_within_0_25_s(tmp_path, glute_silence_prompt_end, gain):
     """The issue's "Done when": the user answers right as each prompt ends and gives up during
