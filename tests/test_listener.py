@@ -172,3 +172,50 @@ def test_times_stay_in_session_time_across_a_gap_in_the_audio():
     verdicts = run(listener, 20.0, 22.0)                        # the microphone was away for 19.5 s
     assert [(v.heard.t_start, v.heard.t_end) for v in verdicts] == [(20.5, 20.8)]
     assert rec.resets == 1
+
+
+def decoded(t0, t1, *words):
+    """A segment that decoded to `words` (text, start, end): no single phrase, so no command."""
+    from coach.asr.base import Word
+    ws = tuple(Word(w, a, b) for w, a, b in words)
+    return Heard("", " ".join(w.text for w in ws), t0, t1, 0.0, reason="not a phrase", words=ws)
+
+
+def test_a_phrase_inside_a_segment_the_coachs_residual_ran_into_is_the_users():
+    """Room gain 1: "it ready" over the coach's line, where "it" is the coach's residual and
+    "ready" is the user, loud above it. The hold is timed from the phrase, not the segment."""
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([decoded(5.2, 6.3, ("it", 5.2, 5.6), ("ready", 5.8, 6.25))])
+    user = [(5.8, tone(0.45, 8000, 150.0, seed=2))]
+    listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
+    assert judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=user)) == [
+        ("ready", 5.8, True, "")]
+    assert listener.evidence.judge(5.8, 6.25).user_excess_db > 6     # the phrase's own span is the user
+
+
+def test_a_sentence_with_a_command_word_over_the_coach_is_not_a_command():
+    """"not ready": the user's "not" is as loud as the "ready": a sentence, not the phrase."""
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([decoded(5.2, 6.3, ("not", 5.2, 5.6), ("ready", 5.8, 6.25))])
+    user = [(5.2, tone(0.4, 8000, 140.0, seed=5)), (5.8, tone(0.45, 8000, 150.0, seed=2))]
+    listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
+    assert judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=user)) == [
+        ("", 5.2, False, "no command")]
+
+
+def test_the_coachs_own_residual_decoded_as_phrase_and_filler_is_not_the_user():
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([decoded(5.2, 6.3, ("it", 5.2, 5.6), ("ready", 5.8, 6.25))])
+    listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
+    verdicts = judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=[]))
+    assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
+
+
+def test_no_phrase_is_looked_for_inside_a_segment_when_the_coach_is_quiet():
+    """In a quiet moment "it ready" stays what it is (the recognizer's rule: exactly one phrase)."""
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([decoded(12.2, 13.3, ("it", 12.2, 12.6), ("ready", 12.8, 13.25))])
+    user = [(12.8, tone(0.45, 8000, 150.0, seed=2))]
+    listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
+    verdicts = judge_all(listener, mic_session(tl, 15.0, echo_gain=0.15, user=user))
+    assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]

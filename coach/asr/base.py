@@ -7,6 +7,15 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word of a decoded segment and where the decoder aligned it (stream seconds)."""
+
+    text: str
+    t_start: float
+    t_end: float
+
+
+@dataclass(frozen=True)
 class Heard:
     """One speech segment the recognizer decided on: a command, or (`command == ""`) none.
 
@@ -20,6 +29,9 @@ class Heard:
     confidence", ...). Segments rejected as too long to be a command, without decoding, are
     reported the same way with `phrase=""`. The listener logs them as `ignored` and may answer
     "Sorry?". Only `command != ""` ever acts.
+
+    `words` (pocketsphinx and fused) is the decoded word sequence with its alignment: the listener
+    uses it to find the user's phrase inside a segment the coach's residual echo ran into.
     """
 
     command: str        # command id: "ready", "done", "cant_hold", ...; "" = speech that is no command
@@ -29,6 +41,7 @@ class Heard:
     confidence: float   # 0..1
     reason: str = ""    # "" for a command; why not, for `command == ""`
     by: str = ""        # which part of a combined engine heard it alone ("neural"); "" otherwise
+    words: tuple[Word, ...] = ()    # the decoder's word alignment, when the backend has one
 
     @property
     def is_command(self) -> bool:

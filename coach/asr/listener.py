@@ -14,6 +14,13 @@
 - Nothing the user says is thrown away: the recognizer is never reset when the coach stops
   talking (an answer that begins as a prompt ends is decoded whole). It is reset only over a gap
   in the audio (a lost and reopened microphone).
+- The user's phrase inside a segment the coach's residual ran into: with the coach loud (room
+  gain 1), its residual and the user's word often make one segment that decodes as "it ready" or
+  "no can't hold", and a segment must decode to exactly one phrase. Where the decoder aligned
+  words, a phrase of an accepted command inside the segment is taken when its own span stands
+  clearly above the expected echo (the user) and everything else in the segment is either the
+  echo's residual or quiet (not the user saying more: "I'm not ready" stays a sentence). Only while
+  the coach is audible; `Heard.by` is "words" for these.
 - Every utterance the recognizer reports ends as a verdict: accepted, or dropped with a reason
   ("not now", "low confidence", "coach speaking", "echo", "no command" for speech that matched no
   phrase). The runner logs them all, so misses can be measured.
@@ -32,7 +39,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from coach.asr.base import Heard, Recognizer
+from coach.asr.base import Heard, Recognizer, Word
 from coach.asr.selfvoice import EchoEvidence, EchoJudgement
 from coach.audio.chunk import AudioChunk
 from coach.defaults import ECHO_TAIL_S, MIN_CONFIDENCE
@@ -42,6 +49,15 @@ from coach.speech.timeline import SpeechTimeline
 # the expected residual: the head was trained on clean and noisy speech, never on the broken-up
 # residual of the coach's own voice, and hears commands in it (measured: "help", "stop", "done").
 NEURAL_OVER_ECHO_DB = 12.0
+
+# A phrase found inside a longer segment (see the module notes): its span must stand this far above
+# the expected echo (twice that when the coach's own line holds the phrase), the rest of the segment
+# be explained by the echo or lie within QUIET_ABOVE_FLOOR_DB of the noise floor; pieces shorter
+# than SPAN_MIN_S are not judged. Its confidence is the listener's threshold: the phrase beat every
+# filler word over its span, and the evidence, not the decoder's score, is what makes it the user's.
+PHRASE_OVER_ECHO_DB = 6.0
+QUIET_ABOVE_FLOOR_DB = 6.0
+SPAN_MIN_S = 0.05
 
 
 def _words(text: str) -> list[str]:
@@ -126,7 +142,9 @@ class CommandListener:
     def _to_session(self, heard: Heard) -> Heard:
         if not self._offset_s:
             return heard
-        return replace(heard, t_start=heard.t_start + self._offset_s, t_end=heard.t_end + self._offset_s)
+        o = self._offset_s
+        return replace(heard, t_start=heard.t_start + o, t_end=heard.t_end + o,
+                       words=tuple(Word(w.text, w.t_start + o, w.t_end + o) for w in heard.words))
 
     def _observe(self, chunk: AudioChunk) -> bytes:
         """Keep the mic and the coach's output for the same samples side by side (session time);
@@ -143,6 +161,9 @@ class CommandListener:
         if self._timeline is not None and self._timeline.speaking(heard.t_start, heard.t_end, self._tail_s):
             echo = self.evidence.judge(heard.t_start, heard.t_end)
         if not heard.command:
+            found = self._phrase_inside(heard, accepted, echo)
+            if found is not None:
+                return found
             if echo is not None and echo.explained:
                 return Verdict(heard, False, Reason.ECHO, echo)
             return Verdict(heard, False, Reason.NO_COMMAND, echo)
@@ -159,6 +180,39 @@ class CommandListener:
         if heard.confidence < self._min_confidence:
             return Verdict(heard, False, Reason.LOW_CONFIDENCE, echo)
         return Verdict(heard, True, "", echo)
+
+    def _phrase_inside(self, heard: Heard, accepted: tuple[str, ...],
+                       echo: EchoJudgement | None) -> Verdict | None:
+        """An accepted command's phrase inside a segment that also holds the coach's residual."""
+        if echo is None or not echo.coach_active or len(heard.words) < 1:
+            return None
+        words = [w.text for w in heard.words]
+        best: tuple[int, int, str] | None = None            # (first word, n words, command)
+        for command in accepted:
+            for phrase in self._phrases.get(command, []):
+                n = len(phrase)
+                for i in range(len(words) - n + 1):
+                    if n and words[i:i + n] == phrase and (best is None or n > best[1]):
+                        best = (i, n, command)
+        if best is None:
+            return None
+        i, n, command = best
+        t0, t1 = heard.words[i].t_start, heard.words[i + n - 1].t_end
+        said = self._timeline.said_during(t0, t1, self._tail_s) if self._timeline is not None else []
+        found = replace(heard, command=command, phrase=" ".join(words[i:i + n]), t_start=t0,
+                        t_end=t1, confidence=max(heard.confidence, self._min_confidence), reason="",
+                        by="words")
+        need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says(found, said) else 1)
+        own = self.evidence.judge(t0, t1)
+        if own.coach_active and own.user_excess_db < need_db:
+            return None
+        for a, b in ((heard.t_start, t0), (t1, heard.t_end)):
+            if b - a < SPAN_MIN_S:
+                continue
+            rest = self.evidence.judge(a, b)
+            if not rest.explained and rest.above_floor_db > QUIET_ABOVE_FLOOR_DB:
+                return None                                 # the user said more than the phrase
+        return Verdict(found, True, "", own)
 
     def _coach_says(self, heard: Heard, lines: list[str]) -> bool:
         """Whether the coach's own words could be what was heard: the phrase (or any phrase of

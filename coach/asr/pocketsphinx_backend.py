@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coach.asr.base import Heard
+from coach.asr.base import Heard, Word
 from coach.asr.phrases import FILLER_WORDS_EN, PhraseTable, filler_lm_text, normalise
 from coach.asr.segmenter import EnergySegmenter, SegmentedRecognizer, SegmenterConfig, SpeechSegment
 from coach.errors import ModelNotFoundError, VoiceError
@@ -54,6 +54,7 @@ class SegmentScore:
     confidence: float
     accepted: bool
     reason: str                      # "ok", "too long", "not a phrase", "too long for phrase", ...
+    words: tuple[Word, ...] = ()     # the decoded words, aligned (stream seconds)
 
 
 def _cache_dir() -> Path:
@@ -216,12 +217,14 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
                 t_end=round(score.t_end, 3),
                 confidence=round(score.confidence, 3),
                 reason="" if accepted else score.reason,
+                words=score.words,
             ))
         return heard
 
     def _score(self, segment: SpeechSegment) -> SegmentScore:
         def verdict(hyp: str, command: str | None, confidence: float, why: str) -> SegmentScore:
-            return SegmentScore(segment.t_start, segment.t_end, hyp, command, confidence, why == "ok", why)
+            return SegmentScore(segment.t_start, segment.t_end, hyp, command, confidence, why == "ok", why,
+                                self._words(segment) if why != "too long" else ())
 
         if segment.too_long:
             return verdict("", None, 0.0, "too long")
@@ -243,7 +246,20 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         confidence = t.accepted_floor + (1 - t.accepted_floor) * math.sqrt(_clamp01(hyp.prob))
         if confidence < t.min_confidence:
             return verdict(text, command, confidence, "low confidence")
-        return SegmentScore(self._speech_start(segment), segment.t_end, text, command, confidence, True, "ok")
+        return SegmentScore(self._speech_start(segment), segment.t_end, text, command, confidence, True, "ok",
+                            self._words(segment))
+
+    def _words(self, segment: SpeechSegment) -> tuple[Word, ...]:
+        """The last decoded utterance's words (fillers and silences left out), in stream seconds."""
+        words = []
+        for word in self._decoder.seg() or []:
+            if word.word.startswith(("<", "[", "+")):
+                continue
+            text = normalise(word.word.split("(", 1)[0])
+            if text:
+                words.append(Word(text, round(segment.t_audio_start + word.start_frame * 0.01, 3),
+                                  round(segment.t_audio_start + (word.end_frame + 1) * 0.01, 3)))
+        return tuple(words)
 
     def _speech_start(self, segment: SpeechSegment) -> float:
         """The first word's start from the decoder's alignment; the segmenter's onset can sit on

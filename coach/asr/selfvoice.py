@@ -39,6 +39,7 @@ class EchoJudgement:
     coach_active: bool          # the coach's output could reach the microphone in this stretch
     user_excess_db: float       # how far the microphone rose above the expected echo (75th pct)
     explained: bool             # coach_active and the excess is within the margin: not the user
+    above_floor_db: float = 0.0  # how far the microphone rose above its noise floor (75th pct)
 
 
 @dataclass(frozen=True)
@@ -198,13 +199,14 @@ class EchoEvidence:
             return EchoJudgement(False, 99.0, False)
         idx = np.arange(first, last) % self._n
         floor = self._floor_at[idx]
+        loud = round(float(np.percentile(self._mic_db[idx] - floor, 75)), 2)
         expected = self._env_db[idx] + self._leak_db
         audible = expected > floor + c.active_above_floor_db
         if not audible.any():
-            return EchoJudgement(False, 99.0, False)
+            return EchoJudgement(False, 99.0, False, loud)
         excess = self._mic_db[idx] - np.maximum(expected, floor)
         user_excess = float(np.percentile(excess, 75))
-        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db)
+        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db, loud)
 
 
 def _power_db(frames: np.ndarray) -> np.ndarray:

@@ -242,6 +242,8 @@ def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> 
                                      t_end=h.t_end, confidence=h.confidence)
     if verdict.echo is not None:            # the coach was audible: how far the user rose above it
         fields["over_echo_db"] = verdict.echo.user_excess_db
+    if h.by:                                # heard by one part of the engine alone, or found inside
+        fields["by"] = h.by                 # a longer segment ("words")
     if verdict.accepted:
         log.write(t, "heard", **fields)
         display.info(f"heard: {h.phrase} ({h.confidence:.2f})")

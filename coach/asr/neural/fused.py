@@ -93,7 +93,7 @@ class FusedRecognizer(SegmentedRecognizer):
         command, confidence, reason = fuse(prediction, score, self.neural.known,
                                            self.neural.threshold, self.tuning)
         if not command:
-            return Heard("", score.hypothesis, t0, t1, round(confidence, 3), reason=reason)
+            return Heard("", score.hypothesis, t0, t1, round(confidence, 3), reason=reason, words=score.words)
         phrase = score.hypothesis if score.command == command else self._first_phrase[command]
         sphinx_agrees = score.command == command and score.accepted
         t_start = score.t_start if sphinx_agrees else t0
