@@ -219,3 +219,15 @@ def test_no_phrase_is_looked_for_inside_a_segment_when_the_coach_is_quiet():
     listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
     verdicts = judge_all(listener, mic_session(tl, 15.0, echo_gain=0.15, user=user))
     assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
+
+
+def test_a_phrase_after_the_coachs_echo_has_died_away_is_left_to_the_decoders_rule():
+    """The segment began in the coach's residual, but the "phrase" lies where nothing of the coach
+    is audible: the decoder had residual in the segment, so its word there is no evidence (seen:
+    a self-triggered "done" at room gain 1)."""
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([decoded(10.4, 12.4, ("it", 10.4, 10.8), ("done", 12.0, 12.3))])
+    user = [(12.0, tone(0.3, 8000, 150.0, seed=2))]
+    listener = CommandListener(rec, tl, phrases={"done": ["done"]})
+    verdicts = judge_all(listener, mic_session(tl, 14.0, echo_gain=0.15, user=user))
+    assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]

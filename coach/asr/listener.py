@@ -204,8 +204,8 @@ class CommandListener:
                         by="words")
         need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says(found, said) else 1)
         own = self.evidence.judge(t0, t1)
-        if own.coach_active and own.user_excess_db < need_db:
-            return None
+        if not own.coach_active or own.user_excess_db < need_db:
+            return None     # past the coach's echo the decoder's own rule stands (it had residual in it)
         for a, b in ((heard.t_start, t0), (t1, heard.t_end)):
             if b - a < SPAN_MIN_S:
                 continue
