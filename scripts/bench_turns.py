@@ -474,6 +474,22 @@ def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[Glute
     return "\n".join(lines)
 
 
+def cue_voice_pack(work: Path, tones: bool) -> Path:
+    """The shipped en-us voice pack with every hold cue spoken, or every one a tone."""
+    import re
+
+    text = (ROOT / "coach" / "voice" / "shipped" / "en-us.yaml").read_text(encoding="utf-8")
+    head, section = text.split("\nearcons:\n", 1)
+    for key in ("countdown", "every", "hold"):
+        section, n = re.subn(rf"^(  {key}:) *(true|false)", rf"\1 {'true' if tones else 'false'}", section,
+                          count=1, flags=re.M)
+        if n != 1:
+            raise SystemExit(f"bench_turns: no earcons.{key} in the shipped voice pack")
+    path = work / f"en-us-{'earcons' if tones else 'words'}.yaml"
+    path.write_text(head + "\nearcons:\n" + section, encoding="utf-8")
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -484,6 +500,9 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2, help="replays at once (default 2)")
     parser.add_argument("--json", type=Path, help="write every placement's result here")
     parser.add_argument("--keep", type=Path, help="keep the WAVs and logs in this folder")
+    parser.add_argument("--cues", choices=("shipped", "words", "earcons"), default="shipped",
+                        help="the hold cues as the shipped voice pack has them (default), all spoken "
+                             "(words), or the countdown, the 10-s marks and hold start/end as tones")
     args = parser.parse_args()
     default_gains = (0.0, 1.0) if args.quick else GAINS
     gains = tuple(float(g) for g in args.gains.split(",")) if args.gains else default_gains
@@ -501,8 +520,11 @@ def main() -> int:
     else:
         tmp = tempfile.TemporaryDirectory(prefix="bench_turns.")
         work = Path(tmp.name)
+    if args.cues != "shipped":
+        T.EXTRA_ARGS[:] = ["--voice", str(cue_voice_pack(work, args.cues == "earcons"))]
     t0 = time.monotonic()
-    print(f"bench_turns: voices {', '.join(voices)}; gains {', '.join(f'{g:g}' for g in gains)}; "
+    gain_list = ", ".join(f"{g:g}" for g in gains)
+    print(f"bench_turns: cues {args.cues}; voices {', '.join(voices)}; gains {gain_list}; "
           f"echo model: {T.echo_model()}; {sessions} glute session(s)", file=sys.stderr)
     prompt_end = first_prompt_end(work)
     gtimes = glute_times(work) if sessions else GluteTimes(0.0, 0.0)

@@ -156,6 +156,9 @@ def write_routine(data_dir: Path, name: str, text: str) -> None:
     (data_dir / "routines" / f"{name}.yaml").write_text(text)
 
 
+EXTRA_ARGS: list[str] = []      # added to every coach_run (the bench's `--cues words` sets a voice pack)
+
+
 def coach_run(workdir: Path, routine: str, mic: Path, *, gain: float = 0.0,
               routine_text: str | None = None, extra: tuple[str, ...] = ()) -> Run:
     """`coach run ROUTINE --mic MIC --events --speaker` in a fresh data dir (no history: same lines
@@ -170,7 +173,7 @@ def coach_run(workdir: Path, routine: str, mic: Path, *, gain: float = 0.0,
     ev, spk = workdir / "ev.jsonl", workdir / "out.wav"
     env = dict(os.environ, COACH_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
     args = [*COACH, "run", routine, "--mic", str(mic), "--events", str(ev), "--speaker", str(spk),
-            *echo_args(gain), *extra]
+            *echo_args(gain), *EXTRA_ARGS, *extra]
     out = subprocess.run(args, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"coach run failed ({out.returncode}): {out.stderr[-2000:]}")
