@@ -222,6 +222,12 @@ class _LateSessionStore:
     def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
         self._store.end_session(self._id(session_id), ended_at, status)
 
+    def record_effort(self, session_id: int, effort: str) -> None:
+        self._store.record_effort(self._id(session_id), effort)
+
+    def record_pain(self, session_id: int, pain: bool) -> None:
+        self._store.record_pain(self._id(session_id), pain)
+
     def drop_session_if_empty(self, session_id: int) -> None:
         if session_id != _NOT_YET:
             self._store.drop_session_if_empty(session_id)
