@@ -85,17 +85,18 @@ def history_table(holds: Sequence[HoldRecord]) -> list[str]:
     return lines
 
 
-def export_history(data_dir: Path, fmt: str, out: TextIO | Path, user: str | None = None) -> ExportResult:
+def export_history(data_dir: Path, fmt: str, out: TextIO | Path, user: str | None = None,
+                   what: str | None = None) -> ExportResult:
     """Write the history (everyone's, or one user's) as CSV or JSON to a stream or a file (created
     readable by the user only: it is their health data)."""
     from coach.history.transfer import export_holds
 
     with open_store(data_dir, write=False) as store:
         if not isinstance(out, Path):
-            return export_holds(store, fmt, out, user=user)
+            return export_holds(store, fmt, out, user=user, what=what)
         try:
             with paths.open_private(out, newline="") as stream:
-                return export_holds(store, fmt, stream, user=user)
+                return export_holds(store, fmt, stream, user=user, what=what)
         except OSError as err:
             raise UsageError(f"{out}: cannot write ({err.strerror or err})") from err
 

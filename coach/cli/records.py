@@ -50,7 +50,7 @@ def report(ctx: Context) -> int:
 def export(ctx: Context) -> int:
     args = ctx.args
     result = hist.export_history(ctx.data_dir, args.format, sys.stdout if args.out is None else args.out,
-                                 user=ctx.named_user)
+                                 user=ctx.named_user, what=args.what)
     print(f"exported {plural(result.sessions, 'session', 'sessions')}, "
           f"{plural(result.holds, 'hold', 'holds')}", file=sys.stderr)
     return 0

@@ -438,18 +438,19 @@ class Store:
 
     # -- import --------------------------------------------------------------------------------
     def merge(self, sessions: Iterable[SessionRecord], holds: Iterable[HoldRecord],
-              unlocks: Iterable[UnlockRecord]) -> MergeResult:
+              unlocks: Iterable[UnlockRecord], known_ids: frozenset[int] = frozenset()) -> MergeResult:
         """Add what is not here yet, in one transaction; idempotent.
 
         A session is the same when user, routine and started_at match; it keeps its id when that
         id is free. Holds refer to sessions by the ids given here (`HoldRecord.session_id`); a hold
         is the same when its session, exercise and set match. Unlock changes match on every field
-        but `why`. Counts what was added and what was already there.
+        but `why`. Counts what was added and what was already there. `known_ids`: sessions of this
+        history the holds may refer to directly (a holds table imported on its own).
         """
         added_sessions = added_holds = added_unlocks = skipped = 0
         db = self._db
         with self._tx():
-            ids: dict[int, int] = {}
+            ids: dict[int, int] = {i: i for i in known_ids}     # sessions already here, by their own id
             for s in sessions:
                 row = db.execute("SELECT id FROM sessions WHERE user = ? AND routine = ? AND started_at = ?",
                                  (s.user, s.routine, s.started_at)).fetchone()
