@@ -50,7 +50,8 @@ def test_a_v2_history_gains_the_columns_and_keeps_its_sessions(tmp_path):
     store.close()
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA user_version").fetchone()[0] == 3
-    assert con.execute("SELECT effort, pain FROM sessions ORDER BY id").fetchall() == [(None, None), ("hard", 0)]
+    rows = con.execute("SELECT effort, pain FROM sessions ORDER BY id").fetchall()
+    assert rows == [(None, None), ("hard", 0)]
     con.close()
     again = Store(db)
     assert [(s.effort, s.pain) for s in again.sessions()] == [(None, None), ("hard", False)]
@@ -103,11 +104,11 @@ def test_the_tidy_tables_have_user_and_routine_on_every_hold_and_import_back(tmp
     sessions = _export(full, "csv", "sessions")
     holds = _export(full, "csv", "holds")
     assert sessions.splitlines()[0] == ",".join(SESSIONS_COLUMNS)
-    assert sessions.splitlines()[2] == ("2,ana,glutes,2026-11-21T08:00:00.000+00:00,2026-11-21T08:09:00.000+00:00,"
-                                        "finished,keys,en-us,hard,yes")
+    assert sessions.splitlines()[2] == ("2,ana,glutes,2026-11-21T08:00:00.000+00:00,"
+                                        "2026-11-21T08:09:00.000+00:00,finished,keys,en-us,hard,yes")
     assert holds.splitlines()[0] == ",".join(HOLDS_COLUMNS)
-    assert holds.splitlines()[1] == ("1,ana,glutes,2026-11-20T08:00:00.000+00:00,bridge,1,60.0,40.5,cant_hold,"
-                                     "2026-11-20T08:01:00.000+00:00")
+    assert holds.splitlines()[1] == ("1,ana,glutes,2026-11-20T08:00:00.000+00:00,bridge,1,60.0,40.5,"
+                                     "cant_hold,2026-11-20T08:01:00.000+00:00")
     (tmp_path / "s.csv").write_text(sessions, encoding="utf-8")
     (tmp_path / "h.csv").write_text(holds, encoding="utf-8")
     empty = Store(tmp_path / "empty.sqlite3")
@@ -139,3 +140,41 @@ def test_a_csv_from_before_effort_existed_still_imports(tmp_path):
     assert [(s.effort, s.pain) for s in empty.sessions()] == [(None, None)] * 3
     full.close()
     empty.close()
+
+
+# -- shown in history, status, the chart and the report ----------------------------------------------
+def test_history_status_chart_and_report_show_how_it_felt(tmp_path):
+    from datetime import date
+
+    from conftest import ROOT
+
+    from coach.api import history as hist
+    from coach.api.progress import status_lines
+    from coach.progress.chart import draw_chart
+    from coach.report import build_report, render_html
+    from coach.routine.loader import load_routine
+
+    data = tmp_path / "data"
+    data.mkdir()
+    store = _filled(data / "history.sqlite3")
+    sessions, holds = store.sessions(), store.holds()
+    store.close()
+    lines = hist.history_lines(holds, hist.feelings(data, "ana"))
+    assert lines[1].endswith("(felt easy, no pain)") and lines[2].endswith("(felt hard, pain)")
+    assert "felt" not in lines[3]                                   # the third was not answered
+    status = status_lines(data, "glutes", "ana", date(2026, 11, 22))
+    assert "  last answer: felt hard, pain  (the session of Sat 21 Nov 08:00)" in status
+    pytest.importorskip("matplotlib")
+    fig = draw_chart(holds, "bridge", tmp_path / "c.png", "t", goal_s=60.0, tz=UTC, sessions=sessions)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "felt"] == ["easy", "hard\npain"]
+    assert "above: how it felt" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert max(t.get_position()[1] for t in ax.texts) < ax.get_ylim()[1]      # inside the plot
+    glutes = load_routine(ROOT / "coach" / "routine" / "shipped" / "glutes.yaml")
+    report = build_report(glutes, "ana", sessions, holds, [], date(2026, 11, 22), UTC)
+    assert report is not None and [(f.effort, f.pain) for f in report.feelings] == [("easy", False),
+                                                                                 ("hard", True)]
+    page = render_html(report, datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    assert '<span data-figure="felt-hard">1</span> hard' in page
+    assert '<span data-figure="felt-pain">1</span> of 2 answered sessions' in page
+    assert '<td data-effort="hard">hard</td><td class="cant">yes</td>' in page

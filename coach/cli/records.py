@@ -26,7 +26,8 @@ def history(ctx: Context) -> int:
     elif not holds:
         print("no holds recorded yet" + (f" for {ctx.named_user}" if ctx.named_user else ""))
     else:
-        _print(hist.history_table(holds) if args.all else hist.history_lines(holds))
+        _print(hist.history_table(holds) if args.all else
+               hist.history_lines(holds, hist.feelings(ctx.data_dir, ctx.named_user, routine=args.routine)))
     return 0
 
 
