@@ -113,7 +113,8 @@ class SessionRunner:
         """The WAV file ended: as if the user said stop (finished holds are kept)."""
         if self.session.state != "finished":
             self._apply(self.session.handle(Command("stop", self._t, source="end of input")))
-            self.result.status = "ended"
+            if self.result.status != "finished":    # finished: every set was done (it ended at a question)
+                self.result.status = "ended"
 
     def step(self, t: float, chunk: AudioChunk | None) -> None:
         self._t = t

@@ -1,0 +1,56 @@
+"""How did that feel?, answered by voice in a replayed session: a real recognizer on real speech."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+
+import pytest
+from conftest import COACH, ROOT
+
+pytestmark = pytest.mark.audio
+
+_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
+make_session = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_session)
+
+FEEL_ROUTINE = """\
+title: Feel test
+summary: One 3-second hold, then how did that feel.
+cues: {get_set_s: 1}
+exercises:
+  - id: bridge
+    title: Bridge
+    say: "Lift your hips."
+    hold_s: 3
+    sets: 1
+    rest_s: 2
+"""
+
+
+def coach(args, env):
+    out = subprocess.run([*COACH, *args], env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_hard_and_no_by_voice_are_stored_and_shown_in_history(coach_env, data_dir, tmp_path):
+    (data_dir / "routines" / "feel.yaml").write_text(FEEL_ROUTINE)
+    wav, ev = tmp_path / "s.wav", tmp_path / "ev.jsonl"
+    # The question "How did that feel?" ends near 21 s, "Any pain?" near 26 s (the say_end records).
+    plan = [(7.0, "ready"), (22.5, "hard"), (28.0, "no")]
+    make_session.make_session_wav(wav, plan, 36.0, voice="flite:rms")
+    coach(["run", "feel", "--mic", str(wav), "--events", str(ev)], coach_env)
+    records = [json.loads(line) for line in ev.read_text().splitlines()]
+    asked = [r for r in records if r["type"] == "say" and r["line"] in ("effort_ask", "pain_ask")]
+    assert [r["line"] for r in asked] == ["effort_ask", "pain_ask"]
+    ends = {r["text"]: r["t"] for r in records if r["type"] == "say_end"}
+    assert all(ends[r["text"]] > r["t"] for r in asked)            # each question's end is logged
+    assert [(r["type"], r["answer"]) for r in records if r["type"] in ("effort", "pain")] == [
+        ("effort", "hard"), ("pain", False)]
+    assert records[-1]["type"] in ("session_end", "say_end")
+    (end,) = [r for r in records if r["type"] == "session_end"]
+    assert end["stopped"] is False
+    assert "(felt hard, no pain)" in coach(["history"], coach_env).stdout
+    assert "last answer: felt hard, no pain" in coach(["status", "feel"], coach_env).stdout
