@@ -379,7 +379,7 @@ def _read_csv(path: Path, text: str, tidy: bool = False) -> _Data:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                raise UsageError(f"{path}:{line}: {len(row)} columns where the header has {len(header)}")
+                raise UsageError(f"{path}:{line}: {_columns(len(row))} where the header has {len(header)}")
             f = _Fields(path, line, "", dict(zip(header, row, strict=True)), from_text=True)
             kind = f.choice("record", tuple(_CSV_FIELDS))
             for column in CSV_COLUMNS[1:]:
@@ -402,7 +402,7 @@ def _rows(path: Path, reader: Any, header: list[str]) -> Any:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            raise UsageError(f"{path}:{reader.line_num}: {len(row)} columns where the header has "
+            raise UsageError(f"{path}:{reader.line_num}: {_columns(len(row))} where the header has "
                              f"{len(header)}")
         yield dict(zip(header, row, strict=True))
 
@@ -504,6 +504,10 @@ def _load_json_with_lines(text: str) -> Any:
     decoder.parse_object = parse_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder.decode(text)
+
+
+def _columns(count: int) -> str:
+    return f"{count} column" if count == 1 else f"{count} columns"
 
 
 def _show(value: Any) -> str:
