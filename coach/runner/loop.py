@@ -115,6 +115,7 @@ class SessionRunner:
             self._apply(self.session.handle(Command("stop", self._t, source="end of input")))
             if self.result.status != "finished":    # finished: every set was done (it ended at a question)
                 self.result.status = "ended"
+        self.show_rest()
 
     def step(self, t: float, chunk: AudioChunk | None) -> None:
         self._t = t
