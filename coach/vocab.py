@@ -26,7 +26,7 @@ class State(Word):
     """Where a session is. See `coach.session.core` for what each state means."""
 
     IDLE = "idle"                       # before Start
-    ASKING = "asking"                   # waiting for yes or no
+    ASKING = "asking"                   # waiting for an answer (yes or no; easy, okay or hard)
     SETUP = "setup"                     # instructions being read out
     WAITING_READY = "waiting_ready"     # waiting for `ready`
     GET_SET = "get_set"                 # "set 2 of 5 ... three, two, one"
