@@ -178,3 +178,24 @@ def test_history_status_chart_and_report_show_how_it_felt(tmp_path):
     assert '<span data-figure="felt-hard">1</span> hard' in page
     assert '<span data-figure="felt-pain">1</span> of 2 answered sessions' in page
     assert '<td data-effort="hard">hard</td><td class="cant">yes</td>' in page
+
+
+def test_a_year_of_answers_is_drawn_as_dots_not_overlapping_words(tmp_path):
+    pytest.importorskip("matplotlib")
+    from coach.progress.chart import draw_chart
+
+    store = Store(tmp_path / "h.sqlite3")
+    for day in range(60):
+        start = T0 + timedelta(days=6 * day)
+        sid = store.start_session("glutes", start, "keys", "en-us")
+        store.record_hold(sid, "bridge", 1, 60.0, 30.0 + day / 2, "target", start)
+        store.record_effort(sid, ("easy", "okay", "hard")[day % 3])
+        store.record_pain(sid, day % 10 == 0)
+    fig = draw_chart(store.holds(), "bridge", tmp_path / "c.png", "t", goal_s=60.0, tz=UTC,
+                     sessions=store.sessions())
+    ax = fig.axes[0]
+    assert not [t for t in ax.texts if t.get_gid() == "felt"]
+    dots = [line for line in ax.get_lines() if line.get_gid() == "felt"]
+    assert len(dots) == 60 + 6                                    # one per answer, a mark per pain
+    assert {"felt hard", "pain"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    store.close()

@@ -72,6 +72,7 @@ def time_axis(first: datetime, last: datetime) -> TimeAxis:
 
 CANT_COLOUR = "#b00020"
 FEEL_COLOUR = {"easy": "#2ca02c", "okay": "#555555", "hard": "#d95f02"}
+FELT_WORDS_MAX = 20         # more answered sessions than this: dots instead of words (they would overlap)
 
 
 def _felt_points(mine: Sequence[HoldRecord], sessions: Sequence[SessionRecord],
@@ -141,9 +142,15 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
     if goals_s:
         handles.append(Line2D([], [], color="grey", linestyle=":", linewidth=2))
         labels.append("today's goal (per set)")
-    if felt:
+    if felt and len(felt) <= FELT_WORDS_MAX:
         handles.append(Line2D([], [], color="none"))
         labels.append("above: how it felt")
+    elif felt:
+        for word, colour in FEEL_COLOUR.items():
+            handles.append(Line2D([], [], color=colour, marker="o", linestyle="none"))
+            labels.append(f"felt {word}")
+        handles.append(Line2D([], [], color=CANT_COLOUR, marker="v", linestyle="none"))
+        labels.append("pain")
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
               borderaxespad=0)      # beside the plot, never over the data
     ax.set_title(title)
@@ -151,10 +158,18 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
     ax.set_xlabel(axis.caption)
     top = max(target, max(h.held_s for h in mine), max(goals_s, default=0.0))
     ax.set_ylim(0, top * (1.3 if felt else 1.12))
+    words_fit = len(felt) <= FELT_WORDS_MAX
     for when, effort, pain in felt:
-        words = "\n".join(w for w in (effort, "pain" if pain else "") if w)
-        ax.text(date2num(when), top * 1.16, words, ha="center", va="bottom", fontsize="small",
-                color=CANT_COLOUR if pain else FEEL_COLOUR.get(effort or "", "black"), gid="felt")
+        colour = FEEL_COLOUR.get(effort or "", "black")
+        if words_fit:
+            words = "\n".join(w for w in (effort, "pain" if pain else "") if w)
+            ax.text(date2num(when), top * 1.16, words, ha="center", va="bottom", fontsize="small",
+                    color=CANT_COLOUR if pain else colour, gid="felt")
+            continue
+        if effort is not None:          # too many sessions for words: a coloured dot each, pain above
+            ax.plot([date2num(when)], [top * 1.16], marker="o", markersize=4, color=colour, gid="felt")
+        if pain:
+            ax.plot([date2num(when)], [top * 1.23], marker="v", markersize=5, color=CANT_COLOUR, gid="felt")
     ax.set_xlim(date2num(axis.start), date2num(axis.end))
     locator = {"hour": HourLocator(interval=axis.step), "day": DayLocator(interval=axis.step),
                "month": MonthLocator(interval=axis.step)}[axis.unit]
