@@ -54,3 +54,29 @@ def test_hard_and_no_by_voice_are_stored_and_shown_in_history(coach_env, data_di
     assert end["stopped"] is False
     assert "(felt hard, no pain)" in coach(["history"], coach_env).stdout
     assert "last answer: felt hard, no pain" in coach(["status", "feel"], coach_env).stdout
+
+
+def test_the_unlock_question_times_out_30_s_after_it_was_said_and_says_so(coach_env, data_dir, tmp_path):
+    """The offer is queued behind the intro at t=0 but heard from about 6 s: its 30 s start at its end."""
+    from datetime import datetime, timedelta, timezone
+
+    from coach.history.store import Store
+
+    store = Store(data_dir / "history.sqlite3")
+    for day in range(3):                              # every bridge set at 60 s on three days: offered
+        t = datetime(2026, 11, 26 + day, 8, tzinfo=timezone.utc)
+        sid = store.start_session("glutes", t, "keys", "en-us")
+        for set_no in range(1, 6):
+            store.record_hold(sid, "bridge", set_no, 60.0, 60.0, "target", t + timedelta(minutes=set_no))
+        store.end_session(sid, t + timedelta(minutes=9), "finished")
+    store.close()
+    wav, ev = tmp_path / "quiet.wav", tmp_path / "ev.jsonl"
+    make_session.make_session_wav(wav, [], 48.0)
+    coach(["run", "glutes", "--mic", str(wav), "--events", str(ev),
+           "--start-time", "2026-12-01T08:00:00+00:00"], coach_env)
+    records = [json.loads(line) for line in ev.read_text().splitlines()]
+    (offer,) = [r for r in records if r["type"] == "say" and r["line"] == "unlock_offer"]
+    (said_end,) = [r for r in records if r["type"] == "say_end" and r["text"] == offer["text"]]
+    (timeout,) = [r for r in records if r["type"] == "say" and r["line"] == "unlock_no_answer"]
+    assert offer["t"] == 0.0 and said_end["start"] > 4.0           # queued behind the intro
+    assert timeout["t"] == pytest.approx(said_end["t"] + 30.0, abs=0.06)
