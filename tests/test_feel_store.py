@@ -199,3 +199,19 @@ def test_a_year_of_answers_is_drawn_as_dots_not_overlapping_words(tmp_path):
     assert len(dots) == 60 + 6                                    # one per answer, a mark per pain
     assert {"felt hard", "pain"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     store.close()
+
+
+def test_an_answer_that_could_not_be_saved_is_kept_and_imported_into_its_session(tmp_path):
+    from coach.history.unsaved import SessionInfo, unsaved_document
+
+    store = Store(tmp_path / "h.sqlite3")
+    sid = store.start_session("glutes", T0, "keys", "en-us", user="ana")    # the answers never got in
+    store.record_hold(sid, "bridge", 1, 60.0, 41.0, "cant_hold", T0 + timedelta(minutes=1))
+    text = unsaved_document([], SessionInfo("ana", "glutes", T0, "keys", "en-us"), "finished",
+                            T0 + timedelta(minutes=9), effort="hard", pain=True)
+    (tmp_path / "kept.json").write_text(text, encoding="utf-8")
+    import_file(store, tmp_path / "kept.json")
+    assert [(s.id, s.effort, s.pain) for s in store.sessions()] == [(sid, "hard", True)]
+    import_file(store, tmp_path / "kept.json")                                 # twice: nothing changes
+    assert len(store.sessions()) == 1
+    store.close()

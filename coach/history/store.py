@@ -457,6 +457,10 @@ class Store:
                 if row is not None:
                     ids[s.id] = int(row[0])
                     skipped += 1
+                    if s.effort is not None or s.pain is not None:     # answers it could not save then
+                        pain = None if s.pain is None else int(s.pain)
+                        db.execute("UPDATE sessions SET effort = COALESCE(effort, ?), "
+                                   "pain = COALESCE(pain, ?) WHERE id = ?", (s.effort, pain, row[0]))
                     continue
                 taken = db.execute("SELECT 1 FROM sessions WHERE id = ?", (s.id,)).fetchone()
                 cur = db.execute(

@@ -54,6 +54,9 @@ class RunResult:
     status: str                         # finished | stopped | interrupted | ended (end of file)
     holds: list[HoldEnded] = field(default_factory=list)
     unsaved: list[HoldEnded] = field(default_factory=list)
+    effort: str | None = None           # how it felt, kept here too: written with the unsaved holds
+    pain: bool | None = None
+    feel_unsaved: bool = False          # an answer could not be written to the history
     t_end: float = 0.0
 
 
@@ -242,6 +245,10 @@ class SessionRunner:
 
     def _record_feeling(self, answer: EffortAnswered | PainAnswered) -> None:
         """How the session felt, stored with the session the moment it is answered."""
+        if isinstance(answer, EffortAnswered):
+            self.result.effort = answer.effort
+        else:
+            self.result.pain = answer.pain
         if self.store is None:
             return
         try:
@@ -250,7 +257,8 @@ class SessionRunner:
             else:
                 self.store.record_pain(self.session_id, answer.pain)
         except StoreError as err:
-            self.display.warn(f"could not save your answer ({err})")
+            self.result.feel_unsaved = True
+            self.display.warn(f"could not save your answer ({err}); it is kept with the unsaved holds")
 
     def _record_unlock(self, answer: UnlockAnswered) -> None:
         if self.store is None:
