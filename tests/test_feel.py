@@ -177,3 +177,27 @@ def test_repeat_says_the_step_instructions_without_last_time(voice):
     out = d.start()
     assert "Day 3 in a row." in d.said(out)
     assert d.said(d.say("repeat")) == ["Bridge.", "Lift your hips."]
+
+
+# -- printed in step with the audio: a line the engine never rendered is still printed ---------------
+def test_lines_waiting_on_a_hung_engine_are_printed_when_it_is_given_up() -> None:
+    import time
+    from concurrent.futures import Future
+
+    from coach.session import Say
+    from coach.speech.narrator import Narrator
+    from coach.speech.timeline import SpeechTimeline
+
+    class HungSynth:
+        def submit(self, text: str) -> Future:
+            return Future()                 # never done
+
+    warned: list[str] = []
+    timeline = SpeechTimeline()
+    narrator = Narrator(HungSynth(), timeline, live=True, warn=warned.append, timeout_s=0.01)  # type: ignore[arg-type]
+    narrator.say(Say("Lie on your back.", 0.0))
+    narrator.say(Say("5", 0.0, kind="cue"))
+    time.sleep(0.05)
+    narrator.poll(0.1)
+    assert warned and "only printed" in warned[0]
+    assert [u.text for u in timeline.utterances] == ["Lie on your back."]     # printed; the late cue is not
