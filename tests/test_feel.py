@@ -201,3 +201,20 @@ def test_lines_waiting_on_a_hung_engine_are_printed_when_it_is_given_up() -> Non
     narrator.poll(0.1)
     assert warned and "only printed" in warned[0]
     assert [u.text for u in timeline.utterances] == ["Lie on your back."]     # printed; the late cue is not
+
+
+@pytest.mark.parametrize("source", ["keys", "voice"])
+@pytest.mark.parametrize("command", list(CommandId))
+@pytest.mark.parametrize("question", ["effort", "pain"])
+def test_every_command_at_the_feel_questions_answers_and_the_session_ends(voice, question, command, source):
+    d = _session(voice)
+    _last_set_done(d)
+    if question == "pain":
+        d.say("okay")
+    out = d.say(command.value, source=source)
+    if command is not CommandId.START:             # `start` is only heard by `coach serve`, between sessions
+        assert d.said(out), f"{command} at the {question} question said nothing"
+    d.run_until(d.t + 2 * ASK_TIMEOUT_S + 5)
+    assert d.s.state == "finished"
+    (end,) = d.of(SessionEnded)
+    assert not end.stopped
