@@ -16,6 +16,8 @@ CUE_HALFWAY = True
 CUE_FORM = True                     # the routine's form cues ("squeeze the glutes") between counts
 REST_WARN_LEFT_S = 10               # "ten seconds of rest left"
 REST_EVERY_S = 20                   # spoken rest remaining, every 20 s
+ASK_EFFORT = True                   # a routine file asks "how did that feel?" after the last set
+                                    # unless it says `ask_effort: false`
 
 # Speech out.
 VOICE = "en-us"                     # coach/voice/shipped/en-us.yaml (voices/ links there)

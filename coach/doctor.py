@@ -42,6 +42,7 @@ from coach.config import (
     resolve,
 )
 from coach.errors import CoachError, ConfigError
+from coach.voice.wording import plural
 
 if TYPE_CHECKING:
     from coach.audio.devices import DeviceInfo
@@ -160,9 +161,10 @@ def format_checks(checks: list[Check]) -> str:
     failed = sum(1 for c in checks if not c.ok and c.required)
     warned = sum(1 for c in checks if not c.ok and not c.required)
     if failed:
-        lines.append(f"\n{failed} problem(s) to fix; then run `coach doctor` again")
+        lines.append(f"\n{plural(failed, 'problem', 'problems')} to fix; then run `coach doctor` again")
     else:
-        lines.append("\nready" + (f" ({warned} warning(s))" if warned else ": every check passed"))
+        warnings = plural(warned, "warning", "warnings")
+        lines.append("\nready" + (f" ({warnings})" if warned else ": every check passed"))
     return "\n".join(lines)
 
 
@@ -227,7 +229,7 @@ def check_config(ctx: DoctorContext) -> Check:
         return Check("config file", True,
                      f"{file}: none; the defaults apply (`coach config --init` writes one)")
     count = sum(getattr(config, attr).source.startswith("config file") for _, attr, _ in FIELDS)
-    return Check("config file", True, f"{file}: {count} setting(s)")
+    return Check("config file", True, f"{file}: {plural(count, 'setting', 'settings')}")
 
 
 def check_data_dir(ctx: DoctorContext) -> Check:
@@ -280,7 +282,7 @@ def check_history(ctx: DoctorContext) -> Check:
         sessions = store.sessions()
     finally:
         store.close()
-    return Check("history", True, f"{db}: {len(sessions)} session(s)")
+    return Check("history", True, f"{db}: {plural(len(sessions), 'session', 'sessions')}")
 
 
 # -- speech out ----------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ class State(Word):
     """Where a session is. See `coach.session.core` for what each state means."""
 
     IDLE = "idle"                       # before Start
-    ASKING = "asking"                   # waiting for yes or no
+    ASKING = "asking"                   # waiting for an answer (yes or no; easy, okay or hard)
     SETUP = "setup"                     # instructions being read out
     WAITING_READY = "waiting_ready"     # waiting for `ready`
     GET_SET = "get_set"                 # "set 2 of 5 ... three, two, one"
@@ -53,6 +53,9 @@ class CommandId(Word):
     START = "start"         # "start my exercises": heard by `coach serve` between sessions
     HOW_LONG = "how_long"
     HELP = "help"
+    EASY = "easy"           # how did that feel? (asked once, after the last set)
+    OKAY = "okay"
+    HARD = "hard"
 
     @classmethod
     def parse(cls, word: str) -> CommandId | None:
@@ -83,10 +86,20 @@ class SayKind(Word):
 
 
 class Question(Word):
-    """What a yes or no answers in the asking state."""
+    """What an answer in the asking state answers (yes or no; for EFFORT, easy, okay or hard)."""
 
     UNLOCK = "unlock"       # shall we add the unlocked advanced exercise?
     RESUME = "resume"       # carry on with today's unfinished session?
+    EFFORT = "effort"       # after the last set: how did that feel, easy, okay or hard?
+    PAIN = "pain"           # after the effort question: any pain? (yes or no)
+
+
+class Effort(Word):
+    """The answer to "how did that feel?", as the history stores it (NULL: not answered)."""
+
+    EASY = "easy"
+    OKAY = "okay"
+    HARD = "hard"
 
 
 class Earcon(Word):

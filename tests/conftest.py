@@ -50,6 +50,7 @@ SHORT_ROUTINE = """\
 title: Short test
 summary: Two 3-second holds with 2 s rest.
 cues: {get_set_s: 1}
+ask_effort: false       # "how did that feel?" would wait 30 s for an answer; tests/test_feel*.py ask it
 exercises:
   - id: bridge
     title: Bridge

@@ -51,8 +51,8 @@ def play(coach_env, columns: int) -> tuple[list[str], list[str], list[str]]:
     time.sleep(1.6)                       # several ticks of the clock, each one a redraw
     child.expect([pexpect.TIMEOUT], timeout=0.2)
     holding = screen.lines()
-    child.expect("Rest for")
-    time.sleep(1.0)
+    child.expect(r"\[resting 00:0")          # the rest's clock (its words follow "Well held", as spoken)
+    time.sleep(0.6)
     child.expect([pexpect.TIMEOUT], timeout=0.2)
     resting = screen.lines()
     child.send("q")
@@ -102,3 +102,31 @@ def test_status_text_and_fitting() -> None:
     assert fit("abc", "  (h)", 80) == "abc  (h)"
     assert fit("a" * 50, "  (h: keys)", 40) == "a" * 38 + "…"
     assert len(fit("a" * 39, "", 40)) == 39
+
+
+def test_printed_only_lines_appear_when_they_would_be_spoken(coach_env, tmp_path) -> None:
+    """--quiet: each line is printed as its (silent) turn starts on the session clock, as speech would
+    be, not every set-up line at t=0. Read off the emulated screen while the session runs."""
+    events = tmp_path / "ev.jsonl"
+    screen = Screen(100)
+    child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "short", "--quiet", "--events", str(events)],
+                          env=coach_env, cwd=str(ROOT), encoding="utf-8", timeout=30, dimensions=(30, 100))
+    child.logfile_read = screen
+    child.expect("coach: Let's do short test.")
+    t0 = time.monotonic()
+    child.expect([pexpect.TIMEOUT], timeout=0.3)
+    early = screen.lines()
+    child.expect("coach: Say ready when you're in position.")
+    t_prompt = time.monotonic() - t0
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert not any("Lift your hips." in line for line in early)             # not yet its turn
+    assert not any("Say ready" in line for line in early)
+    import json
+
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    said_at = {r["text"]: r["start"] for r in records if r["type"] == "say_end"}
+    prompt_start = said_at["Say ready when you're in position."] - said_at["Let's do short test."]
+    assert prompt_start > 1.5                                               # three lines before it
+    assert t_prompt == pytest.approx(prompt_start, abs=0.5)                 # printed on the clock

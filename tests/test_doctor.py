@@ -109,7 +109,7 @@ def test_doctor_on_this_machine(tmp_path: Path) -> None:
     assert lines[lines.index(speaker) + 1].strip() == f"fix: {NO_DEVICE_FIX}"
     assert VIRTUAL_AUDIO_ADVICE in NO_DEVICE_FIX
     assert status["microphone"] == "warn"            # input is `keys` by default: not required
-    assert lines[-1] == "1 problem(s) to fix; then run `coach doctor` again"
+    assert lines[-1] == "1 problem to fix; then run `coach doctor` again"
     assert done.returncode == 1
 
 
@@ -134,7 +134,7 @@ def test_config_settings_are_counted(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
     path.write_text("user: ana\nrecognizer: {engine: pocketsphinx}\n")
     check = check_config(make_ctx(tmp_path, config_path=path))
-    assert (check.ok, check.detail) == (True, f"{path}: 2 setting(s)")
+    assert (check.ok, check.detail) == (True, f"{path}: 2 settings")
 
 
 def test_broken_config_fails_with_its_line(tmp_path: Path) -> None:
@@ -224,7 +224,7 @@ def test_history_missing_then_present(tmp_path: Path) -> None:
     store.start_session("glutes", datetime.now().astimezone(), "keys", "en-us")
     store.close()
     check = check_history(ctx)
-    assert (check.ok, check.detail) == (True, f"{data}/history.sqlite3: 1 session(s)")
+    assert (check.ok, check.detail) == (True, f"{data}/history.sqlite3: 1 session")
 
 
 def test_corrupt_history_is_reported_and_left_untouched(tmp_path: Path) -> None:
@@ -357,10 +357,10 @@ def test_format_checks_and_exit_status() -> None:
         "warn  microphone      no microphone found\n"
         "                      fix: connect one\n"
         "\n"
-        "1 problem(s) to fix; then run `coach doctor` again")
+        "1 problem to fix; then run `coach doctor` again")
     assert exit_status(checks) == 1
     assert exit_status([checks[0], checks[2]]) == 0
-    assert format_checks([checks[0], checks[2]]).endswith("\nready (1 warning(s))")
+    assert format_checks([checks[0], checks[2]]).endswith("\nready (1 warning)")
 
 
 def test_a_check_that_breaks_is_a_failed_check(tmp_path: Path) -> None:

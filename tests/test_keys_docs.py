@@ -29,7 +29,8 @@ def readme_keys() -> dict[str, str]:
 
 PHRASE_COMMAND = {"ready": "ready", "done": "done", "can't hold": "cant_hold", "pause": "pause",
                   "resume": "resume", "skip": "skip", "repeat": "repeat", "how long": "how_long",
-                  "help": "help", "stop": "stop", "yes": "yes", "no": "no"}
+                  "help": "help", "stop": "stop", "yes": "yes", "no": "no", "easy": "easy", "okay": "okay",
+                  "hard": "hard"}
 
 
 def test_every_documented_key_does_what_the_readme_says() -> None:

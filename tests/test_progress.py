@@ -378,10 +378,10 @@ def test_a_v1_history_is_migrated_in_place_and_keeps_its_holds(tmp_path):
     add_session(store, at(22), [50], user="ana")
     store.close()
     con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == store_module.SCHEMA_VERSION
     assert con.execute("SELECT user, state FROM unlocks").fetchall() == [("ana", "unlocked")]
     con.close()
-    again = Store(db)                                        # opening a v2 file changes nothing
+    again = Store(db)                                        # opening a current file changes nothing
     assert len(again.holds()) == 2 and len(again.unlocks()) == 1
     again.close()
 
@@ -405,7 +405,7 @@ def test_a_history_from_a_newer_coach_is_refused_untouched(tmp_path):
     db = tmp_path / "history.sqlite3"
     make_v1_file(db)
     con = sqlite3.connect(db)
-    con.execute("PRAGMA user_version = 3")
+    con.execute(f"PRAGMA user_version = {store_module.SCHEMA_VERSION + 1}")
     con.close()
     before = db.read_bytes()
     with pytest.raises(StoreError, match="newer coach"):

@@ -100,8 +100,8 @@ def test_export_shape(full):
     rows = export(full, "csv").splitlines()
     assert rows[0] == ",".join(CSV_COLUMNS)
     assert rows[1] == "session,1,ana,glutes,2026-11-20T07:58:03.250+00:00,2026-11-20T08:07:03.250+00:00," \
-                      "finished,keys,en-us,,,,,,,,"
-    assert rows[2] == "hold,1,,,2026-11-20T08:00:03.250+00:00,,,,,bridge,1,60.0,41.8,cant_hold,,,"
+                      "finished,keys,en-us,,,,,,,,,,"        # effort and pain last: not asked
+    assert rows[2] == "hold,1,,,2026-11-20T08:00:03.250+00:00,,,,,bridge,1,60.0,41.8,cant_hold,,,,,"
     doc = json.loads(export(full, "json"))
     assert (doc["format"], doc["version"]) == ("coach-history", 1)
     assert doc["sessions"][0]["holds"][0] == {
@@ -195,7 +195,7 @@ def test_csv_header_and_shape_mistakes(tmp_path, full):
     cases = {
         good.replace("held_s,", "held,", 1): ":1: not a coach CSV export: missing column held_s",
         good.replace("\n", ",extra\n", 1): ":1: unknown or repeated column `extra`",
-        good + "hold,1,,\n": f":{end + 1}: 4 columns where the header has 17",
+        good + "hold,1,,\n": f":{end + 1}: 4 columns where the header has 19",
         good + 'hold,"1\n': f":{end + 1}: not valid CSV",
         "": ": the file is empty",
     }

@@ -19,6 +19,7 @@ VOICE_ROUTINE = """\
 title: Voice test
 summary: Two 20-second holds.
 cues: {get_set_s: 1}
+ask_effort: false       # these recordings end with the last set; tests/test_feel_voice.py answers it
 exercises:
   - id: bridge
     title: Bridge

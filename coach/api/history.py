@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -50,8 +50,19 @@ def holds(data_dir: Path, user: str | None, routine: str | None = None) -> list[
         return store.holds(routine=routine, user=user)
 
 
-def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
-    """Per exercise: a sparkline row per session (the last few), then the best of each session.
+def feelings(data_dir: Path, user: str | None, routine: str | None = None) -> dict[int, str]:
+    """Session id -> how it felt ("felt hard, no pain"), for the sessions with an answer."""
+    from coach.progress.feel import feelings as of_sessions
+
+    if not has_history(data_dir):
+        return {}
+    with open_store(data_dir, write=False) as store:
+        return of_sessions(store.sessions(user=user, routine=routine))
+
+
+def history_lines(holds: Sequence[HoldRecord], feel: Mapping[int, str] | None = None) -> list[str]:
+    """Per exercise: a sparkline row per session (the last few, with how it felt when that was
+    answered), then the best of each session.
     Text from the history goes through `printable`: an imported file must not drive the terminal."""
     from coach.history.store import printable
     from coach.progress.memory import by_session
@@ -65,7 +76,9 @@ def history_lines(holds: Sequence[HoldRecord]) -> list[str]:
         lines.append(printable(f"{exercise}  (target {target:g} s; one row per session, a bar per set)"))
         for s in sessions[-SESSIONS_SHOWN:]:
             held = " ".join(f"{x:4.0f}" for x in s.held_s)
-            lines.append(f"  {s.started_at:%Y-%m-%d %H:%M}  {sparkline(s.held_s, 0, target)}  {held}")
+            felt = (feel or {}).get(s.session_id, "")
+            lines.append(f"  {s.started_at:%Y-%m-%d %H:%M}  {sparkline(s.held_s, 0, target)}  {held}"
+                         + (f"  ({felt})" if felt else ""))
         best = [max(s.held_s) for s in sessions]
         lines.append(f"  best per session: {sparkline(best, 0, target)}  "
                      f"(last {plural(len(best), 'session', 'sessions')})")
@@ -85,17 +98,18 @@ def history_table(holds: Sequence[HoldRecord]) -> list[str]:
     return lines
 
 
-def export_history(data_dir: Path, fmt: str, out: TextIO | Path, user: str | None = None) -> ExportResult:
+def export_history(data_dir: Path, fmt: str, out: TextIO | Path, user: str | None = None,
+                   what: str | None = None) -> ExportResult:
     """Write the history (everyone's, or one user's) as CSV or JSON to a stream or a file (created
     readable by the user only: it is their health data)."""
     from coach.history.transfer import export_holds
 
     with open_store(data_dir, write=False) as store:
         if not isinstance(out, Path):
-            return export_holds(store, fmt, out, user=user)
+            return export_holds(store, fmt, out, user=user, what=what)
         try:
             with paths.open_private(out, newline="") as stream:
-                return export_holds(store, fmt, stream, user=user)
+                return export_holds(store, fmt, stream, user=user, what=what)
         except OSError as err:
             raise UsageError(f"{out}: cannot write ({err.strerror or err})") from err
 

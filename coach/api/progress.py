@@ -17,6 +17,7 @@ __all__ = ["UnlockState", "chart", "set_unlock", "status_lines"]
 def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> list[str]:
     """Sessions today against the routine's sessions a day, the streak, missed days, and each
     advanced exercise's unlock status."""
+    from coach.progress.feel import feel_text
     from coach.progress.schedule import counted_starts, day_stats
     from coach.progress.unlock import evaluate, status_line
     from coach.routine.loader import load_routine_named
@@ -26,8 +27,8 @@ def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> l
         return [f"{routine.title}: no sessions yet for {user}; `coach run` starts one"]
     with open_store(data_dir, write=False) as store:
         holds = store.holds(routine=routine.name, user=user)
-        stats = day_stats(counted_starts(store.sessions(user=user, routine=routine.name)),
-                          today, None, routine.sessions_per_day_min)
+        sessions = store.sessions(user=user, routine=routine.name)
+        stats = day_stats(counted_starts(sessions), today, None, routine.sessions_per_day_min)
         low, high = routine.sessions_per_day_min, routine.sessions_per_day_max
         per_day = f"{low}" if low == high else f"{low}-{high}"
         missed = ", ".join(d.isoformat() for d in stats.missed_days) or "none"
@@ -36,6 +37,11 @@ def status_lines(data_dir: Path, routine_name: str, user: str, today: date) -> l
                  + ("  (done for today)" if stats.done_today else ""),
                  f"  streak:  {plural(stats.streak_days, 'day', 'days')} in a row",
                  f"  missed:  {missed}  (last 7 days)"]
+        answered = [s for s in sessions if feel_text(s.effort, s.pain)]
+        if answered:
+            last = answered[-1]
+            lines.append(f"  last answer: {feel_text(last.effort, last.pain)}  "
+                         f"(the session of {datetime.fromisoformat(last.started_at):%a %d %b %H:%M})")
         for rule in routine.progress.unlocks:
             earning, target = routine.exercise(rule.after), routine.exercise(rule.exercise)
             if earning is None or target is None:
@@ -94,8 +100,9 @@ def chart(data_dir: Path, routine_name: str, user: str, exercise_id: str | None,
         raise UsageError(f"routine `{routine.name}` has no exercise `{exercise_id}`")
     with open_store(data_dir, write=False) as store:
         holds = store.holds(routine=routine.name, user=user)
+        sessions = store.sessions(user=user, routine=routine.name)
     title = f"{exercise.title}: seconds held per set" + ("" if user == defaults.USER else f" ({user})")
     goals_s = goals(holds, exercise.id, exercise.sets, exercise.hold_s, routine.progress.target)
     draw_chart(holds, exercise.id, out, title, goal_s=exercise.hold_s,
-               goals_s=goals_s if any(g < exercise.hold_s for g in goals_s) else ())
+               goals_s=goals_s if any(g < exercise.hold_s for g in goals_s) else (), sessions=sessions)
     return out

@@ -197,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = add("export", "Write your history as CSV or JSON (to stdout, or --out FILE).")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--what", choices=("sessions", "holds"),
+                        help="CSV: one tidy table, the sessions or the holds (default: all in one file)")
     export.add_argument("--out", type=Path, metavar="FILE")
     user_option(export, everyone=True)
 

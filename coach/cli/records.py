@@ -26,7 +26,8 @@ def history(ctx: Context) -> int:
     elif not holds:
         print("no holds recorded yet" + (f" for {ctx.named_user}" if ctx.named_user else ""))
     else:
-        _print(hist.history_table(holds) if args.all else hist.history_lines(holds))
+        _print(hist.history_table(holds) if args.all else
+               hist.history_lines(holds, hist.feelings(ctx.data_dir, ctx.named_user, routine=args.routine)))
     return 0
 
 
@@ -50,7 +51,7 @@ def report(ctx: Context) -> int:
 def export(ctx: Context) -> int:
     args = ctx.args
     result = hist.export_history(ctx.data_dir, args.format, sys.stdout if args.out is None else args.out,
-                                 user=ctx.named_user)
+                                 user=ctx.named_user, what=args.what)
     print(f"exported {plural(result.sessions, 'session', 'sessions')}, "
           f"{plural(result.holds, 'hold', 'holds')}", file=sys.stderr)
     return 0

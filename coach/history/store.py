@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 
 from coach.errors import StoreError
-from coach.vocab import EndedBy, SessionStatus, UnlockState, values
+from coach.vocab import Effort, EndedBy, SessionStatus, UnlockState, values
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 5.0    # how long a write waits for another coach's write to finish
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -61,11 +61,18 @@ CREATE TABLE IF NOT EXISTS unlocks (
 );
 CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user, routine, started_at);
 """
-_MIGRATIONS = {0: _SCHEMA_V1, 1: _SCHEMA_V2}     # from version N to N + 1
-_TABLES = {0: set(), 1: {"sessions", "holds"}, 2: {"sessions", "holds", "unlocks"}}  # at version N
+# v3: how the session felt, asked after the last set (NULL: not asked, or not answered).
+_SCHEMA_V3 = """
+ALTER TABLE sessions ADD COLUMN effort TEXT CHECK (effort IN ('easy', 'okay', 'hard'));
+ALTER TABLE sessions ADD COLUMN pain INTEGER CHECK (pain IN (0, 1));
+"""
+_MIGRATIONS = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3}     # from version N to N + 1
+_TABLES = {0: set(), 1: {"sessions", "holds"}, 2: {"sessions", "holds", "unlocks"},
+           3: {"sessions", "holds", "unlocks"}}  # at version N
 UNLOCK_STATES = values(UnlockState)
 STATUSES = values(SessionStatus)
 ENDED_BY = values(EndedBy)
+EFFORTS = values(Effort)
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class SessionRecord:
     input: str
     voice: str
     holds: int
+    effort: str | None = None       # easy | okay | hard, the answer to "how did that feel?"
+    pain: bool | None = None        # the answer to "any pain?"
 
 
 @dataclass(frozen=True)
@@ -340,6 +349,17 @@ class Store:
                                        "is already in the history (another coach is carrying on this "
                                        "session); it was not overwritten")
 
+    def record_effort(self, session_id: int, effort: str) -> None:
+        """The answer to "how did that feel?" (a `coach.vocab.Effort` value)."""
+        effort = Effort(effort).value
+        with self._tx():
+            self._db.execute("UPDATE sessions SET effort = ? WHERE id = ?", (effort, session_id))
+
+    def record_pain(self, session_id: int, pain: bool) -> None:
+        """The answer to "any pain?"."""
+        with self._tx():
+            self._db.execute("UPDATE sessions SET pain = ? WHERE id = ?", (int(bool(pain)), session_id))
+
     def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
         status = SessionStatus(status).value    # only what export/import know is ever written
         with self._tx():
@@ -369,14 +389,15 @@ class Store:
             raise StoreError(f"{self.path}: cannot read the history ({err})") from err
 
     def sessions(self, user: str | None = None, routine: str | None = None) -> list[SessionRecord]:
+        feel = "s.effort, s.pain" if self._version >= 3 else "NULL, NULL"   # an old file read-only
         sql = ("SELECT s.id, s.user, s.routine, s.started_at, s.ended_at, s.status, s.input, s.voice, "
-               "(SELECT COUNT(*) FROM holds h WHERE h.session_id = s.id) FROM sessions s WHERE 1=1")
+               f"(SELECT COUNT(*) FROM holds h WHERE h.session_id = s.id), {feel} FROM sessions s WHERE 1=1")
         args: list[object] = []
         for column, value in (("s.user", user), ("s.routine", routine)):
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
-        return [SessionRecord(*row) for row in self._read(sql + " ORDER BY s.id", args)]
+        return [_session(row) for row in self._read(sql + " ORDER BY s.id", args)]
 
     def users(self) -> list[str]:
         """Everyone with a session or an unlock, sorted."""
@@ -417,31 +438,36 @@ class Store:
 
     # -- import --------------------------------------------------------------------------------
     def merge(self, sessions: Iterable[SessionRecord], holds: Iterable[HoldRecord],
-              unlocks: Iterable[UnlockRecord]) -> MergeResult:
+              unlocks: Iterable[UnlockRecord], known_ids: frozenset[int] = frozenset()) -> MergeResult:
         """Add what is not here yet, in one transaction; idempotent.
 
         A session is the same when user, routine and started_at match; it keeps its id when that
         id is free. Holds refer to sessions by the ids given here (`HoldRecord.session_id`); a hold
         is the same when its session, exercise and set match. Unlock changes match on every field
-        but `why`. Counts what was added and what was already there.
+        but `why`. Counts what was added and what was already there. `known_ids`: sessions of this
+        history the holds may refer to directly (a holds table imported on its own).
         """
         added_sessions = added_holds = added_unlocks = skipped = 0
         db = self._db
         with self._tx():
-            ids: dict[int, int] = {}
+            ids: dict[int, int] = {i: i for i in known_ids}     # sessions already here, by their own id
             for s in sessions:
                 row = db.execute("SELECT id FROM sessions WHERE user = ? AND routine = ? AND started_at = ?",
                                  (s.user, s.routine, s.started_at)).fetchone()
                 if row is not None:
                     ids[s.id] = int(row[0])
                     skipped += 1
+                    if s.effort is not None or s.pain is not None:     # answers it could not save then
+                        pain = None if s.pain is None else int(s.pain)
+                        db.execute("UPDATE sessions SET effort = COALESCE(effort, ?), "
+                                   "pain = COALESCE(pain, ?) WHERE id = ?", (s.effort, pain, row[0]))
                     continue
                 taken = db.execute("SELECT 1 FROM sessions WHERE id = ?", (s.id,)).fetchone()
                 cur = db.execute(
-                    "INSERT INTO sessions (id, user, routine, started_at, ended_at, status, input, voice) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO sessions (id, user, routine, started_at, ended_at, status, input, voice, "
+                    "effort, pain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (None if taken else s.id, s.user, s.routine, s.started_at, s.ended_at, s.status,
-                     s.input, s.voice))
+                     s.input, s.voice, s.effort, None if s.pain is None else int(s.pain)))
                 ids[s.id] = int(cur.lastrowid or 0)
                 added_sessions += 1
             for h in holds:
@@ -489,6 +515,12 @@ def printable(text: str) -> str:
     """`text` without control characters (escape sequences, bidi overrides) for the terminal: an
     imported history must not be able to move the cursor or recolour what `coach history` prints."""
     return text.translate(_CONTROL)
+
+
+def _session(row: tuple) -> SessionRecord:
+    (id_, user, routine, started_at, ended_at, status, input_mode, voice, holds, effort, pain) = row
+    return SessionRecord(id_, user, routine, started_at, ended_at, status, input_mode, voice, holds,
+                         effort, None if pain is None else bool(pain))
 
 
 def _is_full(err: sqlite3.DatabaseError) -> bool:

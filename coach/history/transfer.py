@@ -7,8 +7,12 @@ history -> export gives the same bytes. Import is all or nothing (the file is ch
 anything is written) and idempotent: what is already there is counted as a duplicate, not added.
 
 CSV: one header, then one row per record; `record` says which (session, hold or unlock) and the
-columns that do not belong to that record stay empty. JSON: {"format": "coach-history",
-"version": 1, "sessions": [{..., "holds": [...]}], "unlocks": [...]}.
+columns that do not belong to that record stay empty. Or, with `what`, one tidy table: `sessions`
+(one row per session, with how it felt) or `holds` (one row per hold, each with its session's user,
+routine and start, by which a holds file is imported into sessions already in the history).
+JSON: {"format": "coach-history", "version": 1, "sessions": [{..., "holds": [...]}], "unlocks": [...]}.
+A session's `effort` (easy, okay, hard) and `pain` (CSV yes/no, JSON true/false) may be empty:
+not asked, or not answered; files from before they existed still import.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any, NoReturn, TextIO
 
 from coach.errors import UsageError
 from coach.history.store import (
+    EFFORTS,
     ENDED_BY,
     STATUSES,
     UNLOCK_STATES,
@@ -46,11 +51,18 @@ _MAX_BYTES = 200_000_000
 _MAX_INT = 2**63 - 1        # SQLite's INTEGER range: larger ids cannot be stored
 _MAX_DIGITS = 30            # longer numbers are not ours (and Python refuses > 4300 digits)
 
-_SESSION = ("session_id", "user", "routine", "started_at", "ended_at", "status", "input", "voice")
+_SESSION = ("session_id", "user", "routine", "started_at", "ended_at", "status", "input", "voice", "effort",
+            "pain")
 _HOLD = ("session_id", "exercise", "set", "target_s", "held_s", "ended_by", "started_at")
 _UNLOCK = ("user", "routine", "exercise", "state", "changed_at", "why")
 CSV_COLUMNS = ("record", "session_id", "user", "routine", "started_at", "ended_at", "status", "input",
-               "voice", "exercise", "set", "target_s", "held_s", "ended_by", "state", "changed_at", "why")
+               "voice", "exercise", "set", "target_s", "held_s", "ended_by", "state", "changed_at", "why",
+               "effort", "pain")
+_LATER_COLUMNS = ("effort", "pain")     # not in files written before they existed
+WHAT = ("sessions", "holds")            # `coach export --what`: one tidy table
+SESSIONS_COLUMNS = _SESSION
+HOLDS_COLUMNS = ("session_id", "user", "routine", "session_started_at", "exercise", "set", "target_s",
+                 "held_s", "ended_by", "started_at")
 _CSV_FIELDS = {"session": _SESSION, "hold": _HOLD, "unlock": _UNLOCK}
 
 ImportResult = MergeResult      # sessions_added, holds_added, unlocks_added, skipped_duplicates
@@ -71,15 +83,26 @@ class _Data:
 
 
 # -- export ------------------------------------------------------------------------------------
-def export_holds(store: Store, fmt: str, out: TextIO, user: str | None = None) -> ExportResult:
-    """Write the history (one user's, or everyone's) to `out` as `fmt` ("csv" or "json")."""
+def export_holds(store: Store, fmt: str, out: TextIO, user: str | None = None,
+                 what: str | None = None) -> ExportResult:
+    """Write the history (one user's, or everyone's) to `out` as `fmt` ("csv" or "json"); `what`
+    ("sessions" or "holds", CSV only) writes that one table."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format `{fmt}`; use csv or json")
+    if what is not None and (what not in WHAT or fmt != "csv"):
+        raise UsageError(f"--what {what}: choose sessions or holds, with --format csv" if what in WHAT
+                         else f"--what {what}: choose sessions or holds")
     sessions = store.sessions(user=user)
     holds_of: dict[int, list[HoldRecord]] = {s.id: [] for s in sessions}
     for hold in store.holds(user=user):
         holds_of[hold.session_id].append(hold)
     unlocks = store.unlocks(user=user)
+    if what == "sessions":
+        _write_sessions_csv(out, sessions)
+        return ExportResult(len(sessions), 0, 0)
+    if what == "holds":
+        _write_holds_csv(out, sessions, holds_of)
+        return ExportResult(0, sum(len(h) for h in holds_of.values()), 0)
     if fmt == "csv":
         _write_csv(out, sessions, holds_of, unlocks)
     else:
@@ -87,14 +110,41 @@ def export_holds(store: Store, fmt: str, out: TextIO, user: str | None = None) -
     return ExportResult(len(sessions), sum(len(h) for h in holds_of.values()), len(unlocks))
 
 
+def _pain_text(pain: bool | None) -> str:
+    return "" if pain is None else "yes" if pain else "no"
+
+
+def _session_row(s: SessionRecord) -> dict[str, object]:
+    return {"session_id": s.id, "user": s.user, "routine": s.routine, "started_at": s.started_at,
+            "ended_at": s.ended_at or "", "status": s.status, "input": s.input, "voice": s.voice,
+            "effort": s.effort or "", "pain": _pain_text(s.pain)}
+
+
+def _write_sessions_csv(out: TextIO, sessions: list[SessionRecord]) -> None:
+    writer = csv.DictWriter(out, fieldnames=SESSIONS_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for s in sessions:
+        writer.writerow(_session_row(s))
+
+
+def _write_holds_csv(out: TextIO, sessions: list[SessionRecord],
+                     holds_of: dict[int, list[HoldRecord]]) -> None:
+    writer = csv.DictWriter(out, fieldnames=HOLDS_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for s in sessions:
+        for h in holds_of[s.id]:
+            writer.writerow({"session_id": s.id, "user": s.user, "routine": s.routine,
+                             "session_started_at": s.started_at, "exercise": h.exercise, "set": h.set,
+                             "target_s": repr(h.target_s), "held_s": repr(h.held_s), "ended_by": h.ended_by,
+                             "started_at": h.started_at})
+
+
 def _write_csv(out: TextIO, sessions: list[SessionRecord], holds_of: dict[int, list[HoldRecord]],
                unlocks: list[UnlockRecord]) -> None:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for s in sessions:
-        writer.writerow({"record": "session", "session_id": s.id, "user": s.user, "routine": s.routine,
-                         "started_at": s.started_at, "ended_at": s.ended_at or "", "status": s.status,
-                         "input": s.input, "voice": s.voice})
+        writer.writerow({"record": "session", **_session_row(s)})
         for h in holds_of[s.id]:
             writer.writerow({"record": "hold", "session_id": s.id, "exercise": h.exercise, "set": h.set,
                              "target_s": repr(h.target_s), "held_s": repr(h.held_s),
@@ -112,6 +162,8 @@ def _write_json(out: TextIO, sessions: list[SessionRecord], holds_of: dict[int, 
         "sessions": [
             {"id": s.id, "user": s.user, "routine": s.routine, "started_at": s.started_at,
              "ended_at": s.ended_at, "status": s.status, "input": s.input, "voice": s.voice,
+             **({"effort": s.effort} if s.effort is not None else {}),
+             **({"pain": s.pain} if s.pain is not None else {}),
              "holds": [{"exercise": h.exercise, "set": h.set, "target_s": float(h.target_s),
                         "held_s": float(h.held_s), "ended_by": h.ended_by, "started_at": h.started_at}
                        for h in holds_of[s.id]]}
@@ -137,7 +189,13 @@ def import_file(store: Store, path: Path) -> ImportResult:
         raise UsageError(f"{path}: not UTF-8 text (byte {err.start})") from err
     if not text.strip():
         raise UsageError(f"{path}: the file is empty")
-    data = _read_json(path, text) if text.lstrip().startswith("{") else _read_csv(path, text)
+    if text.lstrip().startswith("{"):
+        data = _read_json(path, text)
+    else:
+        first = next(csv.reader(io.StringIO(text, newline="")), [])
+        if first == list(HOLDS_COLUMNS):
+            return _import_holds_table(store, path, text)
+        data = _read_csv(path, text, tidy=first == list(SESSIONS_COLUMNS))
     return store.merge(data.sessions, data.holds, data.unlocks)
 
 
@@ -228,6 +286,17 @@ class _Fields:
             self.fail(key, f"must be between 0 and 86400 seconds, got {shown}")
         return float(value)
 
+    def pain(self, key: str) -> bool | None:
+        """CSV `yes` / `no` / empty; JSON true / false / absent."""
+        value = self._raw(key, True)
+        if value is None:
+            return None
+        if self.from_text and value in ("yes", "no"):
+            return bool(value == "yes")
+        if not self.from_text and isinstance(value, bool):
+            return value
+        self.fail(key, f"must be {'yes or no' if self.from_text else 'true or false'}, got {_show(value)}")
+
     def only(self, allowed: tuple[str, ...]) -> None:
         """JSON: reject keys that are not ours (a typo would otherwise lose data silently)."""
         for key in self.values:
@@ -255,7 +324,8 @@ class _Collector:
             id=session_id, user=f.required("user"), routine=f.required("routine"),
             started_at=f.moment("started_at") or "", ended_at=f.moment("ended_at", optional=True),
             status=f.choice("status", STATUSES), input=f.required("input"), voice=f.required("voice"),
-            holds=hold_count)
+            holds=hold_count, effort=f.choice("effort", EFFORTS) if f.values.get("effort") else None,
+            pain=f.pain("pain"))
         self.by_id[session_id] = record
         self.sessions.append(record)
         return session_id
@@ -284,11 +354,17 @@ class _Collector:
         return _Data(self.sessions, holds, self.unlocks)
 
 
-def _read_csv(path: Path, text: str) -> _Data:
+def _read_csv(path: Path, text: str, tidy: bool = False) -> _Data:
+    """The combined CSV, or (`tidy`) the sessions table."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
-        missing = [c for c in CSV_COLUMNS if c not in header]
+        if tidy:
+            collect = _Collector(path)
+            for row in _rows(path, reader, header):
+                collect.session(_Fields(path, reader.line_num, "", row, from_text=True), "session_id", 0)
+            return collect.data("session_id")
+        missing = [c for c in CSV_COLUMNS if c not in header and c not in _LATER_COLUMNS]
         if missing:
             plural = "s" if len(missing) > 1 else ""
             raise UsageError(f"{path}:1: not a coach CSV export: missing column{plural} {', '.join(missing)} "
@@ -303,11 +379,11 @@ def _read_csv(path: Path, text: str) -> _Data:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                raise UsageError(f"{path}:{line}: {len(row)} columns where the header has {len(header)}")
+                raise UsageError(f"{path}:{line}: {_columns(len(row))} where the header has {len(header)}")
             f = _Fields(path, line, "", dict(zip(header, row, strict=True)), from_text=True)
             kind = f.choice("record", tuple(_CSV_FIELDS))
             for column in CSV_COLUMNS[1:]:
-                if column not in _CSV_FIELDS[kind] and f.values[column] != "":
+                if column not in _CSV_FIELDS[kind] and f.values.get(column, "") != "":
                     f.fail(column, f"must be empty in a {kind} row")
             if kind == "session":
                 collect.session(f, "session_id", 0)
@@ -320,7 +396,41 @@ def _read_csv(path: Path, text: str) -> _Data:
     return collect.data("session_id")
 
 
-_SESSION_KEYS = ("id", "user", "routine", "started_at", "ended_at", "status", "input", "voice", "holds")
+def _rows(path: Path, reader: Any, header: list[str]) -> Any:
+    """The rows of a tidy table, as dicts, skipping blank lines; a short or long row is an error."""
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise UsageError(f"{path}:{reader.line_num}: {_columns(len(row))} where the header has "
+                             f"{len(header)}")
+        yield dict(zip(header, row, strict=True))
+
+
+def _import_holds_table(store: Store, path: Path, text: str) -> ImportResult:
+    """A `--what holds` file: every hold into its session, found in the history by user, routine
+    and start (import the sessions file first)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = next(reader)
+    known = {(s.user, s.routine, s.started_at): s.id for s in store.sessions()}
+    holds: list[HoldRecord] = []
+    try:
+        for row in _rows(path, reader, header):
+            f = _Fields(path, reader.line_num, "", row, from_text=True)
+            key = (f.required("user"), f.required("routine"), f.moment("session_started_at") or "")
+            if key not in known:
+                f.fail("session_started_at", f"no session of {key[1]} for {key[0]} started at {key[2]} in "
+                       "the history; import the sessions file (coach export --what sessions) first")
+            holds.append(HoldRecord(known[key], key[1], key[0], f.required("exercise"), f.integer("set"),
+                                    f.seconds("target_s"), f.seconds("held_s"),
+                                    f.choice("ended_by", ENDED_BY), f.moment("started_at") or ""))
+    except csv.Error as err:
+        raise UsageError(f"{path}:{reader.line_num}: not valid CSV: {err}") from err
+    return store.merge([], holds, [], known_ids=frozenset(known.values()))
+
+
+_SESSION_KEYS = ("id", "user", "routine", "started_at", "ended_at", "status", "input", "voice", "holds",
+                 "effort", "pain")
 _HOLD_KEYS = ("exercise", "set", "target_s", "held_s", "ended_by", "started_at")
 _TOP_KEYS = ("format", "version", "sessions", "unlocks")
 
@@ -394,6 +504,10 @@ def _load_json_with_lines(text: str) -> Any:
     decoder.parse_object = parse_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     return decoder.decode(text)
+
+
+def _columns(count: int) -> str:
+    return f"{count} column" if count == 1 else f"{count} columns"
 
 
 def _show(value: Any) -> str:

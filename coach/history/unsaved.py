@@ -51,10 +51,12 @@ class SessionInfo:
 
 
 def unsaved_document(holds: Sequence[UnsavedHold], session: SessionInfo, status: str,
-                     ended_at: datetime | None, session_started_at: datetime | None = None) -> str:
+                     ended_at: datetime | None, session_started_at: datetime | None = None,
+                     effort: str | None = None, pain: bool | None = None) -> str:
     """The JSON text `coach import` reads back. Holds are stamped `session.started_at` plus their
     session time; the session row keeps `session_started_at` when the history already has it
-    (a resumed session), so the import adds the holds to it instead of a new session."""
+    (a resumed session), so the import adds the holds to it instead of a new session. `effort` and
+    `pain` (how the session felt) go with the session; importing fills them in where it has none."""
     stamp = session.started_at
     row_start = session_started_at or stamp
 
@@ -68,6 +70,8 @@ def unsaved_document(holds: Sequence[UnsavedHold], session: SessionInfo, status:
             "id": 1, "user": session.user, "routine": session.routine, "started_at": at(row_start),
             "ended_at": at(ended_at) if ended_at is not None else None,
             "status": SessionStatus(status).value, "input": session.input_mode, "voice": session.voice,
+            **({"effort": effort} if effort is not None else {}),
+            **({"pain": pain} if pain is not None else {}),
             "holds": [{"exercise": h.exercise, "set": h.set, "target_s": float(h.target_s),
                        "held_s": round(float(h.held_s), 3), "ended_by": EndedBy(h.ended_by).value,
                        "started_at": at(stamp + timedelta(seconds=h.started_t))} for h in holds],

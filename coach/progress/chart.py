@@ -7,22 +7,24 @@ Figure on the Agg canvas touches no global state and needs no display.
 What it shows: one line per set (seconds held, per session); the routine's full hold as a dashed
 line; today's personal goal for each set as a short dotted line at the right; holds that gave
 out ("can't hold") marked with a cross. A hold cut short by `stop` is not an attempt and is left
-out. The time axis is chosen from the span of the data, so one session, a day, a month and a
-year all get readable ticks (hours, days, months), never seconds or a six-year range.
+out. How each session felt, when it was answered ("how did that feel?", "any pain?"), is written
+above its holds: easy, okay or hard, and "pain" in red. The time axis is chosen from the span of
+the data, so one session, a day, a month and a year all get readable ticks (hours, days, months),
+never seconds or a six-year range.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coach.errors import UsageError
-from coach.history.store import HoldRecord
+from coach.history.store import HoldRecord, SessionRecord
 from coach.progress.memory import attempts
 
 if TYPE_CHECKING:
@@ -68,14 +70,30 @@ def time_axis(first: datetime, last: datetime) -> TimeAxis:
     return TimeAxis(start, end, "month", step, "%b %Y", "month")
 
 
+CANT_COLOUR = "#b00020"
+FEEL_COLOUR = {"easy": "#2ca02c", "okay": "#555555", "hard": "#d95f02"}
+FELT_WORDS_MAX = 20         # more answered sessions than this: dots instead of words (they would overlap)
+
+
+def _felt_points(mine: Sequence[HoldRecord], sessions: Sequence[SessionRecord],
+                 local: Callable[[str], datetime]) -> list[tuple[datetime, str | None, bool | None]]:
+    """(time of the session's first hold, effort, pain) for each charted session with an answer."""
+    first: dict[int, datetime] = {}
+    for h in mine:
+        when = local(h.started_at)
+        first[h.session_id] = min(first.get(h.session_id, when), when)
+    return [(first[s.id], s.effort, s.pain) for s in sessions
+            if s.id in first and (s.effort is not None or s.pain is not None)]
+
+
 def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title: str,
                goal_s: float | None = None, tz: tzinfo | None = None,
                size_px: tuple[int, int] = (1200, 600), dpi: int = 100,
-               goals_s: Sequence[float] = ()) -> Figure:
+               goals_s: Sequence[float] = (), sessions: Sequence[SessionRecord] = ()) -> Figure:
     """Draw the chart to `out_path` (format from the suffix) and return the Figure.
 
     `goal_s` is the routine's full hold (default: the highest target seen); `goals_s` today's
-    personal goal per set (set 1 first), drawn when given."""
+    personal goal per set (set 1 first), drawn when given; `sessions` give how each one felt."""
     mine = [h for h in attempts(holds) if h.exercise == exercise]
     if not mine:
         raise UsageError(f"no holds of `{exercise}` to chart yet; run a session first")
@@ -110,6 +128,7 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
             ax.hlines(goals_s[index], date2num(max(times)), date2num(axis.end), colors=color,
                       linestyles=":", linewidth=2)
     gave_out = [(local(h.started_at), h.held_s) for h in mine if h.ended_by == "cant_hold"]
+    felt = _felt_points(mine, sessions, local)
     if gave_out:
         ax.plot(date2num([w for w, _ in gave_out]), [s for _, s in gave_out], linestyle="none",
                 marker="x", markersize=6, markeredgewidth=1.5, color="#b00020", zorder=5)
@@ -123,13 +142,34 @@ def draw_chart(holds: Iterable[HoldRecord], exercise: str, out_path: Path, title
     if goals_s:
         handles.append(Line2D([], [], color="grey", linestyle=":", linewidth=2))
         labels.append("today's goal (per set)")
+    if felt and len(felt) <= FELT_WORDS_MAX:
+        handles.append(Line2D([], [], color="none"))
+        labels.append("above: how it felt")
+    elif felt:
+        for word, colour in FEEL_COLOUR.items():
+            handles.append(Line2D([], [], color=colour, marker="o", linestyle="none"))
+            labels.append(f"felt {word}")
+        handles.append(Line2D([], [], color=CANT_COLOUR, marker="v", linestyle="none"))
+        labels.append("pain")
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
               borderaxespad=0)      # beside the plot, never over the data
     ax.set_title(title)
     ax.set_ylabel("seconds held")
     ax.set_xlabel(axis.caption)
     top = max(target, max(h.held_s for h in mine), max(goals_s, default=0.0))
-    ax.set_ylim(0, top * 1.12)
+    ax.set_ylim(0, top * (1.3 if felt else 1.12))
+    words_fit = len(felt) <= FELT_WORDS_MAX
+    for when, effort, pain in felt:
+        colour = FEEL_COLOUR.get(effort or "", "black")
+        if words_fit:
+            words = "\n".join(w for w in (effort, "pain" if pain else "") if w)
+            ax.text(date2num(when), top * 1.16, words, ha="center", va="bottom", fontsize="small",
+                    color=CANT_COLOUR if pain else colour, gid="felt")
+            continue
+        if effort is not None:          # too many sessions for words: a coloured dot each, pain above
+            ax.plot([date2num(when)], [top * 1.16], marker="o", markersize=4, color=colour, gid="felt")
+        if pain:
+            ax.plot([date2num(when)], [top * 1.23], marker="v", markersize=5, color=CANT_COLOUR, gid="felt")
     ax.set_xlim(date2num(axis.start), date2num(axis.end))
     locator = {"hour": HourLocator(interval=axis.step), "day": DayLocator(interval=axis.step),
                "month": MonthLocator(interval=axis.step)}[axis.unit]

@@ -56,6 +56,15 @@ class UnlockEvent:
 
 
 @dataclass(frozen=True)
+class FeelPoint:
+    """How one session felt: the answers to "how did that feel?" and "any pain?" (None: no answer)."""
+
+    when: datetime          # local time the session started
+    effort: str | None      # easy | okay | hard
+    pain: bool | None
+
+
+@dataclass(frozen=True)
 class ReportData:
     user: str
     routine: str
@@ -71,6 +80,14 @@ class ReportData:
     sessions: int
     exercises: tuple[ExerciseReport, ...]
     unlocks: tuple[UnlockEvent, ...]
+    feelings: tuple[FeelPoint, ...] = ()        # sessions with an answer, oldest first
+
+    def effort_count(self, effort: str) -> int:
+        return sum(1 for f in self.feelings if f.effort == effort)
+
+    @property
+    def pain_count(self) -> int:
+        return sum(1 for f in self.feelings if f.pain)
 
     @property
     def days(self) -> int:
@@ -117,11 +134,18 @@ def build_report(routine: Routine, user: str, sessions: Iterable[SessionRecord],
             ex = routine.exercise(u.exercise)
             events.append(UnlockEvent(u.exercise, ex.title if ex else u.exercise, u.state,
                                       local_day(u.changed_at, tz), u.why))
+    feelings = tuple(sorted((FeelPoint(_local(s.started_at, tz), s.effort, s.pain) for s in mine
+                             if s.effort is not None or s.pain is not None), key=lambda f: f.when))
     return ReportData(user=user, routine=routine.name, routine_title=routine.title,
                       per_day_min=routine.sessions_per_day_min, per_day_max=routine.sessions_per_day_max,
                       first_day=first, today=today, sessions_per_day=days, streak_days=stats.streak_days,
                       longest_streak_days=longest, missed_days=stats.missed_days, sessions=len(starts),
-                      exercises=tuple(exercises), unlocks=tuple(events))
+                      exercises=tuple(exercises), unlocks=tuple(events), feelings=feelings)
+
+
+def _local(when: str, tz: tzinfo | None) -> datetime:
+    moment = datetime.fromisoformat(when)
+    return moment.astimezone(tz) if tz is not None else moment
 
 
 def _point(h: HoldRecord, tz: tzinfo | None) -> HoldPoint:

@@ -61,6 +61,7 @@ def render_html(data: ReportData, generated: datetime) -> str:
     ]
     for exercise in data.exercises:
         parts += _exercise(exercise)
+    parts += _feelings(data)
     parts += _unlocks(data)
     parts.append("</main></body></html>")
     return "\n".join(parts)
@@ -217,6 +218,29 @@ def _hold_table(ex: ExerciseReport) -> str:
         first = min(h.when for h in sets.values())
         rows.append(f"<tr><td>{first:%d %b %Y %H:%M}</td>{''.join(cells)}</tr>")
     return f'<div class="scroll"><table><tr><th>session</th>{head}</tr>{"".join(rows)}</table></div>'
+
+
+def _feelings(data: ReportData) -> list[str]:
+    """How each session felt, as the user answered after the last set."""
+    out = ["<h2>How it felt</h2>"]
+    if not data.feelings:
+        return [*out, '<p class="note">No answers yet to "How did that feel?" and "Any pain?" '
+                "(asked after the last set).</p>"]
+    counts = ", ".join(f'<span data-figure="felt-{e}">{data.effort_count(e)}</span> {e}'
+                       for e in ("easy", "okay", "hard"))
+    out.append(f'<p class="note">After the last set: {counts}; pain in '
+               f'<span data-figure="felt-pain">{data.pain_count}</span> of '
+               f'{plural(len(data.feelings), "answered session", "answered sessions")}.</p>')
+    rows = []
+    for f in data.feelings[-CANT_LISTED * 2:]:
+        pain = "–" if f.pain is None else "yes" if f.pain else "no"
+        cls = ' class="cant"' if f.pain else ""
+        effort = f.effort or ""
+        rows.append(f'<tr><td>{f.when:%d %b %Y %H:%M}</td><td data-effort="{effort}">'
+                    f"{effort or '–'}</td><td{cls}>{pain}</td></tr>")
+    out.append('<div class="scroll"><table><tr><th>session</th><th>felt</th><th>pain</th></tr>'
+               f"{''.join(rows)}</table></div>")
+    return out
 
 
 def _unlocks(data: ReportData) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach import defaults
 from coach.errors import RoutineError
 from coach.progress.rules import read_progress
 from coach.routine.model import (
@@ -28,7 +29,8 @@ from coach.yamlfile import Fields, one_line, open_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-_TOP_KEYS = ("title", "summary", "sessions_per_day", "cues", "intro", "outro", "exercises", "progress")
+_TOP_KEYS = ("title", "summary", "sessions_per_day", "cues", "intro", "outro", "exercises", "progress",
+             "ask_effort")
 _EXERCISE_KEYS = ("id", "title", "kind", "say", "hold_s", "sets", "rest_s", "advanced", "short_hold", "cues",
                   "form_cues")
 _CUE_KEYS = ("every_s", "halfway", "warn_left_s", "countdown_from", "get_set_s", "rest_every_s",
@@ -91,9 +93,10 @@ def load_routine(path: Path) -> Routine:
     exercises = _read_exercises(top, cues)
     progress_f = top.mapping("progress")
     progress = read_progress(progress_f, exercises) if progress_f is not None else NO_PROGRESS
+    ask_effort = top.flag("ask_effort", defaults.ASK_EFFORT)
     return Routine(name=path.stem, title=title, summary=summary, exercises=exercises, cues=cues,
                    sessions_per_day_min=day_min, sessions_per_day_max=day_max, intro=intro,
-                   outro=outro, source=path, progress=progress)
+                   outro=outro, source=path, progress=progress, ask_effort=ask_effort)
 
 
 def _read_per_day(top: Fields) -> tuple[int, int]:

@@ -137,6 +137,9 @@ class Routine:
     outro: tuple[str, ...]          # spoken at the end of a finished session
     source: Path
     progress: ProgressRules = NO_PROGRESS   # targets from history, unlocking advanced steps
+    # After the last set: "How did that feel?" and "Any pain?". A routine file asks unless it says
+    # `ask_effort: false` (coach.defaults.ASK_EFFORT); a Routine built in code asks only when told.
+    ask_effort: bool = False
 
     def exercise(self, exercise_id: str) -> Exercise | None:
         return next((e for e in self.exercises if e.id == exercise_id), None)

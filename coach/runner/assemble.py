@@ -222,6 +222,12 @@ class _LateSessionStore:
     def end_session(self, session_id: int, ended_at: datetime, status: str) -> None:
         self._store.end_session(self._id(session_id), ended_at, status)
 
+    def record_effort(self, session_id: int, effort: str) -> None:
+        self._store.record_effort(self._id(session_id), effort)
+
+    def record_pain(self, session_id: int, pain: bool) -> None:
+        self._store.record_pain(self._id(session_id), pain)
+
     def drop_session_if_empty(self, session_id: int) -> None:
         if session_id != _NOT_YET:
             self._store.drop_session_if_empty(session_id)
@@ -328,13 +334,14 @@ def finish_session(edges: Edges, runner: SessionRunner, config: RunConfig, env: 
         if runner.unfinished_id is not None:
             edges.locks.release(runner.unfinished_id)
     unsaved = runner.result.unsaved
-    if not unsaved:
+    if not unsaved and not runner.result.feel_unsaved:
         return None
     input_mode = InputMode.REPLAY.value if config.mic_wav is not None else config.input_mode
     info = SessionInfo(config.user, runner.session.routine.name, runner.wall_start, input_mode,
                        edges.voice.name)
     started = _session_started_at(edges.store, runner) or edges.session_started_at or info.started_at
-    text = unsaved_document(unsaved, info, status, ended_at, session_started_at=started)
+    text = unsaved_document(unsaved, info, status, ended_at, session_started_at=started,
+                            effort=runner.result.effort, pain=runner.result.pain)
     try:
         path = keep_unsaved(text, config.data_dir, env, datetime.now().astimezone())
     except OSError as err:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from coach.vocab import State
 
-STATE_NAMES: dict[str, str] = {State.ASKING: "waiting for yes or no", State.SETUP: "instructions",
+STATE_NAMES: dict[str, str] = {State.ASKING: "waiting for an answer", State.SETUP: "instructions",
                                State.WAITING_READY: "waiting for ready", State.GET_SET: "get set",
                                State.HOLDING: "holding", State.RESTING: "resting", State.PAUSED: "paused",
                                State.FINISHED: "finished"}

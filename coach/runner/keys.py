@@ -23,9 +23,10 @@ KEYS: dict[str, CommandId] = {
     "r": C.READY, " ": C.READY, "\n": C.READY, "\r": C.READY,
     "d": C.DONE, "c": C.CANT_HOLD, "p": C.PAUSE, "u": C.RESUME, "s": C.SKIP, "y": C.YES, "n": C.NO,
     "a": C.REPEAT, "q": C.STOP, "t": C.HOW_LONG, "h": C.HELP, "?": C.HELP,
+    "1": C.EASY, "2": C.OKAY, "3": C.HARD,
 }
 KEY_HELP = ("keys: r/space/enter ready · d done · c can't hold · p pause · u resume · s skip · "
-            "a repeat · t how long · y yes · n no · h these keys · q stop")
+            "a repeat · t how long · y yes · n no · 1 easy · 2 okay · 3 hard · h these keys · q stop")
 HELP_KEYS = ("h", "?")
 # A word per line from a pipe: every command id, and the spoken forms with a space or apostrophe.
 WORDS: dict[str, CommandId] = {**{c.value: c for c in CommandId if c is not C.START},

@@ -35,7 +35,7 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
         mic = LiveMicrophone(device)
         print("coach: say a command (Ctrl-C to stop)", file=err, flush=True)
         try:
-            _listen_one(mic, CommandListener(make_recognizer(choice, voice)), "-", as_json, out)
+            _listen_one(mic, CommandListener(make_recognizer(choice, voice)), "-", as_json, out, 1)
         except KeyboardInterrupt:
             pass
         finally:
@@ -45,8 +45,9 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
     # One recognizer for every file (building one costs more than decoding a clip); each file's
     # times still start from 0.
     recognizer = make_recognizer(choice, voice)
+    width = max(len(str(path)) for path in files)
     for path, wav in zip(files, wavs, strict=True):
-        _listen_one(wav, CommandListener(_FromZero(recognizer)), str(path), as_json, out)
+        _listen_one(wav, CommandListener(_FromZero(recognizer)), str(path), as_json, out, width)
     return 0
 
 
@@ -69,18 +70,33 @@ class _FromZero:
 
     def _shift(self, heard: list[Heard]) -> list[Heard]:
         s = self._start_s
-        return [replace(h, t_start=round(h.t_start - s, 3), t_end=round(h.t_end - s, 3)) for h in heard]
+        # A command at the very first sample: the segmenter's pre-roll must not put it before the file.
+        return [replace(h, t_start=max(0.0, round(h.t_start - s, 3)), t_end=max(0.0, round(h.t_end - s, 3)))
+                for h in heard]
 
 
-def _listen_one(mic: Microphone, listener: CommandListener, name: str, as_json: bool, out: TextIO) -> None:
+def _listen_one(mic: Microphone, listener: CommandListener, name: str, as_json: bool, out: TextIO,
+                width: int) -> None:
     for chunk in mic:
         for verdict in listener.feed(chunk, COMMANDS):
-            _print(verdict, name, as_json, out)
+            _print(verdict, name, as_json, out, width)
     for verdict in listener.flush(COMMANDS):
-        _print(verdict, name, as_json, out)
+        _print(verdict, name, as_json, out, width)
 
 
-def _print(verdict, name: str, as_json: bool, out: TextIO) -> None:  # noqa: ANN001
+COMMAND_WIDTH = max(len(c) for c in COMMANDS)
+SPAN_WIDTH = len("000.00-000.00")
+
+
+def table_row(name: str, h: Heard, width: int) -> str:
+    """`FILE  START-END  COMMAND  "PHRASE" (CONFIDENCE)`: columns two spaces apart, each padded on
+    its right only, so nothing sits between a number and its neighbour and no line ends in spaces."""
+    span = f"{max(0.0, h.t_start):.2f}-{max(0.0, h.t_end):.2f}"
+    return (f"{name:<{width}}  {span:<{SPAN_WIDTH}}  {h.command:<{COMMAND_WIDTH}}  \"{h.phrase}\" "
+            f"({h.confidence:.2f})")
+
+
+def _print(verdict, name: str, as_json: bool, out: TextIO, width: int) -> None:  # noqa: ANN001
     if not verdict.accepted:
         return
     h = verdict.heard
@@ -89,5 +105,4 @@ def _print(verdict, name: str, as_json: bool, out: TextIO) -> None:  # noqa: ANN
                           "t_start": round(h.t_start, 3), "t_end": round(h.t_end, 3),
                           "confidence": round(h.confidence, 3)}, ensure_ascii=False), file=out, flush=True)
     else:
-        print(f"{name}  {h.t_start:7.2f}-{h.t_end:<7.2f} {h.command:<10} \"{h.phrase}\" "
-              f"({h.confidence:.2f})", file=out, flush=True)
+        print(table_row(name, h, width), file=out, flush=True)

@@ -8,6 +8,7 @@ deterministically and faster than real time.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,17 +23,20 @@ from coach.runner.source import TimeSource
 from coach.session import (
     Action,
     Command,
+    EffortAnswered,
     HoldEnded,
     HoldStarted,
     Hush,
     Misheard,
     NarrationDone,
+    PainAnswered,
     RestEnded,
     RestStarted,
     ResumeAnswered,
     Say,
     Session,
     SessionEnded,
+    SpeechEnded,
     Start,
     StateChanged,
     Tick,
@@ -42,12 +46,17 @@ from coach.session import (
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import Speaker
 
+SHOW_QUEUE = 200        # lines said and not heard yet, kept for printing (a hushed line is never heard)
+
 
 @dataclass
 class RunResult:
     status: str                         # finished | stopped | interrupted | ended (end of file)
     holds: list[HoldEnded] = field(default_factory=list)
     unsaved: list[HoldEnded] = field(default_factory=list)
+    effort: str | None = None           # how it felt, kept here too: written with the unsaved holds
+    pain: bool | None = None
+    feel_unsaved: bool = False          # an answer could not be written to the history
     t_end: float = 0.0
 
 
@@ -74,6 +83,7 @@ class SessionRunner:
         self.result = RunResult("running")
         self._t = 0.0
         self._narration_reported = True
+        self._to_show: deque[str] = deque(maxlen=SHOW_QUEUE)    # said, not heard yet: printed as it starts
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -90,6 +100,7 @@ class SessionRunner:
             self.result.status = "interrupted"
         finally:
             self.speaker.finish(self._t)
+            self.show_rest()
         return self.result
 
     def begin(self, t: float) -> None:
@@ -105,7 +116,9 @@ class SessionRunner:
         """The WAV file ended: as if the user said stop (finished holds are kept)."""
         if self.session.state != "finished":
             self._apply(self.session.handle(Command("stop", self._t, source="end of input")))
-            self.result.status = "ended"
+            if self.result.status != "finished":    # finished: every set was done (it ended at a question)
+                self.result.status = "ended"
+        self.show_rest()
 
     def step(self, t: float, chunk: AudioChunk | None) -> None:
         self._t = t
@@ -130,6 +143,7 @@ class SessionRunner:
             self._apply(self.session.handle(command))
         self._apply(self.session.handle(Tick(t)))
         self.narrator.poll(t)
+        self._follow_speech(t)
         if not self._narration_reported and self.session.state == "setup" \
                 and not self.narrator.pending and t >= self.timeline.busy_until():
             self._narration_reported = True
@@ -141,12 +155,38 @@ class SessionRunner:
             detail = f"{exercise.title}, set {min(self.session.set_no, exercise.sets)} of {exercise.sets}"
         self.display.status(self.session.state, self.session.timer(t), detail)
 
+    def _follow_speech(self, t: float) -> None:
+        """Print each line as its audio starts (so the transcript keeps step with the speaker, and a
+        printed-only session is paced as speech would be); at each line's end, tell the session
+        (a question's timeout counts from there) and write `say_end` with its end time."""
+        sample = int(round(t * self.timeline.rate_hz))
+        starting = sorted((u for u in self.timeline.utterances if not u.shown and u.start <= sample),
+                          key=lambda u: u.start)
+        for u in starting:
+            u.shown = True
+            if not u.tone and u.text in self._to_show:
+                self._to_show.remove(u.text)
+                self.display.said(u.text)
+        ending = sorted((u for u in self.timeline.utterances if not u.ended and u.shown and u.end <= sample),
+                        key=lambda u: u.end)
+        for u in ending:
+            u.ended = True
+            if u.tone:
+                continue
+            self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
+            self._apply(self.session.handle(SpeechEnded(u.end_s, u.text)))
+
+    def show_rest(self) -> None:
+        """The session is over: print what was said but never heard (the input ended first)."""
+        while self._to_show:
+            self.display.said(self._to_show.popleft())
+
     # -- actions -------------------------------------------------------------------------------
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Say):
                 self.log.write(action.t, "say", text=action.text, line=action.line, kind=action.kind)
-                self.display.said(action.text)
+                self._to_show.append(action.text)
                 self.narrator.say(action)
                 if self.session.state == "setup":
                     self._narration_reported = False
@@ -175,6 +215,12 @@ class SessionRunner:
             elif isinstance(action, UnlockAnswered):
                 self.log.write(action.t, "unlock", exercise=action.exercise, unlocked=action.unlocked)
                 self._record_unlock(action)
+            elif isinstance(action, EffortAnswered):
+                self.log.write(action.t, "effort", answer=action.effort)
+                self._record_feeling(action)
+            elif isinstance(action, PainAnswered):
+                self.log.write(action.t, "pain", answer=action.pain)
+                self._record_feeling(action)
             elif isinstance(action, SessionEnded):
                 extra = {"abandoned": True} if action.abandoned else {}
                 self.log.write(action.t, "session_end", sets_done=action.sets_done,
@@ -196,6 +242,23 @@ class SessionRunner:
                 self.store.end_session(old, now, "abandoned")
         except StoreError as err:
             self.display.warn(f"could not update the history ({err})")
+
+    def _record_feeling(self, answer: EffortAnswered | PainAnswered) -> None:
+        """How the session felt, stored with the session the moment it is answered."""
+        if isinstance(answer, EffortAnswered):
+            self.result.effort = answer.effort
+        else:
+            self.result.pain = answer.pain
+        if self.store is None:
+            return
+        try:
+            if isinstance(answer, EffortAnswered):
+                self.store.record_effort(self.session_id, answer.effort)
+            else:
+                self.store.record_pain(self.session_id, answer.pain)
+        except StoreError as err:
+            self.result.feel_unsaved = True
+            self.display.warn(f"could not save your answer ({err}); it is kept with the unsaved holds")
 
     def _record_unlock(self, answer: UnlockAnswered) -> None:
         if self.store is None:

@@ -2,9 +2,11 @@
 
 from coach.session.actions import (
     Action,
+    EffortAnswered,
     HoldEnded,
     HoldStarted,
     Hush,
+    PainAnswered,
     RestEnded,
     RestStarted,
     ResumeAnswered,
@@ -15,8 +17,8 @@ from coach.session.actions import (
     UnlockAnswered,
 )
 from coach.session.core import Session
-from coach.session.events import Command, Event, Misheard, NarrationDone, Start, Tick
+from coach.session.events import Command, Event, Misheard, NarrationDone, SpeechEnded, Start, Tick
 
-__all__ = ["Action", "Command", "Event", "HoldEnded", "HoldStarted", "Hush", "Misheard", "NarrationDone",
-           "RestEnded", "RestStarted", "ResumeAnswered", "Say", "Session", "SessionEnded", "Start",
-           "StateChanged", "Tick", "Tone", "UnlockAnswered"]
+__all__ = ["Action", "Command", "EffortAnswered", "Event", "HoldEnded", "HoldStarted", "Hush", "Misheard",
+           "NarrationDone", "PainAnswered", "RestEnded", "RestStarted", "ResumeAnswered", "Say", "Session",
+           "SessionEnded", "SpeechEnded", "Start", "StateChanged", "Tick", "Tone", "UnlockAnswered"]

@@ -105,5 +105,21 @@ class ResumeAnswered:
     t: float
 
 
+@dataclass(frozen=True)
+class EffortAnswered:
+    """The answer to "how did that feel?" after the last set: a `coach.vocab.Effort` value."""
+
+    effort: str
+    t: float
+
+
+@dataclass(frozen=True)
+class PainAnswered:
+    """The answer to "any pain?" after the last set."""
+
+    pain: bool
+    t: float
+
+
 Action = (Say | Tone | Hush | StateChanged | HoldStarted | HoldEnded | RestStarted | RestEnded | SessionEnded
-          | UnlockAnswered | ResumeAnswered)
+          | UnlockAnswered | ResumeAnswered | EffortAnswered | PainAnswered)

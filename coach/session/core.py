@@ -6,7 +6,9 @@ events stamped with the session clock and carries out the actions it returns, so
 can be replayed from a list of events, or from a WAV file, with identical results.
 
 States:
-    asking         waiting for yes or no (shall we add the unlocked advanced exercise?)
+    asking         waiting for an answer: yes or no (shall we add the unlocked advanced exercise?
+                   carry on with today's session? any pain?), or easy, okay or hard (how did that
+                   feel?, asked once after the last set when the routine asks it)
     setup          instructions are being read out; `ready` skips the rest of them
     waiting_ready  waiting for `ready` (to start the first set, the next set, or the next step)
     get_set        "set 2 of 5 ... three, two, one" before a hold
@@ -19,7 +21,8 @@ Turn-taking: a spoken command the table acts on is acknowledged (a tone or a wor
 pack) so the user is never left wondering; short speech that matched no command gets "Sorry?"
 and the prompt again, in a waiting state only (never over a count); "stop" and "pause" cut the
 coach off at once; a command that ends a hold is applied at the moment the user began to speak,
-so cues due after that moment (the 3-2-1 of the countdown) are not said; and with an idle
+so cues due after that moment (the 3-2-1 of the countdown) are not said; a question's timeout counts
+from the moment its speech ended (`SpeechEnded`, from the runner) and is said aloud; and with an idle
 timeout (`coach serve`), a session left unanswered that long is given up, keeping what was done.
 
 Commands are dispatched through `DISPATCH`, a (state, command) table, whether they were spoken
@@ -38,9 +41,11 @@ from coach.progress.memory import VoiceLine, feedback
 from coach.routine.model import CueTiming, Exercise, Routine, goal_below, held_within
 from coach.session.actions import (
     Action,
+    EffortAnswered,
     HoldEnded,
     HoldStarted,
     Hush,
+    PainAnswered,
     RestEnded,
     RestStarted,
     ResumeAnswered,
@@ -51,14 +56,14 @@ from coach.session.actions import (
     UnlockAnswered,
 )
 from coach.session.cues import Cue, hold_cues, rest_cues
-from coach.session.events import Command, Event, Misheard, NarrationDone, Start, Tick
+from coach.session.events import Command, Event, Misheard, NarrationDone, SpeechEnded, Start, Tick
 from coach.session.phases import AskingPhase, GetSetPhase, HoldPhase, Phase, RestPhase
 from coach.session.plan import NO_PLAN, ResumePoint, SessionPlan
 from coach.session.wording import Wording
-from coach.vocab import CommandId, CueKind, Earcon, Feedback, Question, SayKind, State
+from coach.vocab import CommandId, CueKind, Earcon, Effort, Feedback, Question, SayKind, State
 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
-ASK_TIMEOUT_S = 30.0      # no answer to "shall we add it?" in this long: carry on, ask next time
+ASK_TIMEOUT_S = 30.0      # no answer this long after a question was said: say so, carry on
 HOLD_GRACE_S = 0.8        # after "time's up", a "can't hold" begun before it still counts this long
 REPROMPT_AFTER_S = 0.8    # after "Sorry?", this pause, then the prompt again
 SORRY_GAP_S = 4.0         # at most one "Sorry?" this often (someone talking on is not asked each time)
@@ -77,12 +82,20 @@ ACCEPTED: dict[State, tuple[CommandId, ...]] = {
     State.PAUSED: (C.RESUME, C.STOP, C.HOW_LONG, C.HELP, C.REPEAT, C.SKIP, C.NEXT),
     State.FINISHED: (),
 }
+# While asking "how did that feel?": the ratings instead of yes and no.
+ACCEPTED_EFFORT = (C.EASY, C.OKAY, C.HARD, C.REPEAT, C.STOP, C.HELP)
+# The questions asked after the last set; each one's prompt when the answer was not one of its words.
+FEEL = frozenset({Question.EFFORT, Question.PAIN})
+_ASK_AGAIN_LINE = {Question.EFFORT: "effort_or"}        # else "yes_or_no"
+_TIMEOUT_LINE = {Question.UNLOCK: "unlock_no_answer", Question.RESUME: "resume_no_answer",
+                 Question.EFFORT: "feel_no_answer", Question.PAIN: "feel_no_answer"}
 
 # The answer to a command the table leaves out, outside the asking state (where it is always
 # "please say yes or no"). A command not listed here is ignored there: yes/no outside a question,
 # and `start`, which only `coach serve` hears between sessions.
 DEFAULT_ANSWER: dict[CommandId, str] = {
     C.DONE: "no_hold", C.CANT_HOLD: "no_hold", C.PAUSE: "nothing_to_pause", C.RESUME: "not_paused",
+    C.EASY: "no_question", C.OKAY: "no_question", C.HARD: "no_question",
 }
 
 # Commands applied at the moment the user began to say them: cues due after that are not said.
@@ -120,6 +133,8 @@ class Session:
         self._prompt: tuple[str, dict[str, object]] = ("ready_prompt", {})    # what "Sorry?" asks again
         self._last_sorry_t = -math.inf
         self._idle_from_t = 0.0                 # the last time the user spoke or a wait began
+        self._hears_speech_ends = False         # the runner sends SpeechEnded: timeouts wait for them
+        self._asked_feel = False
 
     # -- public --------------------------------------------------------------------------------
     @property
@@ -147,6 +162,8 @@ class Session:
 
     def accepted(self) -> tuple[CommandId, ...]:
         """The commands worth listening for right now."""
+        if isinstance(self._phase, AskingPhase) and self._phase.about is Question.EFFORT:
+            return ACCEPTED_EFFORT
         return ACCEPTED.get(self.state, ())
 
     def timer(self, t: float) -> tuple[State, float, float] | None:
@@ -200,7 +217,25 @@ class Session:
             self._advance(event.t)
             self._idle_from_t = event.t
             self._misheard(event)
+        elif isinstance(event, SpeechEnded):
+            self._advance(event.t)
+            self._speech_ended(event)
         return self._out
+
+    def _speech_ended(self, event: SpeechEnded) -> None:
+        """A question (or its prompt again) finished being said: its timeout starts now."""
+        self._hears_speech_ends = True
+        asking = self._phase
+        if not isinstance(asking, AskingPhase):
+            return
+        if event.text not in (asking.question, self.voice.line(self._ask_again_line(asking))):
+            return
+        asking.spoken = True
+        asking.started_t = event.t
+        asking.accum_s = 0.0
+        asking.running = True
+        asking.cues = [Cue(ASK_TIMEOUT_S, CueKind.ASK_TIMEOUT)]
+        self._advance(self._t)
 
     # -- time ----------------------------------------------------------------------------------
     def _advance(self, t: float) -> None:
@@ -236,12 +271,15 @@ class Session:
             self._end_hold(t, "target")
         elif cue.kind is CueKind.REST_MIN:
             self._say(t, "rest_min_reached", kind=SayKind.CUE)
-        elif cue.kind is CueKind.ASK_TIMEOUT:   # no answer: carry on; it is asked again next time
+        elif cue.kind is CueKind.ASK_TIMEOUT:
             asking = self._phase
-            self._phase = None
-            if isinstance(asking, AskingPhase) and asking.about is Question.RESUME:
-                self._emit(ResumeAnswered(False, t))    # no answer to "carry on?": start afresh
-            self._next_exercise(t)
+            assert isinstance(asking, AskingPhase)
+            if self._hears_speech_ends and not asking.spoken:
+                asking.running = False      # still being said (or queued): the time starts at its end
+                asking.accum_s = 0.0
+                asking.cues.insert(0, cue)
+                return
+            self._ask_timed_out(asking, t)
         elif cue.kind is CueKind.REST_END:
             self._emit(RestEnded(t))
             self._phase = None
@@ -259,19 +297,36 @@ class Session:
             if not resume.ask:
                 self._resume(t)
                 return
-            self._ask(t, Question.RESUME)
-            self._say(t, "resume_offer", done=resume.sets_done, total=resume.sets_total)
+            self._ask(t, Question.RESUME, VoiceLine("resume_offer", {"done": resume.sets_done,
+                                                                    "total": resume.sets_total}))
             return
         offer = self.plan.offer
         if offer is not None and self.routine.exercise(offer.exercise) is not None:
-            self._ask(t, Question.UNLOCK)
-            self._say_line(t, offer.line, remember=True)
+            self._ask(t, Question.UNLOCK, offer.line)
             return
         self._next_exercise(t)
 
-    def _ask(self, t: float, about: Question) -> None:
+    def _ask(self, t: float, about: Question, line: VoiceLine) -> None:
+        """Say the question `line` and wait for its answer (`repeat` says the question again)."""
         self._set_state(State.ASKING, t)
-        self._phase = AskingPhase(t, [Cue(ASK_TIMEOUT_S, CueKind.ASK_TIMEOUT)], about=about)
+        text = self.voice.line(line.key, **line.values)
+        self._phase = AskingPhase(t, [Cue(ASK_TIMEOUT_S, CueKind.ASK_TIMEOUT)], about=about, question=text)
+        self._emit(Say(text, t, SayKind.NARRATION, line.key))
+        self._last_lines, self._last_lines_call = [text], self._calls
+
+    def _ask_again_line(self, asking: AskingPhase) -> str:
+        return _ASK_AGAIN_LINE.get(asking.about, "yes_or_no")
+
+    def _ask_timed_out(self, asking: AskingPhase, t: float) -> None:
+        """No answer: say so, and carry on as the question's safe default (asked again next time)."""
+        self._phase = None
+        self._say(t, _TIMEOUT_LINE[asking.about])
+        if asking.about in FEEL:
+            self._close(t)
+            return
+        if asking.about is Question.RESUME:
+            self._emit(ResumeAnswered(False, t))    # no answer to "carry on?": start afresh
+        self._next_exercise(t)
 
     def _resume_index(self, resume: ResumePoint) -> int | None:
         ids = [e.id for e in self._exercises]
@@ -293,7 +348,15 @@ class Session:
     def _answer(self, t: float, yes: bool) -> None:
         asking = self._phase
         assert isinstance(asking, AskingPhase)      # DISPATCH sends yes/no here only while asking
+        if asking.about is Question.EFFORT:         # not an answer to "how did that feel?"
+            self._say(t, "effort_or")
+            return
         self._phase = None
+        if asking.about is Question.PAIN:
+            self._emit(PainAnswered(yes, t))
+            self._say(t, "pain_yes" if yes else "pain_no")
+            self._close(t)
+            return
         if asking.about is Question.RESUME:
             self._emit(ResumeAnswered(yes, t))
             if yes:
@@ -322,9 +385,10 @@ class Session:
             self._finish(t, stopped=False)
             return
         self._set_state(State.SETUP, t)
+        self._last_lines, self._last_lines_call = [], self._calls   # `repeat`: this step's words only
         self._say(t, "exercise_start", exercise=exercise.title)
-        for line in self.plan.for_exercise(exercise.id).opening:
-            self._say_line(t, line, remember=True)
+        for line in self.plan.for_exercise(exercise.id).opening:    # "Last time ...": not repeated
+            self._say_line(t, line)
         for text in exercise.say:
             self._say_text(t, text)
 
@@ -432,7 +496,7 @@ class Session:
         self._feedback(t, exercise, held)
         if ended_by != "target":        # short of today's goal for the set, not only of the full hold
             for text in exercise.short_hold if held < self._set_goal(exercise, self._set) else ():
-                self._say_text(t, text)
+                self._say_text(t, text, remember=False)
         if self._set < exercise.sets:
             self._set += 1
             self._start_rest(t)
@@ -475,10 +539,22 @@ class Session:
             self._say(t, "stopped")
         else:
             self._say(t, "session_end", sets_done=self._sets_done)
-            for text in self.routine.outro:
-                self._say_text(t, text)
+            if self.routine.ask_effort and self._sets_done > 0 and not self._asked_feel:
+                self._asked_feel = True         # once: "how did that feel?", then "any pain?"
+                self._ask(t, Question.EFFORT, VoiceLine("effort_ask", {}))
+                return
+            self._close(t)
+            return
         self._set_state(State.FINISHED, t)
         self._emit(SessionEnded(self._sets_done, stopped or abandoned, t, abandoned))
+
+    def _close(self, t: float, outro: bool = True) -> None:
+        """The end of a session whose every exercise is done."""
+        self._phase = None
+        for text in self.routine.outro if outro else ():
+            self._say_text(t, text, remember=False)
+        self._set_state(State.FINISHED, t)
+        self._emit(SessionEnded(self._sets_done, False, t))
 
     def _abandon(self, t: float) -> None:
         """Nobody answered for the idle time: say so once, keep what was done, end."""
@@ -499,7 +575,9 @@ class Session:
             self._emit(Tone(Earcon.SORRY, t, "sorry"))
         else:
             self._say(t, "sorry")
-        line, values = self._prompt if self.state is State.WAITING_READY else ("yes_or_no", {})
+        phase = self._phase
+        again = self._ask_again_line(phase) if isinstance(phase, AskingPhase) else "yes_or_no"
+        line, values = self._prompt if self.state is State.WAITING_READY else (again, {})
         self._say(t + REPROMPT_AFTER_S, line, SayKind.NARRATION, **values)
 
     def _tone_for(self, cue: Cue) -> Earcon | None:
@@ -545,8 +623,8 @@ class Session:
 
     def _polite(self, t: float, command: CommandId) -> None:
         """A command that means nothing in this state: say so (or, for a stray yes or no, nothing)."""
-        if self.state is State.ASKING:
-            self._say(t, "yes_or_no")
+        if isinstance(self._phase, AskingPhase):
+            self._say(t, self._ask_again_line(self._phase))
         elif command in DEFAULT_ANSWER:
             self._say(t, DEFAULT_ANSWER[command])
 
@@ -567,6 +645,16 @@ class Session:
 
     def _cmd_no(self, cmd: Command) -> None:
         self._answer(cmd.t, False)
+
+    def _cmd_effort(self, cmd: Command) -> None:
+        """easy / okay / hard: the answer to "how did that feel?"; then "any pain?"."""
+        asking = self._phase
+        assert isinstance(asking, AskingPhase)      # DISPATCH sends ratings here only while asking
+        if asking.about is not Question.EFFORT:
+            self._say(cmd.t, self._ask_again_line(asking))
+            return
+        self._emit(EffortAnswered(Effort(CommandId(cmd.command).value), cmd.t))
+        self._ask(cmd.t, Question.PAIN, VoiceLine("pain_ask", {}))
 
     def _cmd_done(self, cmd: Command) -> None:
         self._end_hold_by(cmd, "done")
@@ -630,6 +718,10 @@ class Session:
     def _cmd_stop(self, cmd: Command) -> None:
         t = cmd.t
         self._emit(Hush(t))
+        if isinstance(self._phase, AskingPhase) and self._phase.about in FEEL:   # every set is done
+            self._say(t, "stopped")
+            self._close(t, outro=False)
+            return
         if isinstance(self._phase, HoldPhase):
             self._end_hold(t, "stop", began=cmd.began)
         if isinstance(self._phase, RestPhase):
@@ -714,6 +806,9 @@ def _table() -> dict[tuple[State, CommandId], Handler]:
     rows: list[tuple[CommandId, tuple[State, ...], Handler]] = [
         (C.YES, (S.ASKING,), Session._cmd_yes),
         (C.NO, (S.ASKING,), Session._cmd_no),
+        (C.EASY, (S.ASKING,), Session._cmd_effort),
+        (C.OKAY, (S.ASKING,), Session._cmd_effort),
+        (C.HARD, (S.ASKING,), Session._cmd_effort),
         (C.READY, (S.SETUP, S.WAITING_READY), Session._cmd_ready),
         (C.READY, (S.RESTING,), Session._cmd_ready_in_rest),
         (C.READY, (S.GET_SET, S.HOLDING), _reply("already_holding")),

@@ -55,4 +55,14 @@ class Misheard:
     t_start: float
 
 
-Event = Start | Tick | NarrationDone | Command | Misheard
+@dataclass(frozen=True)
+class SpeechEnded:
+    """The line `text` stopped being heard at `t` (the audio sample clock): it finished, or was cut.
+
+    The runner sends one for every spoken line; a question's timeout counts from the end of its speech."""
+
+    t: float
+    text: str
+
+
+Event = Start | Tick | NarrationDone | Command | Misheard | SpeechEnded

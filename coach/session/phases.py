@@ -38,10 +38,13 @@ class PhaseClock:
 
 @dataclass(kw_only=True)
 class AskingPhase(PhaseClock):
-    """Waiting for yes or no; its only cue is the timeout."""
+    """Waiting for an answer; its only cue is the timeout, which counts from the end of the
+    question's speech (`spoken`: that end was heard; before it, the clock may wait for it)."""
 
     state: ClassVar[State] = State.ASKING
     about: Question
+    question: str = ""                  # the question as said (`repeat` and its end are matched on it)
+    spoken: bool = False
 
 
 @dataclass(kw_only=True)

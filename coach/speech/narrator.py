@@ -66,7 +66,7 @@ class Narrator:
     def tone(self, tone: Tone) -> None:
         """A generated tone, heard exactly at its time like a cue (no engine needed: never late)."""
         samples = earcons.render(earcons.Earcon(tone.name), self.timeline.rate_hz)
-        self.timeline.add(f"[{tone.name}]", samples, tone.t, "cue")
+        self.timeline.add(f"[{tone.name}]", samples, tone.t, "cue", tone=True)
 
     def hush(self, t: float) -> None:
         self._pending = [p for p in self._pending if p.say.kind == "cue" and p.say.t > t]
@@ -105,7 +105,7 @@ class Narrator:
     def _place(self, item: _Pending, now_t: float) -> None:
         error = item.job.exception()
         if error is not None:
-            self._give_up(f"the speech engine failed: {error}")
+            self._give_up(f"the speech engine failed: {error}", also=[item])
             return
         say = item.say
         t = say.t
@@ -115,7 +115,11 @@ class Narrator:
             t = now_t
         self.timeline.add(say.text, item.job.result(), t, say.kind)
 
-    def _give_up(self, why: str) -> None:
+    def _give_up(self, why: str, also: list[_Pending] | None = None) -> None:
+        """No more speech: the lines still waiting for audio are printed instead (a late cue is not)."""
         self._synth = None
-        self._pending = []
+        waiting, self._pending = [*(also or []), *self._pending], []
         self._warn(f"{why}; from now on the coach's words are only printed")
+        for item in waiting:
+            if item.say.kind != "cue":
+                self.say(item.say)

@@ -26,6 +26,9 @@ class Utterance:
     samples: np.ndarray     # int16
     end: int                # one past the last sample heard (earlier than start+len when cut)
     asked: int = -1         # the sample it was asked for (a queued line starts later)
+    tone: bool = False      # a generated tone, not words
+    shown: bool = False     # the runner has seen it start (and printed it)
+    ended: bool = False     # the runner has seen it end (and told the session)
 
     @property
     def start_s(self) -> float:
@@ -42,7 +45,7 @@ class SpeechTimeline:
         self.utterances: list[Utterance] = []
         self.dropped: list[str] = []        # narration dropped before it was heard (for the log)
 
-    def add(self, text: str, samples: np.ndarray, t: float, kind: str) -> Utterance:
+    def add(self, text: str, samples: np.ndarray, t: float, kind: str, tone: bool = False) -> Utterance:
         """Place an utterance asked for at session time `t`."""
         at = int(round(t * self.rate_hz))
         if kind == "cue":
@@ -51,7 +54,7 @@ class SpeechTimeline:
             start = max([at, *(u.end for u in together)])
         else:
             start = max(at, self.busy_until_sample())
-        utterance = Utterance(text, kind, start, samples, start + len(samples), at)
+        utterance = Utterance(text, kind, start, samples, start + len(samples), at, tone)
         self.utterances.append(utterance)
         return utterance
 

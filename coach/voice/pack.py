@@ -45,6 +45,10 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "mic_lost": (), "mic_back": (), "reminder": ("routine",),
     # turn-taking: a command acted on, speech not understood, a session left unanswered
     "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
+    # questions that were not answered, said aloud; answers outside a question
+    "unlock_no_answer": (), "resume_no_answer": (), "no_question": (),
+    # after the last set: how did that feel, any pain
+    "effort_ask": (), "effort_or": (), "pain_ask": (), "pain_yes": (), "pain_no": (), "feel_no_answer": (),
     # form cues during a hold: the routine's own words, said through this line
     "form_cue": ("text",),
 }
