@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from coach.asr.base import Heard
-from coach.asr.phrases import FILLER_WORDS_EN, PhraseTable, filler_lm_text, normalise
+from coach.asr.phrases import FILLER_WORDS_EN, PhraseError, PhraseTable, filler_lm_text, normalise
 from coach.asr.segmenter import EnergySegmenter, SegmentedRecognizer, SegmenterConfig, SpeechSegment
-from coach.errors import ModelNotFoundError, VoiceError
+from coach.errors import ModelNotFoundError
 
 RATE_HZ = 16_000
 _SEARCH = "commands"
@@ -194,10 +194,8 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
                 pron = self._decoder.lookup_word(word)
                 if pron is None:
                     command = self.table.by_phrase[phrase]
-                    raise VoiceError(
-                        f"command {command!r}: the word {word!r} in {phrase!r} is not in the "
-                        "pocketsphinx dictionary; choose another phrase"
-                    )
+                    raise PhraseError(command, phrase, f"the word `{word}` in `{phrase}` is not in the "
+                                      "pocketsphinx dictionary; choose another phrase")
                 total += len(pron.split())
             counts[phrase] = total
         return counts

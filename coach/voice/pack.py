@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach import defaults
+from coach.asr.phrases import normalise
 from coach.errors import VoiceError
 from coach.routine.model import CueTiming
 from coach.session.wording import Earcons
@@ -74,6 +75,9 @@ class VoicePack:
     source: Path
     earcons: Earcons = Earcons()
     units: Units = Units()
+    # (phrase, `FILE:LINE: commands.X[i]`): where each phrase is written, so a problem a recognizer
+    # finds later (a word it cannot say) still names the line
+    phrase_places: tuple[tuple[str, str], ...] = ()
 
     def line(self, key: str, **values: object) -> str:
         """The line `key` with its placeholders filled: seconds with their unit, counts with
@@ -101,6 +105,10 @@ class VoicePack:
     @property
     def phrases(self) -> dict[str, list[str]]:
         return {command: list(phrases) for command, phrases in self.commands}
+
+    def place_of(self, phrase: str) -> str | None:
+        """`FILE:LINE: FIELD` of `phrase` (as normalised), or None for a phrase not from this pack."""
+        return dict(self.phrase_places).get(phrase)
 
     def command_word(self, command: str) -> str:
         """What to tell the user to say for `command` (its first phrase)."""
@@ -157,11 +165,12 @@ def load_voice(path: Path) -> VoicePack:
     lines = tuple((key, _template(lines_f, key, units)) for key in LINE_FIELDS)
     commands_f = top.section("commands")
     commands_f.only(COMMANDS)
-    commands = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
-    _check_phrases_unique(commands_f, commands)
+    located = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
+    places = _check_phrases_unique(commands_f, located)
+    commands = tuple((c, tuple(phrase for phrase, _ in phrases)) for c, phrases in located)
     return VoicePack(name=path.stem, title=title, language=language, engine_voice=engine_voice,
                      rate_wpm=rate_wpm, volume=volume, cues=cues, lines=lines, commands=commands,
-                     source=path, earcons=earcons, units=units)
+                     source=path, earcons=earcons, units=units, phrase_places=places)
 
 
 def _earcons(f: Fields) -> Earcons:
@@ -212,15 +221,29 @@ def _template(f: Fields, key: str, units: Units = _UNITS) -> str:
     return text
 
 
-def _phrases(f: Fields, command: str) -> tuple[str, ...]:
-    """What the user says for `command`, lower case, single spaces (as recognizers hear it)."""
-    return tuple(" ".join(p.lower().split()) for p in f.texts(command, max_items=20, max_len=60))
+def _phrases(f: Fields, command: str) -> tuple[tuple[str, str], ...]:
+    """What the user says for `command` as recognizers hear it (`phrases.normalise`: lower case, no
+    punctuation, single spaces), each with where it is written."""
+    out = []
+    for text, place in f.located_texts(command, max_items=20, max_len=60):
+        phrase = normalise(text)
+        if not phrase:
+            f.fail_place(place, f"the phrase `{text}` has no words to say")
+        if any(ch.isdigit() for ch in phrase):
+            f.fail_place(place, f"the phrase `{text}` has a number in it; write numbers as words (`five`)")
+        out.append((phrase, place))
+    return tuple(out)
 
 
-def _check_phrases_unique(f: Fields, commands: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+def _check_phrases_unique(f: Fields, commands: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+                          ) -> tuple[tuple[str, str], ...]:
+    """Every phrase with its place; a phrase claimed by two commands could never be told apart."""
     owner: dict[str, str] = {}
+    places: dict[str, str] = {}
     for command, phrases in commands:
-        for phrase in phrases:
+        for phrase, place in phrases:
             if phrase in owner and owner[phrase] != command:
-                f.fail_at(command, f"the phrase `{phrase}` is used for both {owner[phrase]} and {command}")
+                f.fail_place(place, f"the phrase `{phrase}` is used for both {owner[phrase]} and {command}")
             owner[phrase] = command
+            places.setdefault(phrase, place)
+    return tuple(places.items())
