@@ -342,3 +342,17 @@ def test_a_word_the_recognizer_cannot_say_names_the_file_and_line(tmp_path: Path
                     "--quiet", "--data-dir", str(data))
     assert (ran.returncode, ran.stderr.splitlines()[-1] + "\n") == (2, expected)
     assert "Traceback" not in ran.stderr
+
+
+def test_a_pack_written_before_stopped_unsaved_still_loads_and_never_says_saved(tmp_path: Path) -> None:
+    from coach.voice.pack import OPTIONAL_LINES
+
+    path = tmp_path / "old.yaml"
+    path.write_text(without("  stopped_unsaved:", "  session_end:"))
+    voice = load_voice(path)
+    assert dict(voice.lines)["stopped_unsaved"] == OPTIONAL_LINES["stopped_unsaved"]
+    assert voice.line("stopped_unsaved", holds=1) == (
+        "Stopping here. I could not save 1 hold to your history; the screen shows where I kept what "
+        "was not saved, and how to import it.")
+    assert load_voice(EN_US).line("stopped_unsaved", holds=2).startswith(
+        "Stopping here. I could not save 2 holds")

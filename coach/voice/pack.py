@@ -33,7 +33,7 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "how_long_rest": ("left_s",), "how_long_idle": (), "help": ("commands",),
     "already_holding": (), "rest_longer": ("wait_s",), "nothing_to_pause": (), "not_paused": (),
     "paused_hint": (), "no_hold": (), "skip_exercise": ("exercise",), "skip_rest": (),
-    "stopped": (), "session_end": ("sets_done",), "nothing_to_repeat": (),
+    "stopped": (), "stopped_unsaved": ("holds",), "session_end": ("sets_done",), "nothing_to_repeat": (),
     # history-aware coaching
     "last_time": ("held_list", "sets", "best_s"), "target_all": ("target_s", "sets"),
     "target_full": ("target_s", "sets"), "targets": ("target_list", "sets"),
@@ -48,6 +48,13 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
     # form cues during a hold: the routine's own words, said through this line
     "form_cue": ("text",),
+}
+
+# Lines a voice pack may leave out (packs written before the line existed), with what is said then.
+OPTIONAL_LINES: dict[str, str] = {
+    # instead of `stopped` when the history refused some holds: never "your holds are saved"
+    "stopped_unsaved": "Stopping here. I could not save {holds:hold|holds} to your history; the screen "
+                       "shows where I kept what was not saved, and how to import it.",
 }
 
 # Placeholders filled with seconds (a number, or a list of numbers for `*_list`): the pack adds
@@ -162,7 +169,8 @@ def load_voice(path: Path) -> VoicePack:
     units = top.read("units", _read_units) or Units()
     lines_f = top.section("lines")
     lines_f.only(tuple(LINE_FIELDS))
-    lines = tuple((key, _template(lines_f, key, units)) for key in LINE_FIELDS)
+    lines = tuple((key, _template(lines_f, key, units) if key not in OPTIONAL_LINES or lines_f.has(key)
+                   else OPTIONAL_LINES[key]) for key in LINE_FIELDS)
     commands_f = top.section("commands")
     commands_f.only(COMMANDS)
     located = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
