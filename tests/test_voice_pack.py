@@ -294,21 +294,41 @@ BAD_PHRASES = [
 ]
 
 
+def _in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The real command line (`coach.cli.main`) without a new interpreter per call."""
+    from coach.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.mark.parametrize(("content", "where", "field", "problem"), [c[1:] for c in BAD_PHRASES],
                          ids=[c[0] for c in BAD_PHRASES])
-def test_bad_phrase_is_one_line_through_say_and_run(tmp_path: Path, content: str, where: str,
-                                                    field: str, problem: str) -> None:
+def test_bad_phrase_is_one_line_through_say_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    content: str, where: str, field: str,
+                                                    problem: str) -> None:
     """`coach say --voice FILE` and `coach run --voice NAME` (a user pack in DATA_DIR/voices)."""
     data = tmp_path / "data"
     (data / "voices").mkdir(parents=True)
     path = data / "voices" / "mine.yaml"
     path.write_text(content)
     expected = f"coach: error: {path}:{line_of(content, where)}: {field}: {problem}\n"
+    said = _in_process(capsys, "say", "--voice", str(path), "--out", str(tmp_path / "o.wav"), "hello",
+                       "--data-dir", str(data))
+    assert said == (2, "", expected)
+    ran = _in_process(capsys, "run", "--voice", "mine", "--quiet", "--data-dir", str(data))
+    assert ran == (2, "", expected)
+
+
+def test_a_bad_phrase_in_a_real_process_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    _, content, where, field, problem = BAD_PHRASES[0]
+    path = tmp_path / "v.yaml"
+    path.write_text(content)
     said = run_coach("say", "--voice", str(path), "--out", str(tmp_path / "o.wav"), "hello",
-                     "--data-dir", str(data))
-    assert (said.returncode, said.stdout, said.stderr) == (2, "", expected)
-    ran = run_coach("run", "--voice", "mine", "--quiet", "--data-dir", str(data))
-    assert (ran.returncode, ran.stdout, ran.stderr) == (2, "", expected)
+                     "--data-dir", str(tmp_path / "data"))
+    assert (said.returncode, said.stdout) == (2, "")
+    assert said.stderr == f"coach: error: {path}:{line_of(content, where)}: {field}: {problem}\n"
 
 
 def _silence_wav(path: Path, seconds: float = 0.5) -> Path:
