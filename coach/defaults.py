@@ -81,6 +81,7 @@ MODEL = "vosk-model-small-en-us-0.15"   # small, English, accepts a runtime gram
 MODELS_SUBDIR = "models"                # DATA_DIR/models/<name>/
 MODEL_PART_SUFFIX = ".zip.part"         # DATA_DIR/models/<name>.zip.part while downloading
 MODEL_SUMS_NAME = "SHA256SUMS"          # sidecar in the unpacked model, `sha256sum -c` format
+MODEL_PINS_NAME = "PINNED-SHA256"       # in the models folder: sha256 of md5-only archives, first seen
 CATALOG_TIMEOUT_S = 3.0         # `models list` must stay quick offline: the refresh is optional
 DOWNLOAD_TIMEOUT_S = 30.0       # per socket operation, not for the whole download
 DOWNLOAD_CHUNK_BYTES = 64 * 1024

@@ -162,6 +162,10 @@ class Fields:
         node = self._items[key][1] if key in self._items else None
         self.fail(message, node, key)
 
+    def fail_place(self, place: str, message: str) -> NoReturn:
+        """Raise the error for a value whose `place` was kept (from `located_texts`)."""
+        raise self.error(one_line(f"{place}: {message}"))
+
     def _field(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
 
@@ -291,6 +295,12 @@ class Fields:
     def texts(self, key: str, *, required: bool = True, min_items: int = 1, max_items: int = 100,
               max_len: int = 2000) -> tuple[str, ...]:
         """A list of text lines; a single text is accepted as a list of one."""
+        return tuple(text for text, _ in self.located_texts(key, required=required, min_items=min_items,
+                                                            max_items=max_items, max_len=max_len))
+
+    def located_texts(self, key: str, *, required: bool = True, min_items: int = 1,
+                      max_items: int = 100, max_len: int = 2000) -> tuple[tuple[str, str], ...]:
+        """`texts`, each with where it is written (`FILE:LINE: FIELD[i]`), for a problem found later."""
         node = self._get(key, required)
         if node is None:
             return ()
@@ -305,8 +315,13 @@ class Fields:
         if len(nodes) > max_items:
             self.fail(f"has {len(nodes)} lines; at most {max_items}", node, key)
         in_list = isinstance(node, SequenceNode)
-        return tuple(self._text(item, f"{key}[{i}]" if in_list else key, max_len)
-                     for i, item in enumerate(nodes))
+        fields = [f"{key}[{i}]" if in_list else key for i in range(len(nodes))]
+        return tuple((self._text(item, field, max_len), self.place(item, field))
+                     for item, field in zip(nodes, fields, strict=True))
+
+    def place(self, node: Node, field: str) -> str:
+        """`FILE:LINE: FIELD` for `node`: the start of an error message (see `fail_place`)."""
+        return f"{self.path}:{node.start_mark.line + 1}: {self._field(_clip(field))}"
 
     def sub(self, where: str, node: Node) -> Fields:
         """A reader over a mapping inside a list (from `items`)."""

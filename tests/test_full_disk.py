@@ -166,6 +166,8 @@ Store(Path('{mnt}/data/history.sqlite3')).close()"
     assert (tmp_path / "rc").read_text().strip() == "3", stderr       # holds not in the history yet
     assert stderr.count("recording stopped") == 1, stderr
     assert "coach import" in stderr and str(run) in stderr, stderr
+    said = (tmp_path / "stdout").read_text()                           # --quiet prints the narration
+    assert "holds are saved" not in said and "I could not save 1 hold" in said, said
     assert (tmp_path / "mode").read_text().split() == ["600"]
     assert "imported 1 session, 1 hold" in (tmp_path / "imported").read_text()
     holds = [json.loads(line) for line in (tmp_path / "history").read_text().splitlines()]

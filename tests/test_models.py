@@ -10,6 +10,8 @@ import io
 import json
 import random
 import socket
+import subprocess
+import sys
 import urllib.request
 import zipfile
 from dataclasses import replace
@@ -611,3 +613,75 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(server, tmp_path):
     with pytest.raises(ModelDownloadError, match="would unpack to 51 MB; at most 20 MB"):
         fetch(entry(server.url(ZIP_PATH), bomb), models_dir)
     assert not (models_dir / NAME).exists() and leftovers(models_dir) == []
+
+
+# --- trust on first use: the sha256 of an archive the catalog checks by md5 only -------------------
+
+def test_an_md5_only_download_pins_its_sha256_and_a_later_different_archive_is_refused(
+        server, model_zip, tmp_path):
+    """8 of 11 built-in entries have md5 only. The first download that passes md5 pins its sha256
+    in the models folder; a later download (--force, a changed mirror or model list whose md5
+    matches its own archive) with another sha256 is refused and deleted; the same archive is fine."""
+    from coach.models.pins import read_pins
+
+    server.serve(ZIP_PATH, model_zip)
+    md5_only = entry(server.url(ZIP_PATH), model_zip, sha256=False, md5=True)
+    first = fetch(md5_only, tmp_path)
+    assert (first.checked_with, first.pinned) == ("md5", "pinned now")
+    assert read_pins(tmp_path) == {NAME: hashlib.sha256(model_zip).hexdigest()}
+
+    again = fetch(md5_only, tmp_path, force=True)
+    assert (again.checked_with, again.pinned) == ("md5", "matches the pin")
+
+    other_zip = build_zip({**fake_model_files(), "README": b"another archive\n"})
+    server.serve(ZIP_PATH, other_zip)
+    swapped = entry(server.url(ZIP_PATH), other_zip, sha256=False, md5=True)     # its md5 is right
+    with pytest.raises(ModelDownloadError) as caught:
+        fetch(swapped, tmp_path, force=True)
+    message = str(caught.value)
+    assert "\n" not in message and NAME in message
+    assert hashlib.sha256(other_zip).hexdigest() in message
+    assert hashlib.sha256(model_zip).hexdigest() in message
+    assert str(tmp_path / settings.PINS_NAME) in message
+    assert leftovers(tmp_path) == [] and verify_installed_model(tmp_path / NAME) == []   # old model kept
+    assert read_pins(tmp_path) == {NAME: hashlib.sha256(model_zip).hexdigest()}
+
+
+def test_an_unverified_download_is_pinned_too_and_a_catalog_sha256_needs_no_pin(server, model_zip, tmp_path):
+    from coach.models.pins import read_pins
+
+    server.serve(ZIP_PATH, model_zip)
+    bare = entry(server.url(ZIP_PATH), model_zip, sha256=False, md5=False)
+    assert fetch(bare, tmp_path, allow_unverified=True).pinned == "pinned now"
+    server.serve(ZIP_PATH, build_zip({**fake_model_files(), "README": b"changed\n"}))
+    with pytest.raises(ModelDownloadError, match="pinned"):
+        fetch(replace(bare, size_bytes=None), tmp_path, allow_unverified=True, force=True)
+
+    other = tmp_path / "other"
+    server.serve(ZIP_PATH, model_zip)
+    assert fetch(entry(server.url(ZIP_PATH), model_zip), other).pinned == ""
+    assert read_pins(other) == {}
+
+
+def test_models_list_says_which_sha256_is_from_the_catalog_and_which_is_pinned_here(tmp_path):
+    from coach.models.pins import pin, read_pins
+
+    models_dir = settings.models_dir(tmp_path)
+    pin(models_dir, "vosk-model-small-de-0.15", "ab" * 32)
+    lines = model_list_lines(builtin_catalog(), installed_models(tmp_path), pins=read_pins(models_dir))
+    by_name = {line.split()[0]: line for line in lines if line.startswith("  vosk-")}
+    assert by_name["vosk-model-small-en-us-0.15"].endswith("(sha256 in the catalog)")
+    assert by_name["vosk-model-small-de-0.15"].endswith("(md5; sha256 pinned locally)")
+    assert by_name["vosk-model-small-fr-0.22"].endswith("(md5 only; sha256 pinned at first download)")
+    assert sum("sha256 in the catalog" in line for line in by_name.values()) == 3
+
+
+def test_the_cli_list_reads_the_pins(tmp_path):
+    from coach.models.pins import pin
+
+    pin(settings.models_dir(tmp_path), "vosk-model-small-it-0.22", "cd" * 32)
+    done = subprocess.run([sys.executable, "-m", "coach", "models", "list", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if "vosk-model-small-it-0.22" in line)
+    assert line.endswith("(md5; sha256 pinned locally)")

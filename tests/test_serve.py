@@ -37,6 +37,23 @@ def test_each_reminder_is_said_once_and_not_when_the_day_is_done():
     assert r.due(at(29, 18, 0), 1, 1) is None               # the routine wants one a day: done
 
 
+def test_the_history_is_asked_only_when_a_reminder_is_due_and_old_days_are_forgotten():
+    """serve asked the history for today's sessions at every 50 ms audio chunk (11 % of idle CPU);
+    a callable is called only when a reminder time has just passed. A year of days stays bounded."""
+    asked = []
+
+    def sessions_today() -> int:
+        asked.append(1)
+        return 0
+
+    r = Reminders(parse_times(["08:00", "18:00"]))
+    minute = timedelta(minutes=1)
+    for day in range(1, 31):
+        for k in range(24 * 60):
+            r.due(at(1, 0, 0) + timedelta(days=day - 1) + k * minute, sessions_today, 2)
+    assert len(asked) == 2 * 30 and len(r._considered) <= 2
+
+
 def test_bad_reminder_times_are_refused():
     for bad in ("8", "25:00", "08:60", "noon"):
         with pytest.raises(ValueError, match="is not a time like 08:00"):

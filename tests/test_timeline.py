@@ -62,3 +62,19 @@ def test_cues_asked_for_at_the_same_instant_play_one_after_the_other():
     assert [u.text for u in tl.utterances] == ["narration", "[hold_end]", "Time's up."]
     later = tl.add("five", tone(0.5), 2.0, "cue")          # a later cue still cuts them
     assert words.end_s == 2.0 and later.start_s == 2.0
+
+
+def test_months_of_cuts_keep_the_timeline_bounded():
+    """`coach serve` trims with forget_before; the lines dropped by cuts are bounded too (before,
+    every hushed line of every session stayed in `dropped` for the life of the daemon)."""
+    from coach.speech.timeline import DROPPED_KEEP
+
+    tl = SpeechTimeline()
+    for k in range(3 * DROPPED_KEEP):
+        t = 10.0 * k
+        tl.add(f"long {k}", tone(0.05), t, "narration")
+        tl.add(f"queued {k}", tone(0.05), t + 0.01, "narration")
+        tl.hush(t + 0.02)
+        tl.forget_before(int((t - 120) * tl.rate_hz))
+    assert len(tl.dropped) == DROPPED_KEEP and tl.dropped[-1] == f"queued {3 * DROPPED_KEEP - 1}"
+    assert len(tl.utterances) <= 14

@@ -89,9 +89,9 @@ BROKEN = [
         "\ncommands:", "\nlines: [hello]\ncommands:"), "lines: [hello]",
      "{p}:{line}: lines: must be a mapping of `key: value` lines, got a list"),
     ("phrase used by two commands", edit('skip: ["skip"]', 'skip: ["skip", "ready"]'), '"ready"]',
-     "{p}:{line}: commands.skip: the phrase `ready` is used for both ready and skip"),
+     "{p}:{line}: commands.skip[1]: the phrase `ready` is used for both ready and skip"),
     ("same phrase in other case and spacing", edit('skip: ["skip"]', 'skip: ["skip", "  Ready "]'),
-     "Ready", "{p}:{line}: commands.skip: the phrase `ready` is used for both ready and skip"),
+     "Ready", "{p}:{line}: commands.skip[1]: the phrase `ready` is used for both ready and skip"),
     ("missing command", without('  next: ["next"]', '  repeat:'), "  ready: [",
      "{p}:{line}: commands.next: required field is missing"),
     ("command without phrases", edit('pause: ["pause"]', "pause: []"), "pause: []",
@@ -270,3 +270,109 @@ def test_every_shipped_voice_loads_and_adds_its_own_unit() -> None:
     assert ko.line("hold_ended", held_s=42.5) == "내려오세요. 43초 버텼어요."
     assert ko.line("last_time", held_list=(42, 38), sets=2, best_s=60) == \
         "지난번: 42 그리고 38초. 최고 기록 60초."
+
+
+# -- bad phrases: every kind names the file, the line and the field, through the command line ----
+MULTILINE_SKIP = edit('  skip: ["skip"]\n', '  skip:\n    - skip\n    - "ready"\n')
+
+BAD_PHRASES = [
+    # (id, pack text, text on the phrase's line, field, problem)
+    ("only punctuation", edit('pause: ["pause"]', 'pause: ["pause", "!!!"]'), '"!!!"',
+     "commands.pause[1]", "the phrase `!!!` has no words to say"),
+    ("a number", edit('pause: ["pause"]', 'pause: ["pause", 5]'), '5]',
+     "commands.pause[1]", "the phrase `5` has a number in it; write numbers as words (`five`)"),
+    ("same phrase with punctuation", edit('skip: ["skip"]', 'skip: ["skip", "Ready!"]'), "Ready!",
+     "commands.skip[1]", "the phrase `ready` is used for both ready and skip"),
+    ("duplicate on its own line", MULTILINE_SKIP, '    - "ready"',
+     "commands.skip[1]", "the phrase `ready` is used for both ready and skip"),
+    ("a mapping", edit('pause: ["pause"]', "pause: {say: pause}"), "pause: {",
+     "commands.pause", "must be a line of text or a list of lines, got a mapping"),
+    ("a list in a list", edit('pause: ["pause"]', "pause: [[pause]]"), "pause: [[",
+     "commands.pause[0]", "must be text, got a list"),
+    ("empty", edit('pause: ["pause"]', 'pause: ["pause", " "]'), 'pause: ["pause", " "]',
+     "commands.pause[1]", "must not be empty"),
+]
+
+
+def _in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The real command line (`coach.cli.main`) without a new interpreter per call."""
+    from coach.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(("content", "where", "field", "problem"), [c[1:] for c in BAD_PHRASES],
+                         ids=[c[0] for c in BAD_PHRASES])
+def test_bad_phrase_is_one_line_through_say_and_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    content: str, where: str, field: str,
+                                                    problem: str) -> None:
+    """`coach say --voice FILE` and `coach run --voice NAME` (a user pack in DATA_DIR/voices)."""
+    data = tmp_path / "data"
+    (data / "voices").mkdir(parents=True)
+    path = data / "voices" / "mine.yaml"
+    path.write_text(content)
+    expected = f"coach: error: {path}:{line_of(content, where)}: {field}: {problem}\n"
+    said = _in_process(capsys, "say", "--voice", str(path), "--out", str(tmp_path / "o.wav"), "hello",
+                       "--data-dir", str(data))
+    assert said == (2, "", expected)
+    ran = _in_process(capsys, "run", "--voice", "mine", "--quiet", "--data-dir", str(data))
+    assert ran == (2, "", expected)
+
+
+def test_a_bad_phrase_in_a_real_process_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    _, content, where, field, problem = BAD_PHRASES[0]
+    path = tmp_path / "v.yaml"
+    path.write_text(content)
+    said = run_coach("say", "--voice", str(path), "--out", str(tmp_path / "o.wav"), "hello",
+                     "--data-dir", str(tmp_path / "data"))
+    assert (said.returncode, said.stdout) == (2, "")
+    assert said.stderr == f"coach: error: {path}:{line_of(content, where)}: {field}: {problem}\n"
+
+
+def _silence_wav(path: Path, seconds: float = 0.5) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes(b"\0\0" * int(16_000 * seconds))
+    return path
+
+
+UNSAYABLE = edit('skip: ["skip"]', 'skip:\n    - skip\n    - "qwzxv now"')
+
+
+def test_a_word_the_recognizer_cannot_say_names_the_file_and_line(tmp_path: Path) -> None:
+    """Found only when pocketsphinx looks the word up; still `FILE:LINE: FIELD: problem`, exit 2,
+    through `coach listen` and a voice session (`coach run --mic`)."""
+    data = tmp_path / "data"
+    path = tmp_path / "v.yaml"
+    path.write_text(UNSAYABLE)
+    wav = _silence_wav(tmp_path / "quiet.wav")
+    expected = (f"coach: error: {path}:{line_of(UNSAYABLE, 'qwzxv')}: commands.skip[1]: the word "
+                "`qwzxv` in `qwzxv now` is not in the pocketsphinx dictionary; choose another phrase\n")
+    heard = run_coach("listen", "--voice", str(path), "--engine", "pocketsphinx", str(wav),
+                      "--data-dir", str(data))
+    assert (heard.returncode, heard.stdout, heard.stderr.splitlines()[-1] + "\n") == (2, "", expected)
+    assert "Traceback" not in heard.stderr
+    ran = run_coach("run", "glutes", "--voice", str(path), "--mic", str(wav), "--engine", "pocketsphinx",
+                    "--quiet", "--data-dir", str(data))
+    assert (ran.returncode, ran.stderr.splitlines()[-1] + "\n") == (2, expected)
+    assert "Traceback" not in ran.stderr
+
+
+def test_a_pack_written_before_stopped_unsaved_still_loads_and_never_says_saved(tmp_path: Path) -> None:
+    from coach.voice.pack import OPTIONAL_LINES
+
+    path = tmp_path / "old.yaml"
+    path.write_text(without("  stopped_unsaved:", "  session_end:"))
+    voice = load_voice(path)
+    assert dict(voice.lines)["stopped_unsaved"] == OPTIONAL_LINES["stopped_unsaved"]
+    assert voice.line("stopped_unsaved", holds=1) == (
+        "Stopping here. I could not save 1 hold to your history; the screen shows where I kept what "
+        "was not saved, and how to import it.")
+    assert load_voice(EN_US).line("stopped_unsaved", holds=2).startswith(
+        "Stopping here. I could not save 2 holds")

@@ -23,6 +23,16 @@ def normalise(text: str) -> str:
     return " ".join(word.strip("'") for word in text.split() if word.strip("'"))
 
 
+class PhraseError(VoiceError):
+    """A phrase a recognizer cannot use. `phrase` (normalised) lets whoever built the recognizer from
+    a voice pack put the pack's `FILE:LINE: FIELD` in front of the message (`select.make_recognizer`)."""
+
+    def __init__(self, command: str, phrase: str, problem: str) -> None:
+        super().__init__(f"command `{command}`: {problem}")
+        self.phrase = phrase
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class PhraseTable:
     """Normalised phrase -> command id. Built from the voice pack's `dict[command, phrases]`."""
@@ -39,10 +49,11 @@ class PhraseTable:
             for text in texts:
                 phrase = normalise(text)
                 if not phrase:
-                    raise VoiceError(f"command {command!r}: phrase {text!r} has no words")
+                    raise PhraseError(command, phrase, f"the phrase `{text}` has no words to say")
                 other = by_phrase.get(phrase)
                 if other is not None and other != command:
-                    raise VoiceError(f"phrase {text!r} is used by both {other!r} and {command!r}")
+                    raise PhraseError(command, phrase,
+                                      f"the phrase `{phrase}` is used for both {other} and {command}")
                 by_phrase[phrase] = command
         if not by_phrase:
             raise VoiceError("no command phrases given")

@@ -14,20 +14,22 @@ import io
 import math
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from coach.asr.base import Heard, Word
-from coach.asr.phrases import FILLER_WORDS_EN, PhraseTable, filler_lm_text, normalise
+from coach.asr.phrases import FILLER_WORDS_EN, PhraseError, PhraseTable, filler_lm_text, normalise
 from coach.asr.segmenter import EnergySegmenter, SegmentedRecognizer, SegmenterConfig, SpeechSegment
-from coach.errors import ModelNotFoundError, VoiceError
+from coach.errors import ModelNotFoundError
 
 RATE_HZ = 16_000
 _SEARCH = "commands"
 _ARPA_CACHE: dict[str, str] = {}                             # LM training text -> ARPA text
+_SHM = Path("/dev/shm")                                      # memory, where Linux has it
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,59 @@ def _arpa_cache_path(text: str) -> Path:
     return _cache_dir() / f"commands-{hashlib.sha256(text.encode()).hexdigest()[:16]}.arpa"
 
 
+def _scratch_folders() -> list[Path]:
+    """Where a file the decoder must read can go: the cache folder, the temp folder (none at all on a
+    full one-partition disk: `gettempdir` raises), then /dev/shm (memory)."""
+    temp = _temp_folder()
+    return [_cache_dir(), *([temp] if temp is not None else []), *([_SHM] if _SHM.is_dir() else [])]
+
+
+def _temp_folder() -> Path | None:
+    try:
+        return Path(tempfile.gettempdir())
+    except OSError:
+        return None
+
+
+@contextmanager
+def _arpa_file(text: str, arpa: str) -> Iterator[Path]:
+    """A file holding `arpa` for `add_lm_file`: the cached copy when it is there, else a temporary
+    one in the first scratch folder that takes it. ModelNotFoundError, naming them, when none does."""
+    cached = _arpa_cache_path(text)
+    try:
+        use_cached = cached.stat().st_size == len(arpa.encode("utf-8"))
+    except OSError:
+        use_cached = False
+    if use_cached:
+        yield cached
+        return
+    tried = []
+    for folder in _scratch_folders():
+        name = ""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(suffix=".arpa", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(arpa)
+        except OSError as err:
+            if name:
+                with suppress(OSError):
+                    os.unlink(name)
+            tried.append(f"{folder}: {err.strerror or err}")
+            continue
+        try:
+            yield Path(name)
+        finally:
+            with suppress(OSError):
+                os.unlink(name)
+        return
+    if _temp_folder() is None:
+        tried.insert(1, "$TMPDIR, /tmp, /var/tmp: no usable temp folder")
+    raise ModelNotFoundError(f"pocketsphinx needs its command language model ({len(arpa) // 1024 + 1} KB) "
+                             f"in a file and no folder would take it ({'; '.join(tried)}); free some "
+                             "space or set TMPDIR to a writable folder")
+
+
 def small_dictionary(full: Path, words: set[str]) -> Path:
     """A pronunciation dictionary with only `words` (and their alternative pronunciations), cut
     from `full` once and kept in the cache folder (or a temporary folder if that is read-only).
@@ -77,19 +132,21 @@ def small_dictionary(full: Path, words: set[str]) -> Path:
     import hashlib
 
     key = hashlib.sha256("\n".join([str(full), *sorted(words)]).encode()).hexdigest()[:16]
-    for folder in (_cache_dir(), Path(tempfile.gettempdir())):
+    for folder in _scratch_folders():
         path = folder / f"dict-{key}.dict"
         if path.is_file():
             return path
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             lines = [line for line in full.read_text(encoding="utf-8").splitlines()
                      if line.split(" ", 1)[0].split("(", 1)[0] in words]
             folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
             tmp.replace(path)
             return path
         except OSError:
+            with suppress(OSError):
+                tmp.unlink()
             continue
     return full
 
@@ -104,13 +161,14 @@ def _read_cached_arpa(text: str) -> str | None:
 def _write_cached_arpa(text: str, arpa: str) -> None:
     """Best effort: a read-only home only costs the 3 s again next time."""
     path = _arpa_cache_path(text)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(arpa, encoding="utf-8")
         tmp.replace(path)
     except OSError:
-        pass
+        with suppress(OSError):
+            tmp.unlink()                # a full disk leaves no half-written copy behind
 
 
 class PocketsphinxRecognizer(SegmentedRecognizer):
@@ -177,13 +235,8 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
             arpa = buffer.getvalue()
             _write_cached_arpa(text, arpa)
         _ARPA_CACHE[text] = arpa
-        fd, path = tempfile.mkstemp(suffix=".arpa")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(arpa)
-            self._decoder.add_lm_file(_SEARCH, path)
-        finally:
-            os.unlink(path)
+        with _arpa_file(text, arpa) as path:
+            self._decoder.add_lm_file(_SEARCH, str(path))
         self._decoder.activate_search(_SEARCH)
 
     def _check_words(self) -> dict[str, int]:
@@ -195,10 +248,8 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
                 pron = self._decoder.lookup_word(word)
                 if pron is None:
                     command = self.table.by_phrase[phrase]
-                    raise VoiceError(
-                        f"command {command!r}: the word {word!r} in {phrase!r} is not in the "
-                        "pocketsphinx dictionary; choose another phrase"
-                    )
+                    raise PhraseError(command, phrase, f"the word `{word}` in `{phrase}` is not in the "
+                                      "pocketsphinx dictionary; choose another phrase")
                 total += len(pron.split())
             counts[phrase] = total
         return counts

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from coach import defaults
 from coach.asr.base import Recognizer
-from coach.errors import ModelNotFoundError, UsageError
+from coach.errors import ModelNotFoundError, UsageError, VoiceError
 from coach.voice.pack import VoicePack
+from coach.yamlfile import one_line
 
 _NEURAL_WHY = {"neural": "the neural command head (openWakeWord speech embedding)",
                "fused": "the neural command head fused with pocketsphinx"}
@@ -109,7 +110,21 @@ def make_recognizer(choice: EngineChoice, voice: VoicePack,
     """The chosen engine listening for `phrases` (default: the voice pack's commands).
 
     `loaded` keeps a loaded vosk model between calls (several recognizers, one model in memory).
+    A phrase the engine cannot use is reported at its line in the voice pack.
     """
+    from coach.asr.phrases import PhraseError
+
+    try:
+        return _make_recognizer(choice, voice, phrases, loaded)
+    except PhraseError as err:
+        place = voice.place_of(err.phrase)
+        if place is None:
+            raise
+        raise VoiceError(one_line(f"{place}: {err.problem}")) from err
+
+
+def _make_recognizer(choice: EngineChoice, voice: VoicePack, phrases: Mapping[str, list[str]] | None,
+                     loaded: dict[str, object] | None) -> Recognizer:
     phrases = dict(phrases) if phrases is not None else voice.phrases
     if choice.engine == "vosk":
         from coach.asr.vosk_backend import VoskRecognizer, load_model

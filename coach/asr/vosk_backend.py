@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from coach.asr.base import Heard
-from coach.asr.phrases import PhraseTable, vosk_grammar
+from coach.asr.phrases import PhraseError, PhraseTable, vosk_grammar
 from coach.asr.segmenter import EnergySegmenter, SegmentedRecognizer, SegmenterConfig, SpeechSegment
-from coach.errors import ModelNotFoundError, VoiceError
+from coach.errors import ModelNotFoundError
 
 RATE_HZ = 16_000
 _GARBAGE_WORDS = ("[unk]", "<unk>", "<UNK>")          # the spelling differs between models
@@ -118,10 +118,8 @@ class VoskRecognizer(SegmentedRecognizer):
             for word in phrase.split():
                 if word not in vocabulary:
                     command = self.table.by_phrase[phrase]
-                    raise VoiceError(
-                        f"command {command!r}: the word {word!r} in {phrase!r} is not in the vosk "
-                        f"model's vocabulary ({self.model}); choose another phrase"
-                    )
+                    raise PhraseError(command, phrase, f"the word `{word}` in `{phrase}` is not in the vosk "
+                                      f"model's vocabulary ({self.model}); choose another phrase")
 
     def _new_recognizer(self) -> Any:
         recognizer = self._vosk.KaldiRecognizer(self._model, RATE_HZ, self._grammar)

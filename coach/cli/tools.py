@@ -60,6 +60,7 @@ def devices(ctx: Context) -> int:
 
 def models(ctx: Context) -> int:
     from coach import models as m
+    from coach.models.pins import pins_path, read_pins
 
     args = ctx.args
     data = ctx.data_dir
@@ -67,7 +68,8 @@ def models(ctx: Context) -> int:
     if args.models_command in (None, "list"):
         catalog = m.load_catalog(base_url, refresh=bool(getattr(args, "refresh", False)))
         installed = m.installed_models(data)
-        _print(m.model_list_lines(catalog, installed, show_obsolete=bool(getattr(args, "all", False))))
+        _print(m.model_list_lines(catalog, installed, show_obsolete=bool(getattr(args, "all", False)),
+                                  pins=read_pins(m.models_dir(data))))
         if catalog.note:
             print(catalog.note, file=sys.stderr)
         return 0
@@ -78,7 +80,11 @@ def models(ctx: Context) -> int:
     except m.ModelAlreadyInstalledError as err:
         print(f"coach: {err}", file=sys.stderr)
         return 0
-    print(f"installed {result.name} in {result.path} (checked with {result.checked_with})")
+    pinned = {"pinned now": f"; its sha256 {result.archive_sha256} is now pinned in "
+                            f"{pins_path(m.models_dir(data))}",
+              "matches the pin": "; its sha256 matches the one pinned at the first download"}
+    print(f"installed {result.name} in {result.path} (checked with {result.checked_with}"
+          f"{pinned.get(result.pinned, '')})")
     return 0
 
 

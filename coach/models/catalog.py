@@ -3,14 +3,15 @@
 The built-in list makes `coach models list` and `coach models download` work without asking the
 network what exists. Sizes and md5 sums are the ones the official model-list.json publishes; the
 sha256 sums were published by other projects that hashed the same archives (several agree). Where
-neither could be found the field is None, and the downloader then refuses unless told otherwise.
+no sha256 could be found, the downloader checks md5 and pins the archive's sha256 on first use
+(pins.py); where neither is known the field is None, and the downloader refuses unless told otherwise.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -200,9 +201,22 @@ def _size_text(size_bytes: int | None) -> str:
     return "?" if size_bytes is None else f"{size_bytes / 1e6:.0f} MB"
 
 
+def _checked_by(entry: CatalogEntry, pins: Mapping[str, str]) -> str:
+    """How a download of `entry` is checked: a sha256 published in advance is the strong one."""
+    if entry.sha256:
+        return "sha256 in the catalog"
+    if entry.name in pins:
+        return ("md5; " if entry.md5 else "no catalog checksum; ") + "sha256 pinned locally"
+    if entry.md5:
+        return "md5 only; sha256 pinned at first download"
+    return "unverified"
+
+
 def model_list_lines(catalog: Catalog, installed: Sequence[InstalledModel],
-                     *, show_obsolete: bool = False) -> list[str]:
-    """Text for `coach models list`: installed models first, then what can be fetched."""
+                     *, show_obsolete: bool = False, pins: Mapping[str, str] | None = None) -> list[str]:
+    """Text for `coach models list`: installed models first, then what can be fetched, each with
+    how it is checked (`pins`: the sha256 pinned in the models folder, pins.py)."""
+    pins = pins or {}
     lines = ["installed:"]
     lines += [f"  {m.name:<34} {_size_text(m.size_bytes):>9}  {m.path}" for m in installed] or ["  (none)"]
     have = {m.name for m in installed}
@@ -210,8 +224,8 @@ def model_list_lines(catalog: Catalog, installed: Sequence[InstalledModel],
     for e in catalog.entries:
         if e.name in have or (e.obsolete and not show_obsolete):
             continue
-        check = "sha256" if e.sha256 else "md5" if e.md5 else "unverified"
-        lines.append(f"  {e.name:<34} {_size_text(e.size_bytes):>9}  {e.lang_text or e.lang}  ({check})")
+        lines.append(f"  {e.name:<34} {_size_text(e.size_bytes):>9}  {e.lang_text or e.lang}  "
+                     f"({_checked_by(e, pins)})")
     if catalog.note:
         lines.append(f"note: {catalog.note}")
     return lines

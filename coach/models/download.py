@@ -2,7 +2,8 @@
 
 The archive goes to `<models_dir>/<name>.zip.part`; an interrupted run leaves it there and the next
 run asks the server for the rest (`Range`). sha256 and md5 are computed while downloading and the
-one the catalog gives is checked (sha256 preferred). The zip is unpacked into a hidden temporary
+one the catalog gives is checked (sha256 preferred; without one, the sha256 is pinned on first use:
+pins.py). The zip is unpacked into a hidden temporary
 folder inside models_dir and moved into place with one `os.replace`, so `<models_dir>/<name>` is
 either absent or complete; the unpacked model gets a SHA256SUMS file for later re-checks.
 """
@@ -29,6 +30,7 @@ from coach.errors import ModelDownloadError
 from coach.models import settings
 from coach.models.catalog import CatalogEntry, Opener, default_opener
 from coach.models.locate import missing_part
+from coach.models.pins import check_pin
 from coach.models.progress import ProgressBar
 
 _MB = 1_000_000
@@ -50,6 +52,7 @@ class DownloadResult:
     archive_bytes: int
     checked_with: str           # "sha256", "md5" or "nothing" (allow_unverified)
     resumed_from_bytes: int     # 0 when the download started from the beginning
+    pinned: str = ""            # without a catalog sha256: "pinned now" or "matches the pin" (pins.py)
 
 
 @dataclass(frozen=True)
@@ -329,6 +332,13 @@ def download_model(entry: CatalogEntry, models_dir: Path, *, opener: Opener | No
     part = models_dir / f"{entry.name}{settings.PART_SUFFIX}"
     fetched = _fetch(entry, part, opener or default_opener(), timeout_s, progress_stream, chunk_bytes, clock)
     checked_with = _check(entry, fetched, part)
+    pinned = ""
+    if checked_with != "sha256":
+        try:
+            pinned = check_pin(models_dir, entry.name, fetched.sha256)
+        except ModelDownloadError:
+            part.unlink(missing_ok=True)
+            raise
     try:
         path = unpack_model(part, models_dir, entry.name, archive_sha256=fetched.sha256,
                             checked_with=checked_with, force=force)
@@ -339,7 +349,7 @@ def download_model(entry: CatalogEntry, models_dir: Path, *, opener: Opener | No
         raise
     part.unlink(missing_ok=True)
     return DownloadResult(entry.name, path, fetched.sha256, fetched.size_bytes, checked_with,
-                          fetched.resumed_from_bytes)
+                          fetched.resumed_from_bytes, pinned)
 
 
 def verify_installed_model(model_dir: Path) -> list[str]:

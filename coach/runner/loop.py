@@ -9,7 +9,7 @@ deterministically and faster than real time.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from coach.asr.listener import CommandListener, Verdict
@@ -185,6 +185,7 @@ class SessionRunner:
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
             if isinstance(action, Say):
+                action = self._truthful(action)
                 self.log.write(action.t, "say", text=action.text, line=action.line, kind=action.kind)
                 self._to_show.append(action.text)
                 self.narrator.say(action)
@@ -227,6 +228,14 @@ class SessionRunner:
                                stopped=action.stopped, **extra)
                 self.result.status = ("abandoned" if action.abandoned
                                       else "stopped" if action.stopped else "finished")
+
+    def _truthful(self, say: Say) -> Say:
+        """The core's last words on a stop say the holds are saved; when the history refused some,
+        say so instead (the finishing path then prints where they are kept and how to import them)."""
+        if say.line not in _SAYS_SAVED or not self.result.unsaved:
+            return say
+        text = self.session.voice.line("stopped_unsaved", holds=len(self.result.unsaved))
+        return replace(say, text=text, line="stopped_unsaved")
 
     def _resume_answered(self, answer: ResumeAnswered) -> None:
         """Yes: further holds go into the unfinished session. No: it is marked abandoned."""
@@ -292,6 +301,10 @@ class SessionRunner:
 
     def _log_heard(self, verdict: Verdict) -> None:
         log_verdict(self.log, self.display, self._t, verdict)
+
+
+# Voice-pack lines that tell the user their holds are saved
+_SAYS_SAVED = ("stopped", "idle_abandon")
 
 
 def _began(event: Command | Misheard) -> float:

@@ -6,6 +6,7 @@ control the clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -21,8 +22,9 @@ class Reminders:
     times: tuple[time, ...]                         # sorted, local wall-clock times
     _considered: set[tuple[date, time]] = field(default_factory=set)
 
-    def due(self, now: datetime, sessions_today: int, per_day_max: int) -> time | None:
-        """The reminder to speak now, or None. Each reminder time is considered once a day."""
+    def due(self, now: datetime, sessions_today: int | Callable[[], int], per_day_max: int) -> time | None:
+        """The reminder to speak now, or None. Each reminder time is considered once a day.
+        `sessions_today` may be a callable (a history query): it is called only then."""
         today = now.date()
         passed = [(k, at) for k, at in enumerate(self.times)
                   if datetime.combine(today, at, now.tzinfo) <= now]
@@ -31,9 +33,12 @@ class Reminders:
         index, latest = passed[-1]
         if (today, latest) in self._considered:
             return None
+        self._considered = {seen for seen in self._considered if seen[0] == today}   # months of serve
         self._considered.add((today, latest))
         if now - datetime.combine(today, latest, now.tzinfo) > GRACE:
             return None
+        if callable(sessions_today):
+            sessions_today = sessions_today()
         # The k-th reminder of the day is for the (k+1)-th session: none if that many are done.
         if sessions_today > index or sessions_today >= per_day_max:
             return None

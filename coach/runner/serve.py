@@ -141,7 +141,7 @@ class _Server:
 
     def _maybe_remind(self, t: float) -> None:
         now = self.wall_start + _seconds(t)
-        due = self.reminders.due(now, self._sessions_today(now), self.default.sessions_per_day_max)
+        due = self.reminders.due(now, lambda: self._sessions_today(now), self.default.sessions_per_day_max)
         if due is not None:
             self.reminded += 1
             self.edges.log.write(t, "reminder", at=due.strftime("%H:%M"))

@@ -16,6 +16,7 @@ import numpy as np
 from coach.defaults import RATE_HZ
 
 FADE_S = 0.01       # a cut-off utterance fades out over this long instead of clicking
+DROPPED_KEEP = 100  # `dropped` keeps only the latest lines (forget_before trims it: months of serve)
 
 
 @dataclass
@@ -114,5 +115,7 @@ class SpeechTimeline:
         return np.clip(out, -32768, 32767).astype(np.int16)
 
     def forget_before(self, sample: int) -> None:
-        """Free utterances that ended before `sample` (a long live session)."""
+        """Free utterances that ended before `sample` (a long live session), and all but the
+        latest DROPPED_KEEP dropped lines."""
         self.utterances = [u for u in self.utterances if u.end + self.rate_hz > sample]
+        del self.dropped[:-DROPPED_KEEP]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coach import defaults
+from coach.asr.phrases import normalise
 from coach.errors import VoiceError
 from coach.routine.model import CueTiming
 from coach.session.wording import Earcons
@@ -32,7 +33,7 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "how_long_rest": ("left_s",), "how_long_idle": (), "help": ("commands",),
     "already_holding": (), "rest_longer": ("wait_s",), "nothing_to_pause": (), "not_paused": (),
     "paused_hint": (), "no_hold": (), "skip_exercise": ("exercise",), "skip_rest": (),
-    "stopped": (), "session_end": ("sets_done",), "nothing_to_repeat": (),
+    "stopped": (), "stopped_unsaved": ("holds",), "session_end": ("sets_done",), "nothing_to_repeat": (),
     # history-aware coaching
     "last_time": ("held_list", "sets", "best_s"), "target_all": ("target_s", "sets"),
     "target_full": ("target_s", "sets"), "targets": ("target_list", "sets"),
@@ -51,6 +52,13 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "effort_ask": (), "effort_or": (), "pain_ask": (), "pain_yes": (), "pain_no": (), "feel_no_answer": (),
     # form cues during a hold: the routine's own words, said through this line
     "form_cue": ("text",),
+}
+
+# Lines a voice pack may leave out (packs written before the line existed), with what is said then.
+OPTIONAL_LINES: dict[str, str] = {
+    # instead of `stopped` when the history refused some holds: never "your holds are saved"
+    "stopped_unsaved": "Stopping here. I could not save {holds:hold|holds} to your history; the screen "
+                       "shows where I kept what was not saved, and how to import it.",
 }
 
 # Placeholders filled with seconds (a number, or a list of numbers for `*_list`): the pack adds
@@ -78,6 +86,9 @@ class VoicePack:
     source: Path
     earcons: Earcons = Earcons()
     units: Units = Units()
+    # (phrase, `FILE:LINE: commands.X[i]`): where each phrase is written, so a problem a recognizer
+    # finds later (a word it cannot say) still names the line
+    phrase_places: tuple[tuple[str, str], ...] = ()
 
     def line(self, key: str, **values: object) -> str:
         """The line `key` with its placeholders filled: seconds with their unit, counts with
@@ -105,6 +116,10 @@ class VoicePack:
     @property
     def phrases(self) -> dict[str, list[str]]:
         return {command: list(phrases) for command, phrases in self.commands}
+
+    def place_of(self, phrase: str) -> str | None:
+        """`FILE:LINE: FIELD` of `phrase` (as normalised), or None for a phrase not from this pack."""
+        return dict(self.phrase_places).get(phrase)
 
     def command_word(self, command: str) -> str:
         """What to tell the user to say for `command` (its first phrase)."""
@@ -158,14 +173,16 @@ def load_voice(path: Path) -> VoicePack:
     units = top.read("units", _read_units) or Units()
     lines_f = top.section("lines")
     lines_f.only(tuple(LINE_FIELDS))
-    lines = tuple((key, _template(lines_f, key, units)) for key in LINE_FIELDS)
+    lines = tuple((key, _template(lines_f, key, units) if key not in OPTIONAL_LINES or lines_f.has(key)
+                   else OPTIONAL_LINES[key]) for key in LINE_FIELDS)
     commands_f = top.section("commands")
     commands_f.only(COMMANDS)
-    commands = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
-    _check_phrases_unique(commands_f, commands)
+    located = tuple((c, _phrases(commands_f, c)) for c in COMMANDS)
+    places = _check_phrases_unique(commands_f, located)
+    commands = tuple((c, tuple(phrase for phrase, _ in phrases)) for c, phrases in located)
     return VoicePack(name=path.stem, title=title, language=language, engine_voice=engine_voice,
                      rate_wpm=rate_wpm, volume=volume, cues=cues, lines=lines, commands=commands,
-                     source=path, earcons=earcons, units=units)
+                     source=path, earcons=earcons, units=units, phrase_places=places)
 
 
 def _earcons(f: Fields) -> Earcons:
@@ -216,15 +233,29 @@ def _template(f: Fields, key: str, units: Units = _UNITS) -> str:
     return text
 
 
-def _phrases(f: Fields, command: str) -> tuple[str, ...]:
-    """What the user says for `command`, lower case, single spaces (as recognizers hear it)."""
-    return tuple(" ".join(p.lower().split()) for p in f.texts(command, max_items=20, max_len=60))
+def _phrases(f: Fields, command: str) -> tuple[tuple[str, str], ...]:
+    """What the user says for `command` as recognizers hear it (`phrases.normalise`: lower case, no
+    punctuation, single spaces), each with where it is written."""
+    out = []
+    for text, place in f.located_texts(command, max_items=20, max_len=60):
+        phrase = normalise(text)
+        if not phrase:
+            f.fail_place(place, f"the phrase `{text}` has no words to say")
+        if any(ch.isdigit() for ch in phrase):
+            f.fail_place(place, f"the phrase `{text}` has a number in it; write numbers as words (`five`)")
+        out.append((phrase, place))
+    return tuple(out)
 
 
-def _check_phrases_unique(f: Fields, commands: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+def _check_phrases_unique(f: Fields, commands: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+                          ) -> tuple[tuple[str, str], ...]:
+    """Every phrase with its place; a phrase claimed by two commands could never be told apart."""
     owner: dict[str, str] = {}
+    places: dict[str, str] = {}
     for command, phrases in commands:
-        for phrase in phrases:
+        for phrase, place in phrases:
             if phrase in owner and owner[phrase] != command:
-                f.fail_at(command, f"the phrase `{phrase}` is used for both {owner[phrase]} and {command}")
+                f.fail_place(place, f"the phrase `{phrase}` is used for both {owner[phrase]} and {command}")
             owner[phrase] = command
+            places.setdefault(phrase, place)
+    return tuple(places.items())
