@@ -75,7 +75,7 @@ def test_three_days_memory_targets_and_unlock(tmp_path, voice):
     assert "A new personal best, 3 seconds better." in said          # 45 after a best of 42
     assert "2 seconds short of last time." in said                   # set 2: 36 after 38
     assert "Same as last time." in said                              # set 3: 35 and 35
-    assert "Goal reached, well done." not in said                    # no set reached its goal
+    assert "Goal reached. Lovely work." not in said                    # no set reached its goal
 
     # three days with every set at 60 s earn the band bridge
     for day in (3, 4, 5):
@@ -164,7 +164,7 @@ def test_a_hold_past_its_goal_gets_no_short_hold_line(tmp_path, voice):
     play_day(store, voice, day1, [40, 40])
     d = play_day(store, voice, day1 + timedelta(days=1), [50, 41])     # goals 45 and 45
     said = d.said()
-    assert "Goal reached, well done." in said
+    assert "Goal reached. Lovely work." in said
     after_set_1 = said[said.index("Down. You held 50 seconds."):said.index("Down. You held 41 seconds.")]
     assert "Good effort. Strength here builds over weeks." not in after_set_1     # past today's goal
     short = "Good effort. Strength here builds over weeks."
