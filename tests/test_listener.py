@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from coach.asr.base import Heard
@@ -231,3 +233,25 @@ def test_a_phrase_after_the_coachs_echo_has_died_away_is_left_to_the_decoders_ru
     listener = CommandListener(rec, tl, phrases={"done": ["done"]})
     verdicts = judge_all(listener, mic_session(tl, 14.0, echo_gain=0.15, user=user))
     assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
+
+
+def test_a_burst_of_the_coachs_residual_never_asks_sorry():
+    """Unmatched speech over the coach draws "Sorry?" only when it is clearly the user."""
+    from coach.asr.listener import Reason, Verdict
+    from coach.asr.selfvoice import EchoJudgement
+    blip = Heard("", "", 61.71, 61.85, 0.65, reason="not a phrase")
+    assert not Verdict(blip, False, Reason.NO_COMMAND, EchoJudgement(True, 6.3, False)).unmatched
+    assert Verdict(blip, False, Reason.NO_COMMAND, EchoJudgement(True, 28.6, False)).unmatched
+    assert Verdict(blip, False, Reason.NO_COMMAND, None).unmatched            # the coach was quiet
+    assert not Verdict(replace(blip, reason="too long"), False, Reason.NO_COMMAND, None).unmatched
+
+
+def test_where_in_a_line_the_coach_says_a_word_is_estimated_from_the_text():
+    """"Rest over. Say ready for the next set." (3 s): "ready" is said around 1.0-1.4 s, so a
+    "ready" answered as the line ends (3.1 s) is not the coach saying it; one over 1.2 s is."""
+    tl = SpeechTimeline()
+    tl.add("Rest over. Say ready for the next set.", tone(3.0, 8000).astype(np.int16), 0.0, "narration")
+    listener = CommandListener(ScriptedRecognizer([]), tl, phrases={"ready": ["ready"]})
+    assert listener._coach_says_at(["ready"], 1.1, 1.5)
+    assert not listener._coach_says_at(["ready"], 3.1, 3.5)
+    assert not listener._coach_says_at(["done"], 1.1, 1.5)

@@ -51,13 +51,15 @@ from coach.speech.timeline import SpeechTimeline
 NEURAL_OVER_ECHO_DB = 12.0
 
 # A phrase found inside a longer segment (see the module notes): its span must stand this far above
-# the expected echo (twice that when the coach's own line holds the phrase), the rest of the segment
+# the expected echo (twice that when the coach was saying the phrase around then), the rest of the segment
 # be explained by the echo or lie within QUIET_ABOVE_FLOOR_DB of the noise floor; pieces shorter
 # than SPAN_MIN_S are not judged. Its confidence is the listener's threshold: the phrase beat every
 # filler word over its span, and the evidence, not the decoder's score, is what makes it the user's.
 PHRASE_OVER_ECHO_DB = 6.0
 QUIET_ABOVE_FLOOR_DB = 6.0
 SPAN_MIN_S = 0.05
+SORRY_OVER_ECHO_DB = 12.0   # speech that matched nothing asks "Sorry?" over the coach only this far above it
+WORD_PLACE_S = 0.4          # how far off a word's place in a line may be from where it was said
 
 
 def _words(text: str) -> list[str]:
@@ -86,8 +88,14 @@ class Verdict:
     def unmatched(self) -> bool:
         """The user said something short that is no command: a prompt may ask "Sorry?".
 
-        Not for a stretch too long to be any command (a sentence, perhaps to someone else)."""
-        return self.reason == Reason.NO_COMMAND and self.heard.reason != "too long"
+        Not for a stretch too long to be any command (a sentence, perhaps to someone else), and
+        while the coach is audible only for what stands well above its residual: at room gain 1 a
+        0.12 s burst of residual 6 dB over the expected echo, as a line began, drew "Sorry?" ten
+        times in one replayed session."""
+        if self.reason != Reason.NO_COMMAND or self.heard.reason == "too long":
+            return False
+        return not (self.echo is not None and self.echo.coach_active
+                    and self.echo.user_excess_db < SORRY_OVER_ECHO_DB)
 
 
 class CommandListener:
@@ -198,11 +206,10 @@ class CommandListener:
             return None
         i, n, command = best
         t0, t1 = heard.words[i].t_start, heard.words[i + n - 1].t_end
-        said = self._timeline.said_during(t0, t1, self._tail_s) if self._timeline is not None else []
         found = replace(heard, command=command, phrase=" ".join(words[i:i + n]), t_start=t0,
                         t_end=t1, confidence=max(heard.confidence, self._min_confidence), reason="",
                         by="words")
-        need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says(found, said) else 1)
+        need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says_at(words[i:i + n], t0, t1) else 1)
         own = self.evidence.judge(t0, t1)
         if not own.coach_active or own.user_excess_db < need_db:
             return None     # past the coach's echo the decoder's own rule stands (it had residual in it)
@@ -213,6 +220,33 @@ class CommandListener:
             if not rest.explained and rest.above_floor_db > QUIET_ABOVE_FLOOR_DB:
                 return None                                 # the user said more than the phrase
         return Verdict(found, True, "", own)
+
+    def _coach_says_at(self, phrase: list[str], t0: float, t1: float) -> bool:
+        """Whether the coach was saying `phrase` around [t0, t1]: where the phrase sits in a line
+        is estimated from its place in the text (speech runs at a nearly even rate), widened by
+        WORD_PLACE_S and the echo tail. "Rest over. Say ready for the next set." then says
+        "ready" a second before its end, so a "ready" answered as it ends is not taken for it."""
+        if self._timeline is None:
+            return False
+        n = len(phrase)
+        for u in self._timeline.utterances:
+            if u.tone or u.end <= u.start or not u.text:
+                continue
+            length_s = len(u.samples) / self._timeline.rate_hz
+            if u.start_s > t1 or u.start_s + length_s + self._tail_s < t0:
+                continue
+            lower = u.text.lower()
+            spans = [(m.start(), m.end()) for m in re.finditer(r"[\w']+", lower)]
+            words = [lower[a:b] for a, b in spans]
+            for k in range(len(words) - n + 1):
+                if words[k:k + n] != phrase:
+                    continue
+                said0 = u.start_s + length_s * spans[k][0] / len(lower)
+                said1 = u.start_s + length_s * spans[k + n - 1][1] / len(lower)
+                if said0 - WORD_PLACE_S <= t1 and said1 + WORD_PLACE_S + self._tail_s >= t0 \
+                        and said0 <= u.end_s:
+                    return True
+        return False
 
     def _coach_says(self, heard: Heard, lines: list[str]) -> bool:
         """Whether the coach's own words could be what was heard: the phrase (or any phrase of
