@@ -11,6 +11,11 @@
 3. The final head (3 MLPs, 256 hidden, averaged) is trained on every training voice and written
    to coach/asr/neural/head.npz with coach/asr/neural/TRAINING.md and training_report.json.
 
+With the segments of scripts/make_echo_data.py (the coach's residual echo after the canceller, alone
+and with the user talking over it), those join the training rows: residual segments as hard
+negatives (kind "echo", scored as "ft echo"), double-talk commands as positives; the threshold must
+then also keep false triggers on the residual <= 1 %.
+
     nice -n 10 .venv/bin/python scripts/train_command_head.py [--workers 2] [--variants 3]
 """
 
@@ -143,6 +148,25 @@ def load_clips() -> tuple[list[dict], list[np.ndarray]]:
     return out_rows, clips
 
 
+def load_echo(path: Path | None) -> tuple[np.ndarray, list[dict]]:
+    """The features and rows of an echo set (make_echo_data.py): `path` (without suffix), or the
+    newest in build/asr-data; none when there is none."""
+    if path is None:
+        found = sorted(DATA.glob("echo-*.npz"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            return np.zeros((0, F.FEATURE_DIM), np.float32), []
+        path = found[-1].with_suffix("")
+    with np.load(path.with_suffix(".npz")) as z:
+        x = z["x"]
+    rows = json.loads(path.with_suffix(".json").read_text())
+    print(f"echo set {path.name}: {len(rows)} segments", file=sys.stderr)
+    return x, rows
+
+
+def is_test_only(row: dict) -> bool:
+    return row["family"] == "piper" or row["voice"].startswith("piper:") or row["voice"] in TEST_ONLY_VOICES
+
+
 def speaker(voice: str) -> str:
     """The group a voice belongs to for grouped folds: flite rms/slt renderings are one speaker each."""
     parts = voice.split(":")
@@ -179,8 +203,15 @@ def build_features(rows: list[dict], clips: list[np.ndarray], variants: int, wor
     return x, meta_rows
 
 
+def sample_weights(rows: list[dict], near_miss: float) -> np.ndarray:
+    """Near-miss words ("paws", "held", "one") count `near_miss` times: there are few of them and
+    they are the false triggers the head makes most."""
+    return np.array([near_miss if r["kind"] == "neg" and kind_of(r["text"]) == "near_miss" else 1.0
+                     for r in rows])
+
+
 def fit_members(x: np.ndarray, y: np.ndarray, labels: list[str], n_members: int, seed: int,
-                epochs: int) -> tuple[np.ndarray, np.ndarray, list]:
+                epochs: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list]:
     from sklearn.neural_network import MLPClassifier
 
     mean = x.mean(axis=0)
@@ -190,7 +221,7 @@ def fit_members(x: np.ndarray, y: np.ndarray, labels: list[str], n_members: int,
     for k in range(n_members):
         clf = MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, batch_size=128, max_iter=epochs,
                             learning_rate_init=1e-3, random_state=seed + k, tol=1e-5, n_iter_no_change=epochs)
-        clf.fit(xs, y)
+        clf.fit(xs, y, sample_weight=weights)
         # Columns in `labels` order (sklearn sorts its classes; every label is present in training).
         order = [list(clf.classes_).index(i) for i in range(len(labels))]
         w0, w1 = clf.coefs_
@@ -217,10 +248,15 @@ def rates(p: np.ndarray, y: np.ndarray, labels: list[str], rows: list[dict], thr
         mask = np.array([r["kind"] == "neg" and kind_of(r["text"]) == kind for r in rows])
         out[f"ft_{kind}"] = float(fires[mask].mean()) if mask.any() else None
         out[f"n_{kind}"] = int(mask.sum())
+    mask = np.array([r["kind"] == "echo" for r in rows])
+    out["ft_echo"] = float(fires[mask].mean()) if mask.any() else None
+    out["n_echo"] = int(mask.sum())
     return out
 
 
 def noise_bucket(row: dict) -> str:
+    if row["noise"] == "echo":
+        return "echo gain 0.3-0.65" if row["gain"] < 0.65 else "echo gain 0.65-1"
     if row["noise"] == "clean":
         return "clean"
     return "snr 12-20" if row["snr"] >= 12 else "snr 6-12" if row["snr"] >= 6 else "snr 0-6"
@@ -229,7 +265,8 @@ def noise_bucket(row: dict) -> str:
 def pick_threshold(p, y, labels, rows) -> float:  # noqa: ANN001
     for t in np.arange(0.30, 0.995, 0.01):
         r = rates(p, y, labels, rows, float(t))
-        if (r["ft_sentence"] or 0) <= 0.01 and (r["ft_near_miss"] or 0) <= 0.02:
+        if ((r["ft_sentence"] or 0) <= 0.01 and (r["ft_near_miss"] or 0) <= 0.02
+                and (r["ft_echo"] or 0) <= 0.01):
             return round(float(t), 2)
     return 0.99
 
@@ -243,18 +280,25 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=PACKAGE / "head.npz")
+    parser.add_argument("--echo", type=Path, help="echo set (build/asr-data/echo-KEY; default: the newest)")
+    parser.add_argument("--no-echo", action="store_true", help="train without residual-echo segments")
+    parser.add_argument("--near-miss-weight", type=float, default=3.0, help="weight of near-miss negatives")
     args = parser.parse_args()
     t0 = time.time()
     rows, clips = load_clips()
     x, meta = build_features(rows, clips, args.variants, args.workers, args.seed)
+    if not args.no_echo:
+        x_echo, echo_rows = load_echo(args.echo)
+        x, meta = np.concatenate([x, x_echo.astype(x.dtype)]), meta + echo_rows
     phrases: dict[str, list[str]] = defaultdict(list)
     for r in rows:
         if r["kind"] == "cmd" and r["text"] not in phrases[r["label"]]:
             phrases[r["label"]].append(r["text"])
     labels = sorted(phrases) + [OTHER]
     y = np.array([labels.index(r["label"]) for r in meta])
-    test_only = np.array([r["family"] == "piper" or r["voice"] in TEST_ONLY_VOICES for r in meta])
+    test_only = np.array([is_test_only(r) for r in meta])
     groups = np.array([speaker(r["voice"]) for r in meta])
+    w = sample_weights(meta, args.near_miss_weight)
     train = ~test_only
     from sklearn.model_selection import GroupKFold
 
@@ -262,14 +306,16 @@ def main() -> int:
     idx = np.nonzero(train)[0]
     for fold, (a, b) in enumerate(GroupKFold(n_splits=args.folds).split(idx, groups=groups[idx])):
         mean, scale, members = fit_members(x[idx[a]], y[idx[a]], labels, 1, args.seed + 100 * fold,
-                                           args.epochs)
+                                           args.epochs, w[idx[a]])
         head = make_head(labels, mean, scale, members, 0.5, dict(phrases), {})
         oof[idx[b]] = head.probabilities(x[idx[b]])
         print(f"fold {fold + 1}/{args.folds} done ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
     train_rows = [meta[i] for i in idx]
     threshold = pick_threshold(oof[idx], y[idx], labels, train_rows)
-    mean, scale, members = fit_members(x[idx], y[idx], labels, args.members, args.seed, args.epochs)
+    mean, scale, members = fit_members(x[idx], y[idx], labels, args.members, args.seed, args.epochs, w[idx])
     info = {"seed": args.seed, "variants": args.variants, "epochs": args.epochs, "folds": args.folds,
+            "near_miss_weight": args.near_miss_weight,
+            "echo_segments": sum(r["family"] == "echo" for r in meta),
             "train_clips": int(len(set(r["id"] for r in train_rows))), "train_streams": int(len(idx)),
             "train_voices": sorted(set(r["voice"] for r in train_rows))}
     head = make_head(labels, mean, scale, members, threshold, dict(phrases), info)
@@ -283,7 +329,7 @@ def main() -> int:
     for name, sel, probs in (("out_of_fold", idx, oof[idx]), ("test_voices", test_idx, p_test)):
         sel_rows = [meta[i] for i in sel]
         report[name]["all"] = rates(probs, y[sel], labels, sel_rows, threshold)
-        for bucket in ("clean", "snr 12-20", "snr 6-12", "snr 0-6"):
+        for bucket in ("clean", "snr 12-20", "snr 6-12", "snr 0-6", "echo gain 0.3-0.65", "echo gain 0.65-1"):
             m = np.array([noise_bucket(r) == bucket for r in sel_rows])
             if m.any():
                 chosen = [r for r, k in zip(sel_rows, m, strict=True) if k]
@@ -307,8 +353,9 @@ def markdown(report: dict) -> str:
              "Out-of-fold rows are scored by heads that never saw the speaker (grouped folds); the test "
              "voices (Piper joe, espeak-ng en+m3) by the final head, which never saw them. "
              "ft = false triggers.", "",
-             "| set | rows | correct | wrong | ft sentences | ft near-miss | ft words |",
-             "|---|---|---|---|---|---|---|"]
+             "| set | rows | correct | wrong | ft sentences | ft near-miss | ft words | "
+             "ft coach's residual |",
+             "|---|---|---|---|---|---|---|---|"]
 
     def pct(v: float | None) -> str:
         return "-" if v is None else f"{100 * v:.1f} %"
@@ -316,7 +363,8 @@ def markdown(report: dict) -> str:
     for name in ("out_of_fold", "test_voices"):
         for key, r in report[name].items():
             lines.append(f"| {name} {key} | {r['n_pos']} cmd | {pct(r['correct'])} | {pct(r['wrong'])} | "
-                         f"{pct(r['ft_sentence'])} | {pct(r['ft_near_miss'])} | {pct(r['ft_word'])} |")
+                         f"{pct(r['ft_sentence'])} | {pct(r['ft_near_miss'])} | {pct(r['ft_word'])} | "
+                         f"{pct(r.get('ft_echo'))} |")
     return "\n".join(lines) + "\n"
 
 
