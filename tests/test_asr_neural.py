@@ -254,3 +254,27 @@ def test_the_head_hears_the_user_over_the_coach(coach_voice, embedder) -> None:
     got = [h for h in feed_all(NeuralRecognizer(PHRASES, embedder=embedder), heard) if h.command]
     assert [h.command for h in got] == ["pause"]
     assert abs(got[0].t_start - u0) <= 0.25
+
+
+def test_the_training_report_counts_the_residual_and_the_echo_rule() -> None:
+    """train_command_head.py: false triggers on the coach's residual, and which of them (and of the
+    double-talk commands) a listener rule of N dB above the expected residual lets through."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import train_command_head as train
+
+    labels = ["pause", "ready", OTHER]
+    p = np.array([[0.99, 0.0, 0.01], [0.0, 0.0, 1.0], [0.995, 0.0, 0.005], [0.0, 0.995, 0.005]])
+    y = np.array([2, 2, 0, 1])
+    rows = [{"kind": "echo", "text": "", "coach_active": True, "user_excess_db": 2.0},
+            {"kind": "echo", "text": "", "coach_active": True, "user_excess_db": 1.0},
+            {"kind": "cmd", "text": "pause", "coach_active": True, "user_excess_db": 14.0},
+            {"kind": "cmd", "text": "ready", "coach_active": True, "user_excess_db": 7.0}]
+    r = train.rates(p, y, labels, rows, 0.98)
+    assert r["ft_echo"] == 0.5 and r["n_echo"] == 2 and r["correct"] == 1.0
+    rule = {e["db"]: e for e in train.echo_rule(p, y, labels, rows, 0.98)}
+    assert rule[12.0]["heard"] == 0.5 and rule[12.0]["self_triggers"] == 0.0
+    assert rule[6.0]["heard"] == 1.0 and rule[0.0]["self_triggers"] == 0.5
+    weights = train.sample_weights([{"kind": "neg", "text": "paws"}, {"kind": "neg", "text": "okay"}], 3.0)
+    assert list(weights) == [3.0, 1.0]
