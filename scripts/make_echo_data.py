@@ -22,7 +22,7 @@ Output (git-ignored, reused when the inputs are the same): build/asr-data/echo-<
 features and build/asr-data/echo-<key>.json with one row per segment (read by
 scripts/train_command_head.py, which takes the newest echo set).
 
-    nice -n 10 .venv/bin/python scripts/make_echo_data.py [--scenes 1400] [--workers 2]
+    nice -n 10 .venv/bin/python scripts/make_echo_data.py [--scenes 1500] [--workers 2]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from coach.asr.segmenter import EnergySegmenter  # noqa: E402
 RATE_HZ = 16_000
 CHUNK = int(0.05 * RATE_HZ)          # the runtime's microphone chunk
 PARTIAL_COVER = 0.6                  # a segment covering this share of the user's words is theirs
-SCENE_KINDS = (("echo", 0.35), ("cmd", 0.5), ("neg", 0.15))
+SCENE_KINDS = (("echo", 0.25), ("cmd", 0.6), ("neg", 0.15))
 TEST_USER_SHARE = 0.08               # command scenes spoken by a test-only voice (scored, never trained)
 
 # Values for the voice pack's placeholders (a few per name, drawn at random).
@@ -142,7 +142,7 @@ def pink(n: int, rng: np.random.Generator) -> np.ndarray:
 # -- one scene (run in the workers) -------------------------------------------------------------
 _LINES: list[tuple[str, np.ndarray]] = []       # set before the workers fork
 _TONES: list[tuple[str, np.ndarray]] = []
-_USERS: dict[str, list[tuple[dict, np.ndarray]]] = {}
+_USERS: dict[str, dict[str, list[tuple[dict, np.ndarray]]]] = {}    # pool -> label -> clips
 _EMBEDDER: F.SpeechEmbedder | None = None
 
 
@@ -205,7 +205,8 @@ def run_scene(k: int, seed: int) -> list[tuple[np.ndarray, dict]]:
         pool_name = kind
         if kind == "cmd" and rng.random() < TEST_USER_SHARE:
             pool_name = "cmd_test"
-        pool = _USERS[pool_name]
+        by_label = _USERS[pool_name]                    # every command as often ("stop" has one phrase)
+        pool = by_label[sorted(by_label)[int(rng.integers(len(by_label)))]]
         user = pool[int(rng.integers(len(pool)))]
         onset = place_user(rng, items, warm_s, len(played) / RATE_HZ)
     n = len(played)
@@ -266,7 +267,7 @@ def main() -> int:
     parser.add_argument("--voice", default="en-us", help="voice pack the coach speaks with")
     parser.add_argument("--routine", type=Path,
                         default=ROOT / "coach" / "routine" / "shipped" / "glutes.yaml")
-    parser.add_argument("--scenes", type=int, default=1400)
+    parser.add_argument("--scenes", type=int, default=1500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
@@ -278,7 +279,7 @@ def main() -> int:
     texts = coach_texts(pack, args.routine)
     rows, clips = load_clips()
     inputs = [args.scenes, args.seed, texts, len(rows), rows[-1]["id"], pack.engine_voice, pack.rate_wpm,
-              pack.volume, "v1"]
+              pack.volume, "v2"]
     key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:12]
     out = DATA / f"echo-{key}"
     if out.with_suffix(".npz").exists():
@@ -290,11 +291,11 @@ def main() -> int:
     _TONES = earcon_tracks()
     print(f"{len(_LINES)} coach lines rendered ({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
     test_voice = [r["family"] == "piper" or r["voice"] in TEST_ONLY_VOICES for r in rows]
-    _USERS = {"cmd": [], "neg": [], "cmd_test": []}
+    _USERS = {"cmd": {}, "neg": {}, "cmd_test": {}}
     for r, c, test in zip(rows, clips, test_voice, strict=True):
         name = ("cmd_test" if test else "cmd") if r["kind"] == "cmd" else ("neg" if not test else "")
         if name:
-            _USERS[name].append((r, c))
+            _USERS[name].setdefault(r["label"], []).append((r, c))
     jobs = list(range(args.scenes))
     if args.workers > 1:
         import multiprocessing

@@ -203,11 +203,16 @@ def build_features(rows: list[dict], clips: list[np.ndarray], variants: int, wor
     return x, meta_rows
 
 
-def sample_weights(rows: list[dict], near_miss: float) -> np.ndarray:
+def sample_weights(rows: list[dict], near_miss: float, double_talk: float = 1.0) -> np.ndarray:
     """Near-miss words ("paws", "held", "one") count `near_miss` times: there are few of them and
-    they are the false triggers the head makes most."""
-    return np.array([near_miss if r["kind"] == "neg" and kind_of(r["text"]) == "near_miss" else 1.0
-                     for r in rows])
+    they are the false triggers the head makes most; commands said over the coach (echo rows)
+    count `double_talk` times: there are few of them next to thousands of clean and noisy clips."""
+    def weight(r: dict) -> float:
+        if r["kind"] == "neg" and kind_of(r["text"]) == "near_miss":
+            return near_miss
+        return double_talk if r["kind"] == "cmd" and r["family"] == "echo" else 1.0
+
+    return np.array([weight(r) for r in rows])
 
 
 def fit_members(x: np.ndarray, y: np.ndarray, labels: list[str], n_members: int, seed: int,
@@ -309,6 +314,8 @@ def main() -> int:
     parser.add_argument("--echo", type=Path, help="echo set (build/asr-data/echo-KEY; default: the newest)")
     parser.add_argument("--no-echo", action="store_true", help="train without residual-echo segments")
     parser.add_argument("--near-miss-weight", type=float, default=3.0, help="weight of near-miss negatives")
+    parser.add_argument("--double-talk-weight", type=float, default=3.0,
+                        help="weight of commands said over the coach's voice")
     args = parser.parse_args()
     t0 = time.time()
     rows, clips = load_clips()
@@ -324,7 +331,7 @@ def main() -> int:
     y = np.array([labels.index(r["label"]) for r in meta])
     test_only = np.array([is_test_only(r) for r in meta])
     groups = np.array([speaker(r["voice"]) for r in meta])
-    w = sample_weights(meta, args.near_miss_weight)
+    w = sample_weights(meta, args.near_miss_weight, args.double_talk_weight)
     train = ~test_only
     from sklearn.model_selection import GroupKFold
 
@@ -340,7 +347,7 @@ def main() -> int:
     threshold = pick_threshold(oof[idx], y[idx], labels, train_rows)
     mean, scale, members = fit_members(x[idx], y[idx], labels, args.members, args.seed, args.epochs, w[idx])
     info = {"seed": args.seed, "variants": args.variants, "epochs": args.epochs, "folds": args.folds,
-            "near_miss_weight": args.near_miss_weight,
+            "near_miss_weight": args.near_miss_weight, "double_talk_weight": args.double_talk_weight,
             "echo_segments": sum(r["family"] == "echo" for r in meta),
             "train_clips": int(len(set(r["id"] for r in train_rows))), "train_streams": int(len(idx)),
             "train_voices": sorted(set(r["voice"] for r in train_rows))}
@@ -410,7 +417,7 @@ def markdown(report: dict) -> str:
               "nice -n 10 .venv/bin/python scripts/make_command_data.py --piper",
               "nice -n 10 .venv/bin/python scripts/make_command_data.py --espeak-voices 100 "
               "--negatives-per-voice 24",
-              "nice -n 10 .venv/bin/python scripts/make_echo_data.py --scenes 600",
+              "nice -n 10 .venv/bin/python scripts/make_echo_data.py --scenes 1500",
               "nice -n 10 .venv/bin/python scripts/train_command_head.py --folds 3 --epochs 30 --members 2",
               "```"]
     return "\n".join(lines) + "\n"

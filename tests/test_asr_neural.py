@@ -276,5 +276,7 @@ def test_the_training_report_counts_the_residual_and_the_echo_rule() -> None:
     rule = {e["db"]: e for e in train.echo_rule(p, y, labels, rows, 0.98)}
     assert rule[12.0]["heard"] == 0.5 and rule[12.0]["self_triggers"] == 0.0
     assert rule[6.0]["heard"] == 1.0 and rule[0.0]["self_triggers"] == 0.5
-    weights = train.sample_weights([{"kind": "neg", "text": "paws"}, {"kind": "neg", "text": "okay"}], 3.0)
-    assert list(weights) == [3.0, 1.0]
+    weights = train.sample_weights([{"kind": "neg", "text": "paws", "family": "espeak"},
+                                    {"kind": "neg", "text": "okay", "family": "espeak"},
+                                    {"kind": "cmd", "text": "stop", "family": "echo"}], 3.0, 2.0)
+    assert list(weights) == [3.0, 1.0, 2.0]
