@@ -232,13 +232,12 @@ def through_the_room(lines: list[np.ndarray], gain: float, user: np.ndarray | No
 
 
 @pytest.mark.audio
-@pytest.mark.parametrize("gain", [0.5, 1.0])
-def test_the_head_hears_no_command_in_the_coachs_own_residual(coach_voice, embedder, gain) -> None:
-    """Lines full of command words, at the room's full echo: the residual after the canceller is
-    no command (the head was trained on it; before, it heard "stop" and "help" in it)."""
+def test_the_head_hears_no_command_in_the_coachs_own_residual(coach_voice, embedder) -> None:
+    """Lines full of command words, at the room's full echo (gain 1.0): the residual after the
+    canceller and the gate is no command to the head (scripts/make_echo_data.py trains it on that)."""
     from coach.asr.neural.backend import NeuralRecognizer
 
-    heard, _, _ = through_the_room(coach_voice, gain)
+    heard, _, _ = through_the_room(coach_voice, 1.0)
     got = [h for h in feed_all(NeuralRecognizer(PHRASES, embedder=embedder), heard) if h.command]
     assert got == []
 
