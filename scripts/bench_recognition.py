@@ -312,10 +312,12 @@ class Recorder:
     over the same segments (the engines share the segmenter and its settings). CPU time is kept
     per part, so each engine's RTF is its own parts' time."""
 
-    def __init__(self, phrases: dict, embedder) -> None:  # noqa: ANN001
+    def __init__(self, phrases: dict, embedder, head_path: Path | None = None) -> None:  # noqa: ANN001
         from coach.asr.neural.fused import FusedRecognizer
+        from coach.asr.neural.head import CommandHead
 
-        self.inner = FusedRecognizer(phrases, embedder=embedder)
+        head = CommandHead.load(head_path) if head_path is not None else None
+        self.inner = FusedRecognizer(phrases, embedder=embedder, head=head)
         self.model = self.inner.model
         self.cpu = {"segment": 0.0, "neural": 0.0, "pocketsphinx": 0.0}
 
@@ -384,13 +386,14 @@ def derive(engine: str, record, recorder: Recorder, tuning=None):  # noqa: ANN00
     return Heard("", score_.hypothesis, t0, t1, confidence, reason=reason)
 
 
-def make_recognizer(backend: str, lang: str, vosk_model: Path | None, cache: dict):
+def make_recognizer(backend: str, lang: str, vosk_model: Path | None, cache: dict,
+                    head_path: Path | None = None):
     if backend == "triple":
         from coach.asr.neural.features import SpeechEmbedder
 
         if "embedder" not in cache:
             cache["embedder"] = SpeechEmbedder()
-        return Recorder(EN_PHRASES, cache["embedder"])
+        return Recorder(EN_PHRASES, cache["embedder"], head_path)
     if backend == "pocketsphinx":
         from coach.asr.pocketsphinx_backend import PocketsphinxRecognizer
 
@@ -448,7 +451,7 @@ def run_child(args) -> int:
             if args.noise_suppression:
                 pcm = suppress_noise(pcm, args.noise_suppression, args.auto_gain)
             vosk_model = Path(args.vosk_model) if args.vosk_model else None
-            recognizer = make_recognizer(args.backend, lang, vosk_model, cache)
+            recognizer = make_recognizer(args.backend, lang, vosk_model, cache, args.head)
             got, cpu = stream(recognizer, pcm)
             cpu_total += cpu
             stream_s = len(pcm) / RATE_HZ
@@ -583,6 +586,7 @@ def main() -> int:
     parser.add_argument("--vosk-model", type=Path,
                         help="an English vosk model: run the English corpus through it")
     parser.add_argument("--json", type=Path, help="write all rows here")
+    parser.add_argument("--head", type=Path, help="a command head .npz to measure instead of the shipped one")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "coach-bench",
                         help="rendered narration and Korean clips are cached here")
     # Internal: one backend in a child process.
@@ -636,6 +640,7 @@ def main() -> int:
                 cmd += ["--noise-suppression", str(args.noise_suppression),
                         "--auto-gain", str(args.auto_gain)]
                 cmd += ["--vosk-model", str(args.vosk_model)] if args.vosk_model else []
+                cmd += ["--head", str(args.head)] if args.head else []
                 running.append((subprocess.Popen(cmd), out, core))
             time.sleep(0.2)
             for proc, out, core in list(running):

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
 
-from coach.asr.enroll import command_of, speech_window  # noqa: E402
+from coach.asr.enroll import command_of, speech_window, stricter  # noqa: E402
 from coach.errors import UsageError  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "asr"
@@ -57,6 +57,13 @@ def test_an_empty_folder_is_one_actionable_error(tmp_path) -> None:
 
     with pytest.raises(UsageError, match="ready_1.wav"):
         read_recordings(tmp_path, COMMANDS)
+
+
+def test_an_enrolled_head_is_always_stricter_than_the_shipped_one() -> None:
+    """Even at the shipped head's 0.99 threshold (0.99 + 0.05 used to be cut back to 0.99)."""
+    assert stricter(0.8) == pytest.approx(0.85)
+    assert 0.99 < stricter(0.99) < 1.0 and stricter(0.99) == pytest.approx(0.995)
+    assert stricter(0.999) < 1.0
 
 
 @pytest.mark.audio

@@ -180,3 +180,102 @@ def test_the_shipped_head_loads_from_the_installed_package() -> None:
     head = load_shipped_head()
     assert OTHER in head.labels and 0.0 < head.threshold < 1.0
     assert head.knows("ready", PHRASES["ready"]) and head.knows("cant_hold", PHRASES["cant_hold"])
+
+
+# --- the coach's own voice coming back: residual echo and double-talk ------------------------------
+
+COACH_LINES = ("Time to wake up your glutes. Lie on a mat, a rug or soft grass.",
+               "You can say: ready, done, can't hold, pause, resume, skip, next, repeat, stop, help.",
+               "Say ready when you're in position. Stop when you need to.")
+
+
+@pytest.fixture(scope="module")
+def coach_voice() -> list[np.ndarray]:
+    """The coach's lines rendered by its own TTS (the en-us pack's engine settings)."""
+    from coach.speech.tts import Pyttsx3Synthesizer
+
+    synth = Pyttsx3Synthesizer("en-us", 150, 0.9)
+    try:
+        synth.start()
+        return [synth.render(line) for line in COACH_LINES]
+    finally:
+        synth.close()
+
+
+def through_the_room(lines: list[np.ndarray], gain: float, user: np.ndarray | None = None,
+                     user_at_s: float = 0.0) -> tuple[np.ndarray, float, float]:
+    """What the recognizer hears in a session: the coach's lines (0.4 s apart) through the room at
+    `gain` plus the user's clip at `user_at_s` (peak -12 dBFS), after the canceller and the gate.
+    Returns the audio and the user's span in it."""
+    from coach.asr.selfvoice import EchoEvidence
+    from coach.audio.echo import open_canceller
+    from coach.audio.room import Room, RoomConfig
+
+    gap = np.zeros(int(0.4 * RATE_HZ), np.int16)
+    tail = np.zeros(RATE_HZ, np.int16)
+    played = np.concatenate([gap, *[np.concatenate([line, gap]) for line in lines], tail])
+    mic = np.random.default_rng(3).normal(0.0, 30.0, len(played))
+    u0 = u1 = 0.0
+    if user is not None:
+        a = int(user_at_s * RATE_HZ)
+        speech = user.astype(np.float64) * (32767 * 10 ** (-12 / 20) / np.abs(user).max())
+        mic[a : a + len(speech)] += speech
+        u0, u1 = a / RATE_HZ, (a + len(speech)) / RATE_HZ
+    mic += Room(RoomConfig(gain=gain)).process(played)
+    mic16 = np.clip(np.round(mic), -32768, 32767).astype(np.int16)
+    canceller, evidence = open_canceller(), EchoEvidence()
+    heard = np.zeros_like(mic16)
+    for i in range(0, len(mic16) - 799, 800):
+        out = canceller.process(mic16[i : i + 800], played[i : i + 800])
+        heard[i : i + 800] = evidence.observe(i, out, played[i : i + 800])
+    return heard, u0, u1
+
+
+@pytest.mark.audio
+def test_the_head_hears_no_command_in_the_coachs_own_residual(coach_voice, embedder) -> None:
+    """Lines full of command words, at the room's full echo (gain 1.0): the residual after the
+    canceller and the gate is no command to the head (scripts/make_echo_data.py trains it on that)."""
+    from coach.asr.neural.backend import NeuralRecognizer
+
+    heard, _, _ = through_the_room(coach_voice, 1.0)
+    got = [h for h in feed_all(NeuralRecognizer(PHRASES, embedder=embedder), heard) if h.command]
+    assert got == []
+
+
+@pytest.mark.audio
+def test_the_head_hears_the_user_over_the_coach(coach_voice, embedder) -> None:
+    """Double-talk: "pause" said over "You can say: ready, done, ... stop, help." at echo gain 1.0."""
+    from coach.asr.neural.backend import NeuralRecognizer
+    from coach.audio.wav import load_pcm16
+
+    start = (0.4 + len(coach_voice[0]) / RATE_HZ + 0.4) + 1.5       # 1.5 s into the help line
+    heard, u0, _ = through_the_room(coach_voice, 1.0, load_pcm16(DATA / "pause.wav"), start)
+    got = [h for h in feed_all(NeuralRecognizer(PHRASES, embedder=embedder), heard) if h.command]
+    assert [h.command for h in got] == ["pause"]
+    assert abs(got[0].t_start - u0) <= 0.25
+
+
+def test_the_training_report_counts_the_residual_and_the_echo_rule() -> None:
+    """train_command_head.py: false triggers on the coach's residual, and which of them (and of the
+    double-talk commands) a listener rule of N dB above the expected residual lets through."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import train_command_head as train
+
+    labels = ["pause", "ready", OTHER]
+    p = np.array([[0.99, 0.0, 0.01], [0.0, 0.0, 1.0], [0.995, 0.0, 0.005], [0.0, 0.995, 0.005]])
+    y = np.array([2, 2, 0, 1])
+    rows = [{"kind": "echo", "text": "", "coach_active": True, "user_excess_db": 2.0},
+            {"kind": "echo", "text": "", "coach_active": True, "user_excess_db": 1.0},
+            {"kind": "cmd", "text": "pause", "coach_active": True, "user_excess_db": 14.0},
+            {"kind": "cmd", "text": "ready", "coach_active": True, "user_excess_db": 7.0}]
+    r = train.rates(p, y, labels, rows, 0.98)
+    assert r["ft_echo"] == 0.5 and r["n_echo"] == 2 and r["correct"] == 1.0
+    rule = {e["db"]: e for e in train.echo_rule(p, y, labels, rows, 0.98)}
+    assert rule[12.0]["heard"] == 0.5 and rule[12.0]["self_triggers"] == 0.0
+    assert rule[6.0]["heard"] == 1.0 and rule[0.0]["self_triggers"] == 0.5
+    weights = train.sample_weights([{"kind": "neg", "text": "paws", "family": "espeak"},
+                                    {"kind": "neg", "text": "okay", "family": "espeak"},
+                                    {"kind": "cmd", "text": "stop", "family": "echo"}], 3.0, 2.0)
+    assert list(weights) == [3.0, 1.0, 2.0]

@@ -29,7 +29,7 @@ from coach.errors import UsageError
 QUIET_PEAK_DBFS = -30.0      # a recording whose peak is below this is too quiet to learn from
 CLIP_SHARE = 0.002           # more than this share of samples at full scale: clipped
 WRONG_WORD_P = 0.8           # the shipped head is this sure it is another command: wrong word
-STRICTER_BY = 0.05           # threshold added after enrolling
+STRICTER_BY = 0.05           # threshold added after enrolling (at most half the way to 1)
 AUGMENT = 8                  # noisy copies per kept recording
 STEPS = 60
 LEARNING_RATE = 0.05
@@ -194,7 +194,7 @@ def enroll(recordings: list[Recording], head: CommandHead, embedder: SpeechEmbed
             xs.append(segment_features(embedder, _augment(windows[i], rng)))
             ys.append(label)
     adapted = _adapt(head, np.stack(xs), np.array(ys))
-    adapted = adapted.with_threshold(min(0.99, head.threshold + STRICTER_BY))
+    adapted = adapted.with_threshold(stricter(head.threshold))
     adapted = replace(adapted, meta={**head.meta, "enrolled": sorted(by_command), "recordings": len(train)})
     held_feats = [segment_features(embedder, windows[i]) for i in held]
     held_labels = [checked[i].command for i in held]
@@ -204,6 +204,12 @@ def enroll(recordings: list[Recording], head: CommandHead, embedder: SpeechEmbed
     if missing:
         notes.append(f"not recorded (the shipped head is used for them): {', '.join(missing)}")
     return EnrollResult(checked, [checked[i] for i in held], before, after, adapted.threshold, adapted, notes)
+
+
+def stricter(threshold: float) -> float:
+    """The adapted head's threshold: `STRICTER_BY` higher, but never more than half the way to 1
+    (a head adapted to a voice fires more readily on it, and on sounds like it)."""
+    return round(min(threshold + STRICTER_BY, threshold + (1.0 - threshold) / 2), 4)
 
 
 def save(result: EnrollResult, path: Path) -> None:
