@@ -89,3 +89,20 @@ def test_enroll_from_a_folder_adapts_saves_and_is_used_afterwards(tmp_path) -> N
     assert enrolled_head_path(data_dir).is_file()
     choice = choose_engine("fused", None, {}, data_dir, load_voice_named("en-us", data_dir))
     assert choice.head_path == enrolled_head_path(data_dir) and "enroll" in choice.why
+    # one head per user: another user keeps the shipped head
+    other = choose_engine("fused", None, {}, data_dir, load_voice_named("en-us", data_dir), "anna")
+    assert other.head_path is None and "enroll" not in other.why
+
+
+def test_each_user_has_an_own_enrolled_head_in_a_safe_folder(tmp_path) -> None:
+    from coach.asr.select import enrolled_head_path
+
+    anna = enrolled_head_path(tmp_path, "anna")
+    assert anna == tmp_path / "enroll" / "anna" / "head.npz"
+    odd = enrolled_head_path(tmp_path, "../../etc/passwd")
+    assert odd.parent.parent == tmp_path / "enroll" and ".." not in odd.parent.name
+    assert enrolled_head_path(tmp_path, "../x") != enrolled_head_path(tmp_path, "__x")
+    legacy = tmp_path / "enroll" / "head.npz"                  # the single-user layout of before
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"")
+    assert enrolled_head_path(tmp_path) == legacy and enrolled_head_path(tmp_path, "anna") == anna

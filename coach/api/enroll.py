@@ -16,7 +16,7 @@ class Enrolled:
     saved: Path | None          # the adapted head's file; None: nothing stored (the shipped head stays)
 
 
-def enroll_from_dir(folder: Path, voice_name: str, data_dir: Path) -> Enrolled:
+def enroll_from_dir(folder: Path, voice_name: str, data_dir: Path, user: str = "default") -> Enrolled:
     from coach.asr.enroll import enroll, read_recordings, save
     from coach.asr.neural.features import SpeechEmbedder
     from coach.asr.neural.head import load_shipped_head
@@ -31,8 +31,8 @@ def enroll_from_dir(folder: Path, voice_name: str, data_dir: Path) -> Enrolled:
         return Enrolled(lines, None)
     if result.held_back and result.after < result.before:
         return Enrolled([*lines, "the adapted head did worse on the held-back recordings: not saved"], None)
-    path = enrolled_head_path(data_dir)
+    path = enrolled_head_path(data_dir, user)
     save(result, path)
-    lines.append(f"saved to {path}; the neural and fused engines use it from now on "
+    lines.append(f"saved to {path}; the neural and fused engines use it for {user} from now on "
                  f"(delete it to go back to the shipped head)")
     return Enrolled(lines, path)

@@ -30,18 +30,30 @@ class EngineChoice:
     head_path: Path | None = None     # an enrolled head (neural/fused); None: the shipped one
 
 
-def enrolled_head_path(data_dir: Path) -> Path:
-    """Where `coach enroll` keeps the head adapted to this user's voice."""
-    return data_dir / "enroll" / "head.npz"
+def enrolled_head_path(data_dir: Path, user: str = "default") -> Path:
+    """Where `coach enroll` keeps the head adapted to this user's voice: one per user
+    (DATA_DIR/enroll/USER/head.npz). A user name is any text, so the folder name is made safe
+    (anything but letters, digits, `_` and `-` becomes `_`, plus a short hash when changed).
+    The head of the earlier single-user layout (DATA_DIR/enroll/head.npz) is the default user's."""
+    import hashlib
+    import re
+
+    legacy = data_dir / "enroll" / "head.npz"
+    if user == "default" and legacy.is_file():
+        return legacy
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", user) or "_"
+    if safe != user:
+        safe = f"{safe[:40]}-{hashlib.sha256(user.encode()).hexdigest()[:8]}"
+    return data_dir / "enroll" / safe / "head.npz"
 
 
-def _neural_choice(engine: str, data_dir: Path, because: str) -> EngineChoice:
+def _neural_choice(engine: str, data_dir: Path, because: str, user: str = "default") -> EngineChoice:
     """A neural/fused choice; `ModelNotFoundError` if its parts are not installed."""
     from coach.asr.neural.features import model_path
     from coach.asr.neural.head import shipped_head_path
 
     model_path("melspectrogram.onnx")                 # raises with an actionable line if missing
-    head = enrolled_head_path(data_dir)
+    head = enrolled_head_path(data_dir, user)
     enrolled = head if head.is_file() else None
     if enrolled is None and not shipped_head_path().is_file():
         raise ModelNotFoundError(f"the command head {shipped_head_path()} is missing; reinstall coach")
@@ -49,12 +61,12 @@ def _neural_choice(engine: str, data_dir: Path, because: str) -> EngineChoice:
 
     if find_spec("onnxruntime") is None:                 # found, not imported: importing it takes time
         raise ModelNotFoundError("the neural recognizer needs onnxruntime: pip install onnxruntime")
-    mine = ", adapted to your voice by coach enroll" if enrolled else ""
+    mine = f", adapted to {user}'s voice by coach enroll" if enrolled else ""
     return EngineChoice(engine, None, f"{_NEURAL_WHY[engine]}{mine} ({because})", enrolled)
 
 
 def choose_engine(engine: str, model: Path | None, env: Mapping[str, str], data_dir: Path,
-                  voice: VoicePack) -> EngineChoice:
+                  voice: VoicePack, user: str = "default") -> EngineChoice:
     from coach.models.locate import find_vosk_model
 
     if engine not in defaults.ENGINES:
@@ -64,7 +76,7 @@ def choose_engine(engine: str, model: Path | None, env: Mapping[str, str], data_
         if not english:
             raise UsageError(f"the neural command head was trained on English, but voice `{voice.name}` "
                              f"speaks `{voice.language}`; use --engine vosk")
-        return _neural_choice(engine, data_dir, f"--engine {engine}")
+        return _neural_choice(engine, data_dir, f"--engine {engine}", user)
     if engine == "pocketsphinx":
         if not english:
             raise UsageError(f"pocketsphinx only has a US-English model, but voice `{voice.name}` "
@@ -87,7 +99,7 @@ def choose_engine(engine: str, model: Path | None, env: Mapping[str, str], data_
     if defaults.AUTO_ENGINE != "pocketsphinx":
         try:
             return _neural_choice(defaults.AUTO_ENGINE, data_dir,
-                                  "no vosk model installed; best measured for English")
+                                  "no vosk model installed; best measured for English", user)
         except ModelNotFoundError as err:
             return EngineChoice("pocketsphinx", None,
                                 f"pocketsphinx with its bundled US-English model ({err}; so pocketsphinx)")

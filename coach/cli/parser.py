@@ -51,10 +51,12 @@ examples:
 ENROLL_EPILOG = """\
 examples:
   coach enroll --from ~/takes      ready_1.wav, ready_2.wav, done_1.wav, cant_hold_1.wav, ...
+  coach enroll --from ~/anna --user anna     one adapted head per user
 
 Takes that are too quiet, clipped, too long or not the word are named and left out. The adapted
-head goes to DATA_DIR/enroll/head.npz unless it did worse on held-back takes; --engine neural and
-fused (auto, for English) use it from then on. Delete that file to go back to the shipped head.
+head goes to DATA_DIR/enroll/USER/head.npz unless it did worse on held-back takes; --engine neural
+and fused (auto, for English) use it for that user's sessions (`--user`) from then on. Delete
+that file to go back to the shipped head.
 """
 
 
@@ -224,12 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--voice", help="voice pack whose phrases to listen for")
     listen.add_argument("--device", metavar="IN", help="microphone: device name or index")
     recognizer_options(listen)
+    user_option(listen)
 
     enroll = add("enroll", "Adapt the neural recognizer to your voice from recordings of each command.",
                  ENROLL_EPILOG)
     enroll.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", required=True,
                         help="WAV files named after the command: ready_1.wav, ready_2.wav, cant_hold_1.wav")
     enroll.add_argument("--voice", help="voice pack whose commands to enroll")
+    user_option(enroll)
 
     add("devices", "List the audio input and output devices.")
 

@@ -40,13 +40,13 @@ def listen(ctx: Context) -> int:
     args, cfg = ctx.args, ctx.config
     return listen_for_commands(files=args.files, as_json=args.json, voice_name=ctx.voice,
                                engine=cfg.engine.value, model=ctx.model, device=cfg.input_device.value,
-                               data_dir=ctx.data_dir, env=ctx.env)
+                               data_dir=ctx.data_dir, env=ctx.env, user=ctx.user)
 
 
 def enroll(ctx: Context) -> int:
     from coach.api.enroll import enroll_from_dir
 
-    enrolled = enroll_from_dir(ctx.args.from_dir, ctx.voice, ctx.data_dir)
+    enrolled = enroll_from_dir(ctx.args.from_dir, ctx.voice, ctx.data_dir, ctx.user)
     _print(enrolled.lines)
     return 0 if enrolled.saved is not None else 1
 

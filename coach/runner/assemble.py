@@ -385,7 +385,7 @@ def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, tim
     from coach.asr.select import choose_engine, make_recognizer
     from coach.audio.wav import WavMicrophone
 
-    choice = choose_engine(config.engine, config.model, env, config.data_dir, voice)
+    choice = choose_engine(config.engine, config.model, env, config.data_dir, voice, config.user)
     display.info(f"listening with {choice.why}")
     phrases = {**voice.phrases, **(extra_phrases or {})}
     recognizer = make_recognizer(choice, voice, phrases)

@@ -25,9 +25,9 @@ from coach.voice.pack import load_voice_named
 
 def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, model: Path | None,
            device: str | int | None, data_dir: Path, env: Mapping[str, str], out: TextIO = sys.stdout,
-           err: TextIO = sys.stderr) -> int:
+           err: TextIO = sys.stderr, user: str = "default") -> int:
     voice = load_voice_named(voice_name, data_dir)
-    choice = choose_engine(engine, model, env, data_dir, voice)
+    choice = choose_engine(engine, model, env, data_dir, voice, user)
     print(f"coach: listening with {choice.why}", file=err, flush=True)
     if not files:
         from coach.audio.live import LiveMicrophone
