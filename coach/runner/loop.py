@@ -171,8 +171,8 @@ class SessionRunner:
                         key=lambda u: u.end)
         for u in ending:
             u.ended = True
-            if u.tone:
-                continue
+            if u.tone or self.result.status != "running":
+                continue        # after session_end nothing more is logged: it is the last record
             self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
             self._apply(self.session.handle(SpeechEnded(u.end_s, u.text)))
 
