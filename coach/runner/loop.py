@@ -176,6 +176,16 @@ class SessionRunner:
             self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
             self._apply(self.session.handle(SpeechEnded(u.end_s, u.text)))
 
+    def _log_ended_lines(self, t: float) -> None:
+        """`say_end` for every line that has ended by `t` and was not logged yet (a line the end
+        of the session cut short ends here); lines still playing after it get none."""
+        sample = int(round(t * self.timeline.rate_hz))
+        for u in sorted((u for u in self.timeline.utterances if not u.ended and u.shown and u.end <= sample),
+                        key=lambda u: u.end):
+            u.ended = True
+            if not u.tone:
+                self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
+
     def show_rest(self) -> None:
         """The session is over: print what was said but never heard (the input ended first)."""
         while self._to_show:
@@ -223,6 +233,7 @@ class SessionRunner:
                 self.log.write(action.t, "pain", answer=action.pain)
                 self._record_feeling(action)
             elif isinstance(action, SessionEnded):
+                self._log_ended_lines(action.t)     # before session_end: it stays the last record
                 extra = {"abandoned": True} if action.abandoned else {}
                 self.log.write(action.t, "session_end", sets_done=action.sets_done,
                                stopped=action.stopped, **extra)
