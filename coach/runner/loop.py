@@ -9,6 +9,7 @@ deterministically and faster than real time.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -45,6 +46,7 @@ from coach.session import (
 )
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import Speaker
+from coach.speech.timeline import Utterance
 
 SHOW_QUEUE = 200        # lines said and not heard yet, kept for printing (a hushed line is never heard)
 
@@ -167,24 +169,23 @@ class SessionRunner:
             if not u.tone and u.text in self._to_show:
                 self._to_show.remove(u.text)
                 self.display.said(u.text)
-        ending = sorted((u for u in self.timeline.utterances if not u.ended and u.shown and u.end <= sample),
-                        key=lambda u: u.end)
-        for u in ending:
-            u.ended = True
-            if u.tone or self.result.status != "running":
-                continue        # after session_end nothing more is logged: it is the last record
-            self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
+        for u in self._end_lines(sample):
             self._apply(self.session.handle(SpeechEnded(u.end_s, u.text)))
 
-    def _log_ended_lines(self, t: float) -> None:
-        """`say_end` for every line that has ended by `t` and was not logged yet (a line the end
-        of the session cut short ends here); lines still playing after it get none."""
-        sample = int(round(t * self.timeline.rate_hz))
+    def _end_lines(self, sample: int) -> Iterator[Utterance]:
+        """Mark every shown line that has ended by `sample`, write its `say_end` and yield it
+        (tones are marked only). Lazy: the session may end while a line's end is being handled;
+        a line an inner call took is skipped, and after session_end nothing more is logged (it
+        stays the last record)."""
         for u in sorted((u for u in self.timeline.utterances if not u.ended and u.shown and u.end <= sample),
                         key=lambda u: u.end):
+            if u.ended:
+                continue
             u.ended = True
-            if not u.tone:
-                self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
+            if u.tone or self.result.status != "running":
+                continue
+            self.log.write(u.end_s, "say_end", text=u.text, start=u.start_s)
+            yield u
 
     def show_rest(self) -> None:
         """The session is over: print what was said but never heard (the input ended first)."""
@@ -233,7 +234,8 @@ class SessionRunner:
                 self.log.write(action.t, "pain", answer=action.pain)
                 self._record_feeling(action)
             elif isinstance(action, SessionEnded):
-                self._log_ended_lines(action.t)     # before session_end: it stays the last record
+                for _ in self._end_lines(int(round(action.t * self.timeline.rate_hz))):
+                    pass                            # lines the end cut short: logged before session_end
                 extra = {"abandoned": True} if action.abandoned else {}
                 self.log.write(action.t, "session_end", sets_done=action.sets_done,
                                stopped=action.stopped, **extra)
