@@ -62,9 +62,18 @@ SORRY_OVER_ECHO_DB = 12.0   # speech that matched nothing asks "Sorry?" over the
 WORD_PLACE_S = 0.4          # how far off a word's place in a line may be from where it was said
 
 
+_WORD = re.compile(r"[\w']+")
+
+
 def _words(text: str) -> list[str]:
     """Lower-case words, apostrophes kept ("can't"), punctuation dropped."""
-    return re.findall(r"[\w']+", text.lower())
+    return _WORD.findall(text.lower())
+
+
+def _places(words: list[str], phrase: list[str]) -> list[int]:
+    """Where `phrase` occurs in `words` (index of its first word); none for an empty phrase."""
+    n = len(phrase)
+    return [i for i in range(len(words) - n + 1) if n and words[i:i + n] == phrase]
 
 
 class Reason:
@@ -192,16 +201,15 @@ class CommandListener:
     def _phrase_inside(self, heard: Heard, accepted: tuple[str, ...],
                        echo: EchoJudgement | None) -> Verdict | None:
         """An accepted command's phrase inside a segment that also holds the coach's residual."""
-        if echo is None or not echo.coach_active or len(heard.words) < 1:
+        if echo is None or not echo.coach_active or not heard.words:
             return None
         words = [w.text for w in heard.words]
         best: tuple[int, int, str] | None = None            # (first word, n words, command)
         for command in accepted:
             for phrase in self._phrases.get(command, []):
-                n = len(phrase)
-                for i in range(len(words) - n + 1):
-                    if n and words[i:i + n] == phrase and (best is None or n > best[1]):
-                        best = (i, n, command)
+                for i in _places(words, phrase):
+                    if best is None or len(phrase) > best[1]:
+                        best = (i, len(phrase), command)
         if best is None:
             return None
         i, n, command = best
@@ -236,11 +244,8 @@ class CommandListener:
             if u.start_s > t1 or u.start_s + length_s + self._tail_s < t0:
                 continue
             lower = u.text.lower()
-            spans = [(m.start(), m.end()) for m in re.finditer(r"[\w']+", lower)]
-            words = [lower[a:b] for a, b in spans]
-            for k in range(len(words) - n + 1):
-                if words[k:k + n] != phrase:
-                    continue
+            spans = [(m.start(), m.end()) for m in _WORD.finditer(lower)]
+            for k in _places([lower[a:b] for a, b in spans], phrase):
                 said0 = u.start_s + length_s * spans[k][0] / len(lower)
                 said1 = u.start_s + length_s * spans[k + n - 1][1] / len(lower)
                 if said0 - WORD_PLACE_S <= t1 and said1 + WORD_PLACE_S + self._tail_s >= t0 \
@@ -254,8 +259,6 @@ class CommandListener:
         candidates = [_words(heard.phrase), *self._phrases.get(heard.command, [])]
         for line in lines:
             words = _words(line)
-            for phrase in candidates:
-                n = len(phrase)
-                if n and any(words[i:i + n] == phrase for i in range(len(words) - n + 1)):
-                    return True
+            if any(_places(words, phrase) for phrase in candidates):
+                return True
         return False
