@@ -273,9 +273,11 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         return heard
 
     def _score(self, segment: SpeechSegment) -> SegmentScore:
+        aligned: list[tuple[str, float, float]] = []
+
         def verdict(hyp: str, command: str | None, confidence: float, why: str) -> SegmentScore:
             return SegmentScore(segment.t_start, segment.t_end, hyp, command, confidence, why == "ok", why,
-                                self._words(segment) if why != "too long" else ())
+                                _words(aligned))
 
         if segment.too_long:
             return verdict("", None, 0.0, "too long")
@@ -284,6 +286,7 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         d.process_raw(self._dither(segment.pcm).tobytes(), full_utt=True)
         d.end_utt()
         hyp = d.hyp()
+        aligned = self._aligned(segment)
         text = normalise(hyp.hypstr) if hyp is not None else ""
         command = self.table.command_for(text) if text else None
         if command is None or hyp is None:
@@ -297,32 +300,15 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         confidence = t.accepted_floor + (1 - t.accepted_floor) * math.sqrt(_clamp01(hyp.prob))
         if confidence < t.min_confidence:
             return verdict(text, command, confidence, "low confidence")
-        return SegmentScore(self._speech_start(segment), segment.t_end, text, command, confidence, True, "ok",
-                            self._words(segment))
+        return SegmentScore(_speech_start(segment, aligned), segment.t_end, text, command, confidence, True,
+                            "ok", _words(aligned))
 
-    def _words(self, segment: SpeechSegment) -> tuple[Word, ...]:
-        """The last decoded utterance's words (fillers and silences left out), in stream seconds."""
-        words = []
-        for word in self._decoder.seg() or []:
-            if word.word.startswith(("<", "[", "+")):
-                continue
-            text = normalise(word.word.split("(", 1)[0])
-            if text:
-                words.append(Word(text, round(segment.t_audio_start + word.start_frame * 0.01, 3),
-                                  round(segment.t_audio_start + (word.end_frame + 1) * 0.01, 3)))
-        return tuple(words)
-
-    def _speech_start(self, segment: SpeechSegment) -> float:
-        """The first word's start from the decoder's alignment; the segmenter's onset can sit on
-        a noise bump before the word (brown noise: 0.3 s early). Holds are measured to this."""
-        for word in self._decoder.seg() or []:
-            if word.word.startswith(("<", "[", "+")):
-                continue
-            t_word = segment.t_audio_start + word.start_frame * 0.01
-            if segment.t_start - 0.05 <= t_word <= segment.t_end:
-                return t_word
-            break
-        return segment.t_start
+    def _aligned(self, segment: SpeechSegment) -> list[tuple[str, float, float]]:
+        """The last decoded utterance's words as the decoder spelled them, with start and end in
+        stream seconds; fillers and silences (`<s>`, `[NOISE]`, `+BREATH+`) left out."""
+        return [(word.word, segment.t_audio_start + word.start_frame * 0.01,
+                 segment.t_audio_start + (word.end_frame + 1) * 0.01)
+                for word in self._decoder.seg() or [] if not word.word.startswith(("<", "[", "+"))]
 
     def _dither(self, pcm: np.ndarray) -> np.ndarray:
         """A few LSB of noise: exact digital silence breaks pocketsphinx (95 % -> 65 %)."""
@@ -330,6 +316,20 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
             return pcm.astype("<i2")
         noise = self._rng.normal(0.0, self._dither_lsb, len(pcm))
         return np.clip(pcm.astype(np.float64) + noise, -32768, 32767).astype("<i2")
+
+
+def _words(aligned: list[tuple[str, float, float]]) -> tuple[Word, ...]:
+    """The aligned words as `Heard.words`: normalised ("ready(2)" is "ready"), times to the ms."""
+    return tuple(Word(text, round(t0, 3), round(t1, 3)) for spelled, t0, t1 in aligned
+                 if (text := normalise(spelled.split("(", 1)[0])))
+
+
+def _speech_start(segment: SpeechSegment, aligned: list[tuple[str, float, float]]) -> float:
+    """The first word's start from the decoder's alignment; the segmenter's onset can sit on a noise
+    bump before the word (brown noise: 0.3 s early). Holds are measured to this."""
+    if aligned and segment.t_start - 0.05 <= aligned[0][1] <= segment.t_end:
+        return aligned[0][1]
+    return segment.t_start
 
 
 def _clamp01(value: float) -> float:
