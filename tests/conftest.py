@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -76,3 +78,15 @@ def coach_env(data_dir):
     env["COACH_DATA_DIR"] = str(data_dir)
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+def can_mount_tmpfs() -> bool:
+    """Whether tests may fill a real filesystem: a private tmpfs under `unshare -rm` (a full disk)."""
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+needs_mount = pytest.mark.skipif(not can_mount_tmpfs(), reason="needs unshare -rm and tmpfs mounts")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHORT_ROUTINE
+from conftest import ROOT, SHORT_ROUTINE, needs_mount
 
 from coach.history.store import HistoryUnwritable, Store
 from coach.history.transfer import import_file
@@ -107,15 +107,7 @@ def test_writes_to_a_read_only_store_are_refused_as_unwritable_not_damaged(tmp_p
 
 
 # -- a real full disk ---------------------------------------------------------------------------
-def _can_mount() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-                           capture_output=True)
-    return probe.returncode == 0
 
-
-needs_mount = pytest.mark.skipif(not _can_mount(), reason="needs unshare -rm and tmpfs mounts")
 
 _spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
 make_session = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]

@@ -11,14 +11,13 @@ folders that cannot be written (a file where the cache folder should be, a temp 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import wave
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, needs_mount
 
 from coach.asr import pocketsphinx_backend as ps
 from coach.errors import ModelNotFoundError
@@ -62,13 +61,6 @@ def test_when_nothing_takes_it_one_line_names_every_folder(nowhere, monkeypatch)
     assert str(nowhere / "a-file" / "tmp") in message and "TMPDIR" in message
 
 
-def _can_mount() -> bool:
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
-                           capture_output=True)
-    return probe.returncode == 0
-
 
 def _quiet_wav(path: Path) -> Path:
     with wave.open(str(path), "wb") as w:
@@ -80,7 +72,7 @@ def _quiet_wav(path: Path) -> Path:
 
 
 @pytest.mark.slow        # ~7 s: the language model is built twice (once per empty cache)
-@pytest.mark.skipif(not _can_mount(), reason="needs unshare -rm and tmpfs mounts")
+@needs_mount
 def test_voice_mode_starts_with_a_full_tmpdir_and_says_one_line_when_nothing_is_writable(tmp_path):
     """A one-partition machine with a full disk: $TMPDIR, /tmp, /var/tmp and the working folder are
     all full (so Python has no temp folder at all), the cache folder fine or full, /dev/shm fine or
