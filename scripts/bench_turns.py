@@ -92,6 +92,7 @@ class Result:
     acted: bool = False
     err_s: float | None = None  # held_s minus the truth (hold-ending kinds)
     stop_s: float | None = None  # end of the command to the coach's line stopping (pause/stop)
+    said_s: float | None = None  # where the command was placed in the chain (session seconds)
 
 
 @dataclass
@@ -220,6 +221,7 @@ def judge(run: T.Run, calib: Calib, episodes: list[Episode], voice: str, gain: f
         if start is None:
             out.append(res)
             continue
+        res.said_s = ep.phrase.start_s
         res.outcome, ev = T.outcome(run, ep.phrase)
         res.reason = ev.get("reason", "") if ev is not None and ev["type"] == "ignored" else ""
         if ep.phrase.command == "cant_hold":

@@ -10,7 +10,7 @@ from conftest import make_routine
 from helpers.session_driver import Driver
 
 from coach.routine.model import default_cues
-from coach.session import HoldEnded, Hush, Misheard, Say, Session, SessionEnded, Tone
+from coach.session import HoldEnded, Hush, Misheard, RestStarted, Say, Session, SessionEnded, Tone
 from coach.session.wording import Earcons
 from coach.vocab import Earcon, Feedback
 
@@ -173,6 +173,46 @@ def test_cant_hold_begun_just_before_the_target_still_ends_the_hold_there(voice)
     (end,) = d.of(HoldEnded, out)
     assert end.ended_by == "cant_hold" and end.held_s == pytest.approx(19.4, abs=0.001)
     assert d.said(out)[0].startswith("Down. You held 19 seconds")
+
+
+def test_the_hold_waits_for_speech_begun_before_the_target_to_be_decided(voice):
+    """"can't hold" said in the last second of the countdown, at room gain 1: the coach's "Well held"
+    line starts at the target and the user's segment runs on into its residual, so the verdict comes
+    1 s after the target, past the grace. While the recognizer is still hearing speech that began
+    before the target, the hold is not closed as full (seen: held 30 s recorded for 29.45 s)."""
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 19.45)
+    out = d.run_until(t0 + 21.2, hearing_since=t0 + 19.45)       # still one segment, 1.2 s past the grace
+    assert not d.of(HoldEnded, out)
+    d.t = round(t0 + 21.25, 6)
+    out = d.say("cant_hold", t_start=t0 + 19.45, source="voice")
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "cant_hold" and end.held_s == pytest.approx(19.45, abs=0.001)
+
+
+def test_speech_begun_before_the_target_that_was_no_command_lets_the_full_hold_stand(voice):
+    from coach.session.core import HOLD_GRACE_MAX_S
+
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 21.0, hearing_since=t0 + 19.5)
+    out = d.run_until(t0 + 21.1)                                # decided: nothing the session acts on
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and end.held_s == 20 and end.t == pytest.approx(t0 + 20)
+    d = driver(voice, hold_s=20, sets=2)                        # a sentence that never ends: bounded
+    t0 = to_first_hold(d)
+    out = d.run_until(t0 + 30, hearing_since=t0 + 19.5)
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and end.held_s == 20
+    (rest,) = d.of(RestStarted)
+    assert rest.t == pytest.approx(t0 + 20 + HOLD_GRACE_MAX_S, abs=0.06)
+    d = driver(voice, hold_s=20, sets=2)                        # speech begun after the target: no wait
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 20.5)
+    out = d.run_until(t0 + 21.0, hearing_since=t0 + 20.4)
+    (end,) = d.of(HoldEnded, out)
+    assert end.t == pytest.approx(t0 + 20) and d.of(RestStarted, out)[0].t == pytest.approx(t0 + 20.8)
 
 
 def test_a_command_begun_after_the_target_does_not_shorten_the_hold(voice):

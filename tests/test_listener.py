@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from coach.asr.base import Heard
 from coach.asr.listener import CommandListener
@@ -223,16 +224,45 @@ def test_no_phrase_is_looked_for_inside_a_segment_when_the_coach_is_quiet():
     assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
 
 
-def test_a_phrase_after_the_coachs_echo_has_died_away_is_left_to_the_decoders_rule():
-    """The segment began in the coach's residual, but the "phrase" lies where nothing of the coach
-    is audible: the decoder had residual in the segment, so its word there is no evidence (seen:
-    a self-triggered "done" at room gain 1)."""
+def test_a_phrase_past_the_coachs_echo_no_louder_than_its_residual_is_not_the_user():
+    """The segment began in the coach's residual and runs on past the point where the expected
+    echo died away, into something the decoder took for a word (seen: a self-triggered "done" at
+    room gain 1, a room ringing on longer than the echo model assumes). It is no louder than the
+    residual earlier in the segment: no evidence that it is the user."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(10.4, 12.4, ("it", 10.4, 10.8), ("done", 12.0, 12.3))])
-    user = [(12.0, tone(0.3, 8000, 150.0, seed=2))]
+    rec = ScriptedRecognizer([decoded(9.8, 10.9, ("it", 9.8, 10.1), ("done", 10.6, 10.85))])
+    ring = [(10.6, tone(0.25, 0.5 * 0.15 * 8000, seed=3))]      # 6 dB under the coach's echo
     listener = CommandListener(rec, tl, phrases={"done": ["done"]})
-    verdicts = judge_all(listener, mic_session(tl, 14.0, echo_gain=0.15, user=user))
+    verdicts = judge_all(listener, mic_session(tl, 12.0, echo_gain=0.15, user=ring))
     assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
+    assert not listener.evidence.judge(10.6, 10.85).coach_active
+
+
+def test_an_answer_right_as_a_prompt_ends_run_into_its_residual_is_the_users():
+    """Room gain 1: "ready" said 0.1-0.3 s after the prompt ends makes one segment with the
+    prompt's residual ("... set." + "ready"), so the decoder's one-phrase rule rejects it, and the
+    word lies past the point where the coach is audible. It stands far above anything the coach's
+    echo was in that segment: it is the user (bench_turns (b) lost 4 of 8 of these at gain 1)."""
+    tl = coach_timeline()
+    rec = ScriptedRecognizer([decoded(9.6, 11.25, ("it", 9.6, 9.9), ("ready", 10.8, 11.2))])
+    user = [(10.8, tone(0.4, 8000, 150.0, seed=2))]
+    listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
+    assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.15, user=user)) == [
+        ("ready", 10.8, True, "")]
+    assert not listener.evidence.judge(10.8, 11.2).coach_active
+
+
+def test_the_listener_says_when_the_recognizer_is_still_hearing_speech():
+    """Session time of the speech in progress (the hold waits for its verdict), offset kept."""
+    class Hearing(ScriptedRecognizer):
+        hearing_since_s: float | None = 1.25
+    rec = Hearing([])
+    listener = CommandListener(rec)
+    run(listener, 0.0, 0.5)
+    run(listener, 20.0, 20.5)
+    assert listener.hearing_since == pytest.approx(20.75)
+    rec.hearing_since_s = None
+    assert listener.hearing_since is None
 
 
 def test_a_burst_of_the_coachs_residual_never_asks_sorry():

@@ -71,6 +71,9 @@ class Recognizer(Protocol):
         """End of stream: finish any utterance in progress."""
         ...
 
+    # Optional: `hearing_since_s` (float | None), stream seconds where speech the backend is still
+    # hearing began. The session waits for its verdict before closing a hold as full.
+
     def reset(self) -> None:
         """Forget the utterance in progress. The sample clock keeps going.
 

@@ -19,8 +19,10 @@
   "no can't hold", and a segment must decode to exactly one phrase. Where the decoder aligned
   words, a phrase of an accepted command inside the segment is taken when its own span stands
   clearly above the expected echo (the user) and everything else in the segment is either the
-  echo's residual or quiet (not the user saying more: "I'm not ready" stays a sentence). Only while
-  the coach is audible; `Heard.by` is "words" for these.
+  echo's residual or quiet (not the user saying more: "I'm not ready" stays a sentence). Only in a
+  segment where the coach is audible; a phrase lying past the point where its echo died away (a
+  "ready" answered as a prompt ends) must stand well above the loudest the microphone heard over
+  the echo tail before it, as the room's tail only decays. `Heard.by` is "words" for these.
 - Every utterance the recognizer reports ends as a verdict: accepted, or dropped with a reason
   ("not now", "low confidence", "coach speaking", "echo", "no command" for speech that matched no
   phrase). The runner logs them all, so misses can be measured.
@@ -41,9 +43,11 @@ import numpy as np
 
 from coach.asr.base import Heard, Recognizer, Word
 from coach.asr.selfvoice import EchoEvidence, EchoJudgement
+from coach.audio import tones
 from coach.audio.chunk import AudioChunk
-from coach.defaults import ECHO_TAIL_S, MIN_CONFIDENCE
-from coach.speech.timeline import SpeechTimeline
+from coach.defaults import AEC_MAX_DELAY_MS, ECHO_TAIL_S, MIN_CONFIDENCE
+from coach.speech import earcons
+from coach.speech.timeline import SpeechTimeline, Utterance
 
 # A command only the neural head heard, while the coach was audible, must stand this far above
 # the expected residual: the head was trained on clean and noisy speech, never on the broken-up
@@ -58,6 +62,12 @@ NEURAL_OVER_ECHO_DB = 12.0
 PHRASE_OVER_ECHO_DB = 6.0
 QUIET_ABOVE_FLOOR_DB = 6.0
 SPAN_MIN_S = 0.05
+# A phrase the segment carries past the point where the coach's echo died away (a "ready" answered
+# as a prompt ends, run into one segment with the prompt's residual) is the user's when it stands
+# this far above the loudest the microphone heard before it in the segment and over the echo tail
+# (ECHO_TAIL_S) before it: a room's tail only
+# decays. (Measured at room gain 1: the users' answers 17-19 dB above that peak.)
+PAST_ECHO_OVER_DB = 12.0
 SORRY_OVER_ECHO_DB = 12.0   # speech that matched nothing asks "Sorry?" over the coach only this far above it
 WORD_PLACE_S = 0.4          # how far off a word's place in a line may be from where it was said
 
@@ -74,6 +84,14 @@ def _places(words: list[str], phrase: list[str]) -> list[int]:
     """Where `phrase` occurs in `words` (index of its first word); none for an empty phrase."""
     n = len(phrase)
     return [i for i in range(len(words) - n + 1) if n and words[i:i + n] == phrase]
+
+
+def _tone_partials(u: Utterance) -> tuple[float, ...]:
+    """The steady partials of a tone the timeline holds (its text is "[name]"); none for words."""
+    try:
+        return earcons.partials_hz(earcons.Earcon(u.text.strip("[]")))
+    except ValueError:
+        return ()
 
 
 class Reason:
@@ -113,6 +131,7 @@ class CommandListener:
                  min_confidence: float = MIN_CONFIDENCE,
                  echo_tail_s: float = ECHO_TAIL_S,
                  evidence: EchoEvidence | None = None,
+                 remove_tones: bool = True,
                  on_failure: Callable[[str], None] | None = None) -> None:
         self.recognizer = recognizer
         self.failure: str | None = None     # why the recognizer was given up; None while it works
@@ -122,6 +141,7 @@ class CommandListener:
         self._min_confidence = min_confidence
         self._tail_s = echo_tail_s
         self.evidence = evidence if evidence is not None else EchoEvidence()
+        self._tones = tones.ToneRemover(timeline.rate_hz) if timeline is not None and remove_tones else None
         self._fed_s = 0.0           # audio fed to the recognizer (its own clock)
         self._offset_s = 0.0        # session time minus recognizer time (grows over gaps in the audio)
 
@@ -150,6 +170,14 @@ class CommandListener:
             return []
         return [self._judge(self._to_session(h), accepted) for h in heard]
 
+    @property
+    def hearing_since(self) -> float | None:
+        """Session seconds where speech the recognizer has not decided on yet began; else None."""
+        if self.failure is not None:
+            return None
+        since = getattr(self.recognizer, "hearing_since_s", None)
+        return None if since is None else since + self._offset_s
+
     def _fail(self, err: Exception) -> None:
         if self._on_failure is None:
             raise err
@@ -169,9 +197,28 @@ class CommandListener:
         if self._timeline is None:
             return chunk.pcm
         start = int(round(chunk.t_start * self._timeline.rate_hz))
-        mic = np.frombuffer(chunk.pcm, dtype="<i2")
+        raw = np.frombuffer(chunk.pcm, dtype="<i2")
+        mic = raw
+        if self._tones is not None:
+            mic = self._tones.remove(raw, start, self._tone_frequencies(start, len(raw)))
         heard = self.evidence.observe(start, mic, self._timeline.render(start, len(mic)))
-        return chunk.pcm if heard is mic else heard.astype("<i2").tobytes()
+        return chunk.pcm if heard is raw else heard.astype("<i2").tobytes()
+
+    def _tone_frequencies(self, start: int, n: int) -> Callable[[int], tuple[float, ...]]:
+        """Per 10 ms block of this chunk: the frequencies of the coach's tones the room may still
+        carry there (from a tone's start to its end + the longest delay + the echo tail)."""
+        assert self._timeline is not None
+        rate = self._timeline.rate_hz
+        carry = int(round((AEC_MAX_DELAY_MS / 1000 + self._tail_s) * rate))
+        near = [(u.start, u.end + carry, _tone_partials(u)) for u in self._timeline.utterances
+                if u.tone and u.start < start + n and u.end + carry > start - tones.BLOCK_SAMPLES]
+        near = [(a, b, p) for a, b, p in near if p]
+
+        def of(block: int) -> tuple[float, ...]:
+            end = block + tones.BLOCK_SAMPLES
+            partials = sorted({f for a, b, p in near if a < end and b > block for f in p})
+            return tones.frequencies(tuple(partials), rate) if partials else ()
+        return of
 
     def _judge(self, heard: Heard, accepted: tuple[str, ...]) -> Verdict:
         echo = None
@@ -217,10 +264,15 @@ class CommandListener:
         found = replace(heard, command=command, phrase=" ".join(words[i:i + n]), t_start=t0,
                         t_end=t1, confidence=max(heard.confidence, self._min_confidence), reason="",
                         by="words")
-        need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says_at(words[i:i + n], t0, t1) else 1)
         own = self.evidence.judge(t0, t1)
-        if not own.coach_active or own.user_excess_db < need_db:
-            return None     # past the coach's echo the decoder's own rule stands (it had residual in it)
+        if own.coach_active:
+            need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says_at(words[i:i + n], t0, t1) else 1)
+            if own.user_excess_db < need_db:
+                return None
+        else:
+            before = self.evidence.judge(min(heard.t_start, t0 - self._tail_s), t0)
+            if own.mic_db - before.mic_peak_db < PAST_ECHO_OVER_DB:
+                return None     # past the echo, but no louder than the residual before it: its tail
         for a, b in ((heard.t_start, t0), (t1, heard.t_end)):
             if b - a < SPAN_MIN_S:
                 continue

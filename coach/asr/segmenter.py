@@ -96,6 +96,11 @@ class EnergySegmenter:
         return self._in_speech
 
     @property
+    def speech_onset_s(self) -> float | None:
+        """Stream seconds where the speech in progress began; None between segments."""
+        return self._onset_frame * self._frame_s if self._in_speech else None
+
+    @property
     def floor_db(self) -> float:
         """The plain detector's noise floor, dBFS."""
         return float(self._floors_db[0]) if self._floors_db is not None else self.config.abs_floor_db
@@ -242,6 +247,11 @@ class SegmentedRecognizer:
     def t_now(self) -> float:
         """Stream seconds fed so far."""
         return self._n_samples / self._segmenter.config.rate_hz
+
+    @property
+    def hearing_since_s(self) -> float | None:
+        """Stream seconds where the speech still being heard began (not decided yet); else None."""
+        return self._segmenter.speech_onset_s
 
     def reset(self) -> None:
         self._segmenter.reset()

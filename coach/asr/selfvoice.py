@@ -40,6 +40,8 @@ class EchoJudgement:
     user_excess_db: float       # how far the microphone rose above the expected echo (75th pct)
     explained: bool             # coach_active and the excess is within the margin: not the user
     above_floor_db: float = 0.0  # how far the microphone rose above its noise floor (75th pct)
+    mic_db: float = -100.0      # the microphone's level over the stretch (75th pct of frames, dBFS)
+    mic_peak_db: float = -100.0  # the microphone's loudest frame in the stretch (dBFS)
 
 
 @dataclass(frozen=True)
@@ -200,13 +202,15 @@ class EchoEvidence:
         idx = np.arange(first, last) % self._n
         floor = self._floor_at[idx]
         loud = round(float(np.percentile(self._mic_db[idx] - floor, 75)), 2)
+        level = round(float(np.percentile(self._mic_db[idx], 75)), 2)
+        peak = round(float(np.max(self._mic_db[idx])), 2)
         expected = self._env_db[idx] + self._leak_db
         audible = expected > floor + c.active_above_floor_db
         if not audible.any():
-            return EchoJudgement(False, 99.0, False, loud)
+            return EchoJudgement(False, 99.0, False, loud, level, peak)
         excess = self._mic_db[idx] - np.maximum(expected, floor)
         user_excess = float(np.percentile(excess, 75))
-        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db, loud)
+        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db, loud, level, peak)
 
 
 def _power_db(frames: np.ndarray) -> np.ndarray:

@@ -143,7 +143,8 @@ class SessionRunner:
                 commands.append(Command(key_command, t, at, "", "keys"))
         for command in sorted(commands, key=_began):
             self._apply(self.session.handle(command))
-        self._apply(self.session.handle(Tick(t)))
+        hearing = self.listener.hearing_since if self.listener is not None else None
+        self._apply(self.session.handle(Tick(t, hearing)))
         self.narrator.poll(t)
         self._follow_speech(t)
         if not self._narration_reported and self.session.state == "setup" \
@@ -337,4 +338,8 @@ def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> 
         log.write(t, "heard", **fields)
         display.info(f"heard: {h.phrase} ({h.confidence:.2f})")
     else:
+        if h.reason:                        # the recognizer's own word on it ("too long for phrase")
+            fields["why"] = h.reason
+        if h.words and not h.command:       # what the decoder aligned, for a segment it rejected
+            fields["words"] = [[w.text, w.t_start, w.t_end] for w in h.words]
         log.write(t, "ignored", reason=verdict.reason, **fields)

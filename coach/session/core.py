@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 
 from coach.progress.memory import VoiceLine, feedback
 from coach.routine.model import CueTiming, Exercise, Routine, goal_below, held_within
@@ -65,6 +66,8 @@ from coach.vocab import CommandId, CueKind, Earcon, Effort, Feedback, Question, 
 GET_SET_LEAD_S = 1.5      # "set 2 of 5" gets this long before the count starts
 ASK_TIMEOUT_S = 30.0      # no answer this long after a question was said: say so, carry on
 HOLD_GRACE_S = 0.8        # after "time's up", a "can't hold" begun before it still counts this long
+HOLD_GRACE_MAX_S = 3.0    # ... up to this long while the recognizer still hears speech begun before it
+HOLD_CLOSE_POLL_S = 0.05  # how often a waiting hold looks again
 REPROMPT_AFTER_S = 0.8    # after "Sorry?", this pause, then the prompt again
 SORRY_GAP_S = 4.0         # at most one "Sorry?" this often (someone talking on is not asked each time)
 
@@ -135,6 +138,7 @@ class Session:
         self._idle_from_t = 0.0                 # the last time the user spoke or a wait began
         self._hears_speech_ends = False         # the runner sends SpeechEnded: timeouts wait for them
         self._asked_feel = False
+        self._hearing_since: float | None = None   # the recognizer's undecided speech began then
 
     # -- public --------------------------------------------------------------------------------
     @property
@@ -202,6 +206,7 @@ class Session:
             self._t = event.t
             self._start(event.t)
         elif isinstance(event, Tick):
+            self._hearing_since = event.hearing_since
             self._advance(event.t)
         elif isinstance(event, NarrationDone):
             self._advance(event.t)
@@ -268,6 +273,10 @@ class Session:
         elif cue.kind is CueKind.HOLD_CLOSE:
             phase = self._phase
             assert isinstance(phase, HoldPhase) and phase.reached_t is not None
+            if self._deciding_before(phase.reached_t) and t < phase.reached_t + HOLD_GRACE_MAX_S:
+                later = replace(cue, at_s=cue.at_s + HOLD_CLOSE_POLL_S)
+                phase.cues.insert(sum(c.at_s <= later.at_s for c in phase.cues), later)
+                return
             self._end_hold(t, "target")
         elif cue.kind is CueKind.REST_MIN:
             self._say(t, "rest_min_reached", kind=SayKind.CUE)
@@ -284,6 +293,11 @@ class Session:
             self._emit(RestEnded(t))
             self._phase = None
             self._wait_ready(t, line="rest_over")
+
+    def _deciding_before(self, t: float) -> bool:
+        """The recognizer is still hearing speech the user began before `t` (a "can't hold" said
+        in the last second, whose segment ran on into the coach's next line): wait for its verdict."""
+        return self._hearing_since is not None and self._hearing_since < t
 
     # -- flow ----------------------------------------------------------------------------------
     def _start(self, t: float) -> None:

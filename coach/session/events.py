@@ -14,9 +14,13 @@ class Start:
 
 @dataclass(frozen=True)
 class Tick:
-    """Time has passed up to `t`. Timers due by then fire, each stamped with its own due time."""
+    """Time has passed up to `t`. Timers due by then fire, each stamped with its own due time.
+
+    `hearing_since`: the recognizer is, at `t`, in the middle of speech that began then (session
+    seconds) and has not decided what it was; None when it is not (or cannot tell)."""
 
     t: float
+    hearing_since: float | None = None
 
 
 @dataclass(frozen=True)

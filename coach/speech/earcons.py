@@ -14,7 +14,7 @@ import numpy as np
 from coach.defaults import EARCON_LEVEL_DBFS, RATE_HZ
 from coach.vocab import Earcon
 
-__all__ = ["Earcon", "duration_s", "render"]
+__all__ = ["Earcon", "duration_s", "partials_hz", "render"]
 
 
 # (start Hz, end Hz, seconds) per note; notes are played one after another.
@@ -52,6 +52,12 @@ def render(earcon: Earcon, rate_hz: int = RATE_HZ, level_dbfs: float = EARCON_LE
     out = np.round(samples / peak * amplitude).astype(np.int16)
     out.setflags(write=False)
     return out
+
+
+def partials_hz(earcon: Earcon) -> tuple[float, ...]:
+    """The steady partials of the tone (each note's fundamental and its second partial); none for a
+    glide, whose frequency moves. What `coach.audio.tones` takes back out of the microphone."""
+    return tuple(f * k for f0, f1, _ in _NOTES[Earcon(earcon)] if f0 == f1 for f in (f0,) for k in (1, 2))
 
 
 def duration_s(earcon: Earcon, rate_hz: int = RATE_HZ) -> float:

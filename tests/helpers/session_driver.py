@@ -19,11 +19,12 @@ class Driver:
     def start(self):
         return self.send(Start(0.0))
 
-    def run_until(self, t: float, step: float = 0.05):
+    def run_until(self, t: float, step: float = 0.05, hearing_since: float | None = None):
+        """Tick to `t`; `hearing_since`: the recognizer is in the middle of speech begun then."""
         out = []
         while self.t + step <= t + 1e-9:
             self.t = round(self.t + step, 6)
-            out += self.send(Tick(self.t))
+            out += self.send(Tick(self.t, hearing_since))
         return out
 
     def say(self, command: str, t_start: float | None = None, source: str = "keys"):
