@@ -202,6 +202,9 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
             samprate=RATE_HZ,
             hmm=str(hmm),
             dict=str(small_dictionary(model_root / "en-us" / "cmudict-en-us.dict", words)),
+            # No default language model: pocketsphinx would load its 27 MB en-us.lm.bin (55 MB of
+            # RSS) only for the phrase model below to replace it.
+            lm=None,
             loglevel="FATAL",
             **dict(self.tuning.decoder_options),
         )

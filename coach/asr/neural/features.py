@@ -79,6 +79,7 @@ def _session(path: Path) -> Any:
     options.intra_op_num_threads = 1            # a Pi has 4 small cores; the coach needs one
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    options.enable_mem_pattern = False          # segments vary in length: patterns only grew RSS (12 MB)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
