@@ -106,3 +106,66 @@ def test_each_user_has_an_own_enrolled_head_in_a_safe_folder(tmp_path) -> None:
     legacy.parent.mkdir(parents=True)
     legacy.write_bytes(b"")
     assert enrolled_head_path(tmp_path) == legacy and enrolled_head_path(tmp_path, "anna") == anna
+
+
+def session_of_takes(path: Path, takes: list[np.ndarray], gap_s: float = 1.2) -> Path:
+    """One microphone stream: a quiet moment, then each take followed by a pause."""
+    rng = np.random.default_rng(5)
+    pieces = [rng.normal(0, 40, 16000)]
+    for t in takes:
+        pieces += [t, rng.normal(0, 40, int(gap_s * 16000))]
+    return write(path, np.concatenate(pieces))
+
+
+def test_enroll_from_the_microphone_records_takes_asks_again_and_adapts(tmp_path, capsys) -> None:
+    """`coach enroll` without --from: each command is asked for in turn; a sentence where a command
+    was asked for is said to be too long and asked again; the takes are kept (0600) and adapted
+    from, as --from would."""
+    from coach.api.enroll import takes_dir
+    from coach.asr.select import enrolled_head_path
+    from coach.cli import main
+
+    takes = []
+    for name in ("ready", "cant_hold", "pause"):
+        for k, gain in enumerate((1.0, 0.6, 0.8)):
+            takes.append(take(name, gain, 10 * k + len(name)))
+            if (name, k) == ("cant_hold", 1):
+                takes.append(take("water", 1.0, 98))           # said a sentence: asked again
+                takes[-1], takes[-2] = takes[-2], takes[-1]
+    mic = session_of_takes(tmp_path / "mic.wav", takes)
+    data_dir = tmp_path / "data"
+    code = main(["enroll", "--data-dir", str(data_dir), "--mic", str(mic),
+                 "--commands", "ready,cant_hold,pause", "--takes", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "say \u201cready\u201d (1 of 3)" in err and "say \u201cpause\u201d (3 of 3)" in err
+    assert "s, too long: say just \u201ccan't hold\u201d (2 of 3)" in err
+    folder = takes_dir(data_dir)
+    assert sorted(p.name for p in folder.glob("*.wav")) == sorted(
+        f"{c}_{k}.wav" for c in ("ready", "cant_hold", "pause") for k in (1, 2, 3))
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in folder.glob("*.wav"))
+    assert "recorded 9 of 9 takes" in out and "held back 3" in out
+    assert enrolled_head_path(data_dir).is_file()
+
+
+def test_enroll_from_a_silent_microphone_says_so_and_keeps_the_shipped_head(tmp_path, capsys) -> None:
+    from coach.asr.select import enrolled_head_path
+    from coach.cli import main
+
+    mic = write(tmp_path / "quiet.wav", np.random.default_rng(2).normal(0, 40, 16000 * 20))
+    code = main(["enroll", "--data-dir", str(tmp_path / "data"), "--mic", str(mic),
+                 "--commands", "ready", "--takes", "2"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "heard nothing: skipping \u201cready\u201d 1" in err
+    assert "recorded 0 of 2 takes" in out and "nothing recorded" in out
+    assert not enrolled_head_path(tmp_path / "data").exists()
+
+
+def test_enroll_names_commands_the_head_cannot_learn(tmp_path, capsys) -> None:
+    from coach.cli import main
+
+    mic = write(tmp_path / "quiet.wav", np.zeros(16000))
+    code = main(["enroll", "--data-dir", str(tmp_path / "data"), "--mic", str(mic), "--commands", "jump"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--commands: jump cannot be enrolled" in err and "Traceback" not in err

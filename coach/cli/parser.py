@@ -50,9 +50,13 @@ examples:
 
 ENROLL_EPILOG = """\
 examples:
+  coach enroll                     say each command 3 times when asked (the microphone)
+  coach enroll --commands ready,done --takes 2       only some commands
   coach enroll --from ~/takes      ready_1.wav, ready_2.wav, done_1.wav, cant_hold_1.wav, ...
   coach enroll --from ~/anna --user anna     one adapted head per user
 
+Recording from the microphone: stay quiet for a moment at the start, then say just the command
+each time you are asked; the takes are kept in DATA_DIR/enroll/USER/takes.
 Takes that are too quiet, clipped, too long or not the word are named and left out. The adapted
 head goes to DATA_DIR/enroll/USER/head.npz unless it did worse on held-back takes; --engine neural
 and fused (auto, for English) use it for that user's sessions (`--user`) from then on. Delete
@@ -230,8 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     enroll = add("enroll", "Adapt the neural recognizer to your voice from recordings of each command.",
                  ENROLL_EPILOG)
-    enroll.add_argument("--from", dest="from_dir", type=Path, metavar="DIR", required=True,
-                        help="WAV files named after the command: ready_1.wav, ready_2.wav, cant_hold_1.wav")
+    enroll.add_argument("--from", dest="from_dir", type=Path, metavar="DIR",
+                        help="WAV files named after the command: ready_1.wav, ready_2.wav, cant_hold_1.wav "
+                             "(without it: record them now from the microphone)")
+    enroll.add_argument("--takes", type=int, default=3, metavar="N",
+                        help="recording from the microphone: how often to say each command (1-5, default 3)")
+    enroll.add_argument("--commands", metavar="LIST",
+                        help="only these commands, comma-separated (e.g. ready,cant_hold); default all")
+    enroll.add_argument("--device", metavar="IN", help="microphone: device name or index (`coach devices`)")
+    enroll.add_argument("--mic", type=Path, metavar="FILE.wav",
+                        help="read the microphone from a WAV file instead of a device (replays, tests)")
     enroll.add_argument("--voice", help="voice pack whose commands to enroll")
     user_option(enroll)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from coach.api import library
+from coach.audio.chunk import Microphone
 from coach.cli.context import Context
-from coach.errors import AudioDeviceError
+from coach.errors import AudioDeviceError, UsageError
 
 
 def routines(ctx: Context) -> int:
@@ -44,11 +46,36 @@ def listen(ctx: Context) -> int:
 
 
 def enroll(ctx: Context) -> int:
-    from coach.api.enroll import enroll_from_dir
+    from coach.api.enroll import enroll_from_dir, enroll_live
 
-    enrolled = enroll_from_dir(ctx.args.from_dir, ctx.voice, ctx.data_dir, ctx.user)
+    args = ctx.args
+    if args.from_dir is not None:
+        enrolled = enroll_from_dir(args.from_dir, ctx.voice, ctx.data_dir, ctx.user)
+    else:
+        if not 1 <= args.takes <= 5:
+            raise UsageError(f"--takes must be between 1 and 5, not {args.takes}")
+        commands = [c.strip() for c in args.commands.split(",") if c.strip()] if args.commands else None
+        mic = _enroll_microphone(args.mic, ctx.config.input_device.value)
+        try:
+            enrolled = enroll_live(mic, ctx.voice, ctx.data_dir, ctx.user, args.takes, commands,
+                                   lambda line: print(f"coach: {line}", file=sys.stderr, flush=True))
+        except KeyboardInterrupt:
+            print("coach: enrollment stopped; nothing adapted", file=sys.stderr)
+            return 130
+        finally:
+            mic.close()
     _print(enrolled.lines)
     return 0 if enrolled.saved is not None else 1
+
+
+def _enroll_microphone(wav: Path | None, device: object) -> Microphone:
+    if wav is not None:
+        from coach.audio.wav import WavMicrophone
+
+        return WavMicrophone(wav)
+    from coach.audio.live import LiveMicrophone
+
+    return LiveMicrophone(device)  # type: ignore[arg-type]
 
 
 def devices(ctx: Context) -> int:
