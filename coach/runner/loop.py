@@ -93,6 +93,7 @@ class SessionRunner:
         self.begin(0.0)
         try:
             for t, chunk in self.source:
+                self.timeline.trim(t)
                 self.step(t, chunk)
                 if self.done(t):
                     break

@@ -30,8 +30,6 @@ from coach.runner.loop import SessionRunner, log_verdict
 from coach.runner.reminders import Reminders
 
 IDLE_ACCEPTS = ("start",)
-TIMELINE_KEEP_S = 120.0     # speech older than this is never rendered or checked again: freed
-TRIM_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,6 @@ class _Server:
         self.max_sessions = max_sessions
         self.runner: SessionRunner | None = None
         self.t = 0.0
-        self._trimmed_t = 0.0
         self.sessions = 0
         self.holds = 0
         self.reminded = 0
@@ -83,7 +80,7 @@ class _Server:
         edges.log.write(0.0, "state", name="idle")
         for t, chunk in edges.source:
             self.t = t
-            self._trim(t)
+            edges.timeline.trim(t)
             if self.runner is not None:
                 self.runner.step(t, chunk)
                 if self.runner.done(t):
@@ -102,14 +99,6 @@ class _Server:
         if self.runner is not None:         # the file ended mid-session
             self.runner.end_of_input()
             self._session_over(self.t, "ended")
-
-    def _trim(self, t: float) -> None:
-        """Months of serve: forget what the coach said long ago (before, every line stayed in the
-        timeline: about 2 MB a session, and every audio chunk scanned the whole list)."""
-        if t - self._trimmed_t >= TRIM_EVERY_S:
-            self._trimmed_t = t
-            timeline = self.edges.timeline
-            timeline.forget_before(int((t - TIMELINE_KEEP_S) * timeline.rate_hz))
 
     def interrupted(self) -> None:
         if self.runner is not None:

@@ -16,6 +16,8 @@ import numpy as np
 from coach.defaults import RATE_HZ
 
 FADE_S = 0.01       # a cut-off utterance fades out over this long instead of clicking
+KEEP_S = 120.0      # speech older than this is never rendered or checked again: `trim` frees it
+TRIM_EVERY_S = 5.0
 DROPPED_KEEP = 100  # `dropped` keeps only the latest lines (forget_before trims it: months of serve)
 
 
@@ -45,6 +47,7 @@ class SpeechTimeline:
         self.rate_hz = rate_hz
         self.utterances: list[Utterance] = []
         self.dropped: list[str] = []        # narration dropped before it was heard (for the log)
+        self._trimmed_t = 0.0
 
     def add(self, text: str, samples: np.ndarray, t: float, kind: str, tone: bool = False) -> Utterance:
         """Place an utterance asked for at session time `t`."""
@@ -113,6 +116,14 @@ class SpeechTimeline:
                 piece = np.where(idx >= ramp_start, (piece * gain).astype(np.int32), piece)
             out[lo - start : hi - start] += piece
         return np.clip(out, -32768, 32767).astype(np.int16)
+
+    def trim(self, t: float) -> None:
+        """Every TRIM_EVERY_S of session time, forget what was said more than KEEP_S before `t`: a
+        whole session (or months of serve) would otherwise keep every line's samples (a 20-minute
+        replay peaked at 163 MB) and every audio chunk would scan them all."""
+        if t - self._trimmed_t >= TRIM_EVERY_S:
+            self._trimmed_t = t
+            self.forget_before(int((t - KEEP_S) * self.rate_hz))
 
     def forget_before(self, sample: int) -> None:
         """Free utterances that ended before `sample` (a long live session), and all but the
