@@ -207,6 +207,12 @@ def test_speech_begun_before_the_target_that_was_no_command_lets_the_full_hold_s
     assert end.ended_by == "target" and end.held_s == 20
     (rest,) = d.of(RestStarted)
     assert rest.t == pytest.approx(t0 + 20 + HOLD_GRACE_MAX_S, abs=0.06)
+    d = driver(voice, hold_s=20, sets=2)                        # "speech" for 10 s (a fan): no wait
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 19.0)
+    out = d.run_until(t0 + 21.0, hearing_since=t0 + 10.0)
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and d.of(RestStarted, out)[0].t == pytest.approx(t0 + 20.8)
     d = driver(voice, hold_s=20, sets=2)                        # speech begun after the target: no wait
     t0 = to_first_hold(d)
     d.run_until(t0 + 20.5)

@@ -295,9 +295,11 @@ class Session:
             self._wait_ready(t, line="rest_over")
 
     def _deciding_before(self, t: float) -> bool:
-        """The recognizer is still hearing speech the user began before `t` (a "can't hold" said
-        in the last second, whose segment ran on into the coach's next line): wait for its verdict."""
-        return self._hearing_since is not None and self._hearing_since < t
+        """The recognizer is still hearing speech the user began shortly before `t` (a "can't hold"
+        said in the last second, whose segment ran on into the coach's next line): wait for its
+        verdict. Speech that began long before (a fan, chatter) is no command: no wait for it."""
+        since = self._hearing_since
+        return since is not None and t - HOLD_GRACE_MAX_S <= since < t
 
     # -- flow ----------------------------------------------------------------------------------
     def _start(self, t: float) -> None:
