@@ -55,7 +55,10 @@ def power_dbfs(x: np.ndarray) -> float:
     """Mean power of int16-scale samples in dB relative to full scale (a full-scale square = 0)."""
     if len(x) == 0:
         return SILENT_DBFS
-    p = float(np.mean(np.square(x, dtype=np.float64))) / 32768.0**2
+    x = np.asarray(x, dtype=np.float64)
+    # einsum, not np.mean(np.square(...)): half the time, 3 calls per 10 ms frame; not np.dot,
+    # whose BLAS threads spun on the other core (user time 77 -> 136 s for one replay).
+    p = float(np.einsum("i,i->", x, x)) / len(x) / 32768.0**2
     return 10.0 * np.log10(p) if p > 1e-20 else SILENT_DBFS
 
 
@@ -107,15 +110,19 @@ class DelayEstimator:
         self.rate_hz = rate_hz
         self.max_lag = int(max_delay_ms * rate_hz / 1000)
         self.window = int(ESTIMATE_WINDOW_S * rate_hz)
-        self._mic = np.zeros(self.window, dtype=np.float64)
-        self._ref = np.zeros(self.window + self.max_lag, dtype=np.float64)
+        # Rings, oldest sample at `_written % len`: shifting both windows by a frame each 10 ms
+        # moved 0.6 MB a frame (57 MB/s), a few per cent of a Pi core for nothing.
+        self._mic_ring = np.zeros(self.window, dtype=np.float64)
+        self._ref_ring = np.zeros(self.window + self.max_lag, dtype=np.float64)
+        self._written = 0
         self._since = 0
         self.delay_samples: int | None = None
         self._candidate: int | None = None
 
     def reset(self) -> None:
-        self._mic[:] = 0.0
-        self._ref[:] = 0.0
+        self._mic_ring[:] = 0.0
+        self._ref_ring[:] = 0.0
+        self._written = 0
         self._since = 0
         self.delay_samples = None
         self._candidate = None
@@ -123,22 +130,31 @@ class DelayEstimator:
     def push(self, mic: np.ndarray, ref: np.ndarray) -> None:
         """One frame of each (pushed whole frames, so estimates fall on the same samples)."""
         n = len(mic)
-        self._mic[:-n] = self._mic[n:]
-        self._mic[-n:] = mic
-        self._ref[:-n] = self._ref[n:]
-        self._ref[-n:] = ref
+        for ring, x in ((self._mic_ring, mic), (self._ref_ring, ref)):
+            at = self._written % len(ring)
+            first = min(n, len(ring) - at)
+            ring[at:at + first] = x[:first]
+            ring[:n - first] = x[first:]
+        self._written += n
         self._since += n
         every_s = ESTIMATE_EVERY_S if self.delay_samples is None else REESTIMATE_EVERY_S
         if self._since >= every_s * self.rate_hz:
             self._since = 0
             self._estimate()
 
+    @staticmethod
+    def _unrolled(ring: np.ndarray, written: int) -> np.ndarray:
+        at = written % len(ring)
+        return np.concatenate((ring[at:], ring[:at]))
+
     def _estimate(self) -> None:
-        ref_recent = self._ref[self.max_lag:]
-        if power_dbfs(ref_recent) < REF_ACTIVE_DBFS or power_dbfs(self._mic) < REF_ACTIVE_DBFS - 20:
+        mic = self._unrolled(self._mic_ring, self._written)
+        ref = self._unrolled(self._ref_ring, self._written)
+        ref_recent = ref[self.max_lag:]
+        if power_dbfs(ref_recent) < REF_ACTIVE_DBFS or power_dbfs(mic) < REF_ACTIVE_DBFS - 20:
             return
-        nfft = 1 << int(np.ceil(np.log2(len(self._ref) + self.window)))
-        spec = np.fft.rfft(self._mic, nfft) * np.conj(np.fft.rfft(self._ref, nfft))
+        nfft = 1 << int(np.ceil(np.log2(len(ref) + self.window)))
+        spec = np.fft.rfft(mic, nfft) * np.conj(np.fft.rfft(ref, nfft))
         spec /= np.abs(spec) + 1e-9
         corr = np.fft.irfft(spec, nfft)
         # corr[k] = sum mic[n + k] ref[n]; mic index i is ref index i + max_lag - delay, so the
