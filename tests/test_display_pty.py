@@ -61,7 +61,7 @@ def play(coach_env, columns: int) -> tuple[list[str], list[str], list[str]]:
     return holding, resting, screen.lines()
 
 
-@pytest.mark.parametrize("columns", [40, 200])
+@pytest.mark.parametrize("columns", [40, pytest.param(200, marks=pytest.mark.slow)])  # default run budget
 def test_one_status_line_redrawn_in_place(coach_env, columns: int) -> None:
     holding, resting, end = play(coach_env, columns)
     for screen in (holding, resting):
