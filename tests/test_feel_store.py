@@ -215,3 +215,22 @@ def test_an_answer_that_could_not_be_saved_is_kept_and_imported_into_its_session
     import_file(store, tmp_path / "kept.json")                                 # twice: nothing changes
     assert len(store.sessions()) == 1
     store.close()
+
+
+def test_history_json_and_all_carry_how_each_session_felt(tmp_path, capsys):
+    """`coach history --json` is what scripts read, `--all` every hold: both hold the answers."""
+    import json
+
+    from coach.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _filled(data / "history.sqlite3").close()
+    assert main(["history", "--data-dir", str(data), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["effort"], r["pain"]) for r in rows] == [("easy", False), ("hard", True), (None, None)]
+    assert main(["history", "--data-dir", str(data), "--all"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].endswith("ended by  felt")
+    assert table[1].endswith("cant_hold felt easy, no pain") and table[2].endswith("felt hard, pain")
+    assert table[3].endswith("cant_hold")

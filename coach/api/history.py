@@ -60,6 +60,15 @@ def feelings(data_dir: Path, user: str | None, routine: str | None = None) -> di
         return of_sessions(store.sessions(user=user, routine=routine))
 
 
+def answers(data_dir: Path, user: str | None, routine: str | None = None
+            ) -> dict[int, tuple[str | None, bool | None]]:
+    """Session id -> (effort, pain): the answers to "how did that feel?" and "any pain?"."""
+    if not has_history(data_dir):
+        return {}
+    with open_store(data_dir, write=False) as store:
+        return {s.id: (s.effort, s.pain) for s in store.sessions(user=user, routine=routine)}
+
+
 def history_lines(holds: Sequence[HoldRecord], feel: Mapping[int, str] | None = None) -> list[str]:
     """Per exercise: a sparkline row per session (the last few, with how it felt when that was
     answered), then the best of each session.
@@ -85,16 +94,18 @@ def history_lines(holds: Sequence[HoldRecord], feel: Mapping[int, str] | None = 
     return lines
 
 
-def history_table(holds: Sequence[HoldRecord]) -> list[str]:
-    """Every hold, one line each (`coach history --all`), through `printable` as `history_lines`."""
+def history_table(holds: Sequence[HoldRecord], feel: Mapping[int, str] | None = None) -> list[str]:
+    """Every hold, one line each (`coach history --all`), with how its session felt when that was
+    answered; through `printable` as `history_lines`."""
     from coach.history.store import printable
 
     lines = [f"{'date':<17} {'user':<8} {'routine':<10} {'exercise':<14} {'set':>3} {'held':>7} "
-             f"{'target':>7}  ended by"]
+             f"{'target':>7}  {'ended by':<9} felt"]
     for h in holds:
+        felt = (feel or {}).get(h.session_id, "")
         lines.append(printable(f"{h.started_at[:16].replace('T', ' '):<17} {h.user:<8} {h.routine:<10} "
                                f"{h.exercise:<14} {h.set:>3} {h.held_s:>6.1f}s {h.target_s:>6.0f}s  "
-                               f"{h.ended_by}"))
+                               f"{h.ended_by:<9} {felt}").rstrip())
     return lines
 
 

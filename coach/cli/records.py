@@ -21,13 +21,15 @@ def history(ctx: Context) -> int:
         return 0
     holds = hist.holds(ctx.data_dir, ctx.named_user, routine=args.routine)
     if args.json:
+        said = hist.answers(ctx.data_dir, ctx.named_user, routine=args.routine)
         for hold in holds:
-            print(hold.to_json())
+            effort, pain = said.get(hold.session_id, (None, None))
+            print(hold.to_json(effort=effort, pain=pain))       # the session's answers, on each hold
     elif not holds:
         print("no holds recorded yet" + (f" for {ctx.named_user}" if ctx.named_user else ""))
     else:
-        _print(hist.history_table(holds) if args.all else
-               hist.history_lines(holds, hist.feelings(ctx.data_dir, ctx.named_user, routine=args.routine)))
+        feel = hist.feelings(ctx.data_dir, ctx.named_user, routine=args.routine)
+        _print(hist.history_table(holds, feel) if args.all else hist.history_lines(holds, feel))
     return 0
 
 

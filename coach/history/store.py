@@ -87,8 +87,8 @@ class HoldRecord:
     ended_by: str
     started_at: str
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+    def to_json(self, **more: object) -> str:
+        return json.dumps({**asdict(self), **more}, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
