@@ -177,6 +177,10 @@ def coach_run(workdir: Path, routine: str, mic: Path, *, gain: float = 0.0,
     out = subprocess.run(args, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise RuntimeError(f"coach run failed ({out.returncode}): {out.stderr[-2000:]}")
+    printed = [line for line in out.stderr.splitlines()
+               if "only be printed" in line or "only printed" in line]
+    if printed:             # no voice: no echo, no timing of lines; every placement would be off
+        raise RuntimeError(f"coach run lost its voice: {printed[0].strip()}")
     events = [json.loads(line) for line in ev.read_text().splitlines() if line.strip()]
     return Run(events, read_speaker(spk))
 
