@@ -19,8 +19,9 @@ import numpy as np
 from coach.asr.enroll import max_speech_s
 from coach.asr.segmenter import EnergySegmenter, SpeechSegment
 from coach.audio.chunk import AudioChunk, Microphone
+from coach.audio.wav import write_wav
 from coach.defaults import RATE_HZ
-from coach.paths import ensure_private_dir, open_private_binary
+from coach.paths import ensure_private_dir
 
 QUIET_FIRST_S = 0.6         # learn the room's noise floor before the first prompt
 TAKE_TIMEOUT_S = 8.0        # nothing said this long after a prompt: skip the take
@@ -75,7 +76,7 @@ def _one_take(chunks: Iterator[AudioChunk], segmenter: EnergySegmenter, command:
         if segment.too_long or said_s > limit_s:
             continue
         path = folder / f"{command}_{number}.wav"
-        _write_wav(path, segment.pcm)
+        write_wav(path, segment.pcm, RATE_HZ)
         return Take(command, number, path)
     return Take(command, number, None, "too long every time")
 
@@ -106,13 +107,3 @@ def _next_segment(chunks: Iterator[AudioChunk], segmenter: EnergySegmenter,
             return None, "timeout"
     found = segmenter.flush()
     return (found[0], "") if found else (None, "ended")
-
-
-def _write_wav(path: Path, pcm: np.ndarray) -> None:
-    import wave
-
-    with open_private_binary(path) as f, wave.open(f, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE_HZ)
-        w.writeframes(np.asarray(pcm, dtype="<i2").tobytes())
