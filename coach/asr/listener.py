@@ -90,11 +90,9 @@ def _places(words: list[str], phrase: list[str]) -> list[int]:
 
 
 def _tone_partials(u: Utterance) -> tuple[float, ...]:
-    """The steady partials of a tone the timeline holds (its text is "[name]"); none for words."""
-    try:
-        return earcons.partials_hz(earcons.Earcon(u.text.strip("[]")))
-    except ValueError:
-        return ()
+    """The steady partials of a tone the timeline holds (`earcons.label`); none for words."""
+    earcon = earcons.from_label(u.text)
+    return earcons.partials_hz(earcon) if earcon is not None else ()
 
 
 class Reason:

@@ -14,7 +14,7 @@ import numpy as np
 from coach.defaults import EARCON_LEVEL_DBFS, RATE_HZ
 from coach.vocab import Earcon
 
-__all__ = ["Earcon", "duration_s", "partials_hz", "render"]
+__all__ = ["Earcon", "duration_s", "from_label", "label", "partials_hz", "render"]
 
 
 # (start Hz, end Hz, seconds) per note; notes are played one after another.
@@ -58,6 +58,21 @@ def partials_hz(earcon: Earcon) -> tuple[float, ...]:
     """The steady partials of the tone (each note's fundamental and its second partial); none for a
     glide, whose frequency moves. What `coach.audio.tones` takes back out of the microphone."""
     return tuple(f * k for f0, f1, _ in _NOTES[Earcon(earcon)] if f0 == f1 for f in (f0,) for k in (1, 2))
+
+
+def label(earcon: Earcon) -> str:
+    """How a tone is named in the speech timeline (where words are their text): "[count]"."""
+    return f"[{Earcon(earcon).value}]"
+
+
+def from_label(text: str) -> Earcon | None:
+    """The tone a timeline text names (`label`), or None for words."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    try:
+        return Earcon(text[1:-1])
+    except ValueError:
+        return None
 
 
 def duration_s(earcon: Earcon, rate_hz: int = RATE_HZ) -> float:

@@ -65,8 +65,9 @@ class Narrator:
 
     def tone(self, tone: Tone) -> None:
         """A generated tone, heard exactly at its time like a cue (no engine needed: never late)."""
-        samples = earcons.render(earcons.Earcon(tone.name), self.timeline.rate_hz)
-        self.timeline.add(f"[{tone.name}]", samples, tone.t, "cue", tone=True)
+        earcon = earcons.Earcon(tone.name)
+        samples = earcons.render(earcon, self.timeline.rate_hz)
+        self.timeline.add(earcons.label(earcon), samples, tone.t, "cue", tone=True)
 
     def hush(self, t: float) -> None:
         self._pending = [p for p in self._pending if p.say.kind == "cue" and p.say.t > t]
