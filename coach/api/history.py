@@ -11,7 +11,7 @@ from coach import paths
 from coach.errors import UsageError
 
 if TYPE_CHECKING:
-    from coach.history.store import HoldRecord, Store
+    from coach.history.store import HoldRecord, SessionRecord, Store
     from coach.history.transfer import ExportResult, ImportResult
 
 SESSIONS_SHOWN = 14         # `coach history`: the last this many sessions per exercise
@@ -50,23 +50,25 @@ def holds(data_dir: Path, user: str | None, routine: str | None = None) -> list[
         return store.holds(routine=routine, user=user)
 
 
+def sessions(data_dir: Path, user: str | None, routine: str | None = None) -> list[SessionRecord]:
+    """`user`'s sessions (None: everyone's), of one routine or all; none when there is no history."""
+    if not has_history(data_dir):
+        return []
+    with open_store(data_dir, write=False) as store:
+        return store.sessions(user=user, routine=routine)
+
+
 def feelings(data_dir: Path, user: str | None, routine: str | None = None) -> dict[int, str]:
     """Session id -> how it felt ("felt hard, no pain"), for the sessions with an answer."""
     from coach.progress.feel import feelings as of_sessions
 
-    if not has_history(data_dir):
-        return {}
-    with open_store(data_dir, write=False) as store:
-        return of_sessions(store.sessions(user=user, routine=routine))
+    return of_sessions(sessions(data_dir, user, routine))
 
 
 def answers(data_dir: Path, user: str | None, routine: str | None = None
             ) -> dict[int, tuple[str | None, bool | None]]:
     """Session id -> (effort, pain): the answers to "how did that feel?" and "any pain?"."""
-    if not has_history(data_dir):
-        return {}
-    with open_store(data_dir, write=False) as store:
-        return {s.id: (s.effort, s.pain) for s in store.sessions(user=user, routine=routine)}
+    return {s.id: (s.effort, s.pain) for s in sessions(data_dir, user, routine)}
 
 
 def history_lines(holds: Sequence[HoldRecord], feel: Mapping[int, str] | None = None) -> list[str]:
