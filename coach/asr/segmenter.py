@@ -72,10 +72,12 @@ class EnergySegmenter:
         self._pending = np.zeros(0, dtype=np.int16)
         self._last_sample = 0.0
         self._n_frames = 0                                   # frames seen since construction
-        self._floors_db: np.ndarray | None = None            # per detector: plain, pre-emphasised
+        # Per detector (plain, pre-emphasised) as Python floats: the frame loop runs 100 times a
+        # second, all day, and numpy's per-call cost on two numbers was most of idle listening.
+        self._floors_db: list[float] | None = None
         # Per detector, how far loud moments rise above its floor (slow average of 1 s maxima).
-        self._contrast_db = np.array([1.0, 0.0])              # start with plain energy
-        self._window_peak_db = np.zeros(2)
+        self._contrast_db = [1.0, 0.0]                        # start with plain energy
+        self._window_peak_db = [0.0, 0.0]
         # Recent frames (audio, energy) for the pre-roll and the onset search.
         self._history: deque[tuple[np.ndarray, float]] = deque(maxlen=self._pre_frames + self._trigger_frames)
         self._quiet_frames_needed = 0                        # after reset(): wait for a pause
@@ -130,7 +132,7 @@ class EnergySegmenter:
         power = np.stack([np.mean(frames.astype(np.float64) ** 2, axis=1), np.mean(emphasised**2, axis=1)], 1)
         energies_db = 10.0 * np.log10(np.maximum(power / 32768.0**2, 10 ** (self.config.abs_floor_db / 10)))
         done: list[SpeechSegment] = []
-        for frame, energy_db in zip(frames, energies_db, strict=True):
+        for frame, energy_db in zip(frames, energies_db.tolist(), strict=True):
             segment = self._step(frame, energy_db)
             if segment is not None:
                 done.append(segment)
@@ -143,31 +145,33 @@ class EnergySegmenter:
         segment = self._finish()
         return [segment] if segment is not None else []
 
-    def _step(self, frame: np.ndarray, energies_db: np.ndarray) -> SpeechSegment | None:
+    def _step(self, frame: np.ndarray, energies_db: list[float]) -> SpeechSegment | None:
         c = self.config
         index = self._n_frames
         self._n_frames += 1
         if self._floors_db is None:
-            self._floors_db = energies_db.copy()
+            self._floors_db = list(energies_db)
         # Use the detector in which loud moments stand out more: speech over brown noise barely
         # rises in plain energy, speech over pink noise less in pre-emphasised energy.
-        excess = energies_db - self._floors_db
+        excess = [energies_db[0] - self._floors_db[0], energies_db[1] - self._floors_db[1]]
         self._track_floor(energies_db)                       # always: a stuck floor never recovers
-        self._window_peak_db = np.maximum(self._window_peak_db, excess)
+        peak = self._window_peak_db
+        self._window_peak_db = [max(peak[0], excess[0]), max(peak[1], excess[1])]
         if index % 100 == 99:
-            self._contrast_db = 0.9 * self._contrast_db + 0.1 * self._window_peak_db
-            self._window_peak_db = np.zeros(2)
-        excess_db = float(excess[int(np.argmax(self._contrast_db))])
+            contrast, peak = self._contrast_db, self._window_peak_db
+            self._contrast_db = [0.9 * contrast[0] + 0.1 * peak[0], 0.9 * contrast[1] + 0.1 * peak[1]]
+            self._window_peak_db = [0.0, 0.0]
+        excess_db = excess[0] if self._contrast_db[0] >= self._contrast_db[1] else excess[1]
         if self._quiet_frames_needed > 0:
             quiet = excess_db <= c.keep_db
             self._quiet_frames_needed = self._quiet_frames_needed - 1 if quiet else self._hang_frames
             return None
         if not self._in_speech:
             self._history.append((frame, excess_db))
-            recent = list(self._history)[-self._trigger_frames :]
-            loud = sum(1 for _, e in recent if e > c.start_db)
-            if loud >= self._min_loud_frames and excess_db > c.start_db:
-                self._start(index)
+            if excess_db > c.start_db:
+                recent = list(self._history)[-self._trigger_frames :]
+                if sum(1 for _, e in recent if e > c.start_db) >= self._min_loud_frames:
+                    self._start(index)
             return None
         self._frames.append(frame)
         self._peak_db = max(self._peak_db, excess_db)
@@ -180,12 +184,11 @@ class EnergySegmenter:
             return self._finish()
         return None
 
-    def _track_floor(self, energies_db: np.ndarray) -> None:
+    def _track_floor(self, energies_db: list[float]) -> None:
         """Falls fast to quieter frames, creeps up slowly (a word must not become the floor)."""
         floors = self._floors_db if self._floors_db is not None else energies_db
-        falling = 0.8 * floors + 0.2 * energies_db
-        rising = np.minimum(energies_db, floors + self._rise_db)
-        self._floors_db = np.where(energies_db < floors, falling, rising)
+        self._floors_db = [0.8 * f + 0.2 * e if e < f else min(e, f + self._rise_db)
+                           for f, e in zip(floors, energies_db, strict=True)]
 
     def _start(self, index: int) -> None:
         c = self.config

@@ -120,16 +120,20 @@ class EchoEvidence:
         self._pending_mic = self._pending_mic[used:]
         self._pending_ref = self._pending_ref[used:]
         self._pending_start += used
-        mic_db = _power_db(mic_frames)
-        ref_db = _power_db(ref_frames)
+        # Python floats, frame by frame: numpy's per-call cost on scalars was most of idle listening
+        mic_db = _power_db(mic_frames).tolist()
+        ref_db = _power_db(ref_frames).tolist()
         for k, (m, r) in enumerate(zip(mic_db, ref_db, strict=True)):
-            gain = self._step(float(m), float(r))
+            gain = self._step(m, r)
             lo = first_sample + k * self._frame - start_sample       # this frame in `mic`
             hi = lo + self._frame
             if hi > 0 and lo < len(mic):
-                ramp = np.linspace(self._gain, gain, self._frame, endpoint=False)
                 a, b = max(lo, 0), min(hi, len(mic))
-                gains[a:b] = ramp[a - lo : b - lo]
+                if gain == self._gain:                               # no ramp to draw
+                    gains[a:b] = gain
+                else:
+                    ramp = np.linspace(self._gain, gain, self._frame, endpoint=False)
+                    gains[a:b] = ramp[a - lo : b - lo]
             self._gain = gain
         if len(mic) and gains[-1] != self._gain:
             tail = first_sample + used - start_sample
