@@ -13,10 +13,10 @@ reached (the WAV descriptor's offset, /proc/PID/fdinfo). At the end: a table, th
 first two sessions (the warm-up: models, caches), the RSS trend per replayed day (a least-squares line)
 and how long a week would take at the measured speed.
 
-Why not a week in one run: a WAV's sizes are 32-bit, so one file holds at most ~37 h at 16 kHz
-(`--hours` above that is refused), and serve replays about 60-80x faster than real time on one
-core of this machine (a week: 2-3 hours). So a soak runs a day or so at real time, or many
-sessions a day (`--sessions-per-day 480`: two weeks of sessions in 2 hours), and extrapolates.
+A week in one run (`--hours 168`): a RIFF WAV's sizes are 32-bit (at most ~37 h at 16 kHz), so
+longer soaks are written as RF64 (64-bit sizes, the format recorders use past 4 GB; coach reads
+it), still sparse. serve replays an idle room a few hundred times faster than real time on one
+core of this machine, so a week takes well under an hour.
 `--coach-root` runs another checkout's coach (e.g. /work/main, to see the old growth).
 """
 
@@ -50,7 +50,7 @@ exercises:
     rest_s: {min: 2, max: 2}
 """
 SCRIPT = ((0.0, "start my exercises"), (14.0, "ready"), (30.0, "ready"))   # seconds into a session
-MAX_HOURS = (2 ** 32 - 1 - 36) / (RATE_HZ * 2) / 3600                      # one WAV's 32-bit sizes
+MAX_RIFF_HOURS = (2 ** 32 - 1 - 36) / (RATE_HZ * 2) / 3600                 # one RIFF's 32-bit sizes
 # Growth is measured after this many sessions: the first two load what serve keeps for good (a
 # one-time step of ~16 MB at the second session, measured; then flat)
 WARM_SESSIONS = 2
@@ -67,14 +67,10 @@ def _make_session_module():
 def make_wav(path: Path, hours: float, per_day: int, voice: str) -> list[float]:
     """The sparse day-long recording; returns the session start times (seconds)."""
     total = int(hours * 3600 * RATE_HZ)
-    if 36 + total * 2 >= 2 ** 32:
-        raise SystemExit(f"soak_serve: {hours} h does not fit one WAV (32-bit sizes: at most "
-                         f"{MAX_HOURS:.1f} h at {RATE_HZ} Hz); run fewer hours and extrapolate")
     make = _make_session_module()
     with tempfile.TemporaryDirectory() as tmp:
         phrases = {text: make.synthesize(text, voice, Path(tmp)) for _, text in SCRIPT}
-    header = b"RIFF" + struct.pack("<I", 36 + total * 2) + b"WAVE" + b"fmt " + struct.pack(
-        "<IHHIIHH", 16, 1, 1, RATE_HZ, RATE_HZ * 2, 2, 16) + b"data" + struct.pack("<I", total * 2)
+    header = wav_header(total)
     gap_s = 86_400 / per_day
     starts = [600.0 + k * gap_s for k in range(int(hours * 3600 / gap_s) + 1) if 600 + k * gap_s + 60
               < hours * 3600]
@@ -86,6 +82,19 @@ def make_wav(path: Path, hours: float, per_day: int, voice: str) -> list[float]:
                 f.seek(len(header) + int((start + offset) * RATE_HZ) * 2)
                 f.write(np.asarray(phrases[text], dtype="<i2").tobytes())
     return starts
+
+
+def wav_header(frames: int) -> bytes:
+    """16 kHz mono int16: RIFF while the sizes fit 32 bits, else RF64 (sizes in a ds64 chunk)."""
+    fmt = b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, RATE_HZ, RATE_HZ * 2, 2, 16)
+    data_bytes = frames * 2
+    if 36 + data_bytes < 2 ** 32:
+        return b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE" + fmt + b"data" + struct.pack(
+            "<I", data_bytes)
+    riff_bytes = 4 + (8 + 28) + len(fmt) + 8 + data_bytes
+    ds64 = b"ds64" + struct.pack("<IQQQI", 28, riff_bytes, data_bytes, frames, 0)
+    return b"RF64" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE" + ds64 + fmt + b"data" + struct.pack(
+        "<I", 0xFFFFFFFF)
 
 
 def _proc(pid: int) -> tuple[float, int, int] | None:
@@ -100,14 +109,14 @@ def _proc(pid: int) -> tuple[float, int, int] | None:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["Threads"]), fds
 
 
-def _audio_s(pid: int, wav: Path) -> float | None:
+def _audio_s(pid: int, wav: Path, header_bytes: int) -> float | None:
     """How far serve has read into `wav`, in audio seconds: its descriptor's file offset."""
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
             if os.readlink(f"/proc/{pid}/fd/{fd}") == str(wav):
                 info = Path(f"/proc/{pid}/fdinfo/{fd}").read_text()
                 pos = int(next(line for line in info.splitlines() if line.startswith("pos:")).split()[1])
-                return max(0.0, (pos - 44) / (RATE_HZ * 2))
+                return max(0.0, (pos - header_bytes) / (RATE_HZ * 2))
     except (OSError, StopIteration, ValueError):
         return None
     return None
@@ -158,7 +167,7 @@ def soak(hours: float, per_day: int, coach_root: Path, voice: str, sample_every_
         while child.poll() is None:
             time.sleep(sample_every_s)
             got = _proc(child.pid)
-            audio_s = _audio_s(child.pid, wav)
+            audio_s = _audio_s(child.pid, wav, len(wav_header(int(hours * 3600 * RATE_HZ))))
             if got is not None:
                 t, ended = _session_t(events)
                 samples.append({"t_s": t, "audio_s": audio_s, "sessions": ended, "rss_mb": round(got[0], 1),
@@ -195,7 +204,8 @@ def _count(events_text: str, kind: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=24.0, help=f"at most {MAX_HOURS:.1f} (one WAV)")
+    parser.add_argument("--hours", type=float, default=24.0,
+                        help=f"replayed hours (168: a week; past {MAX_RIFF_HOURS:.1f} the WAV is RF64)")
     parser.add_argument("--sessions-per-day", type=int, default=3)
     parser.add_argument("--coach-root", type=Path, default=ROOT)
     parser.add_argument("--voice", default="flite:rms")

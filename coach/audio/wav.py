@@ -234,15 +234,28 @@ def read_layout(path: Path) -> WavLayout:
         raise AudioDeviceError(f"{path}: not a usable WAV file ({err})") from err
 
 
+_RF64_SIZE = 0xFFFFFFFF         # an RF64 file's 32-bit size fields: "see the ds64 chunk"
+
+
 def _parse_layout(f: BinaryIO, size: int) -> WavLayout:
+    """RIFF WAVE, or RF64 (EBU Tech 3306: the same with 64-bit sizes in a `ds64` chunk, as
+    recorders and sox/ffmpeg write past 4 GB: a day and a half of 16 kHz mono)."""
     head = f.read(12)
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise ValueError("missing RIFF/WAVE header")
+    rf64_data_bytes: int | None = None
     pos = 12
     fmt: tuple[int, int, int, int] | None = None
     while pos + 8 <= size:
         f.seek(pos)
         chunk_id, chunk_size = struct.unpack("<4sI", f.read(8))
+        if chunk_id == b"ds64" and head[:4] == b"RF64":
+            body = f.read(24)
+            if len(body) < 24:
+                raise ValueError("truncated ds64 chunk")
+            rf64_data_bytes = struct.unpack("<QQQ", body)[1]
+        elif chunk_id == b"data" and chunk_size == _RF64_SIZE and rf64_data_bytes is not None:
+            chunk_size = rf64_data_bytes
         if chunk_id == b"fmt ":
             fmt = _fmt_chunk(f.read(min(chunk_size, 64)))
         elif chunk_id == b"data":
