@@ -640,6 +640,22 @@ def test_coach_run_survives_a_recognizer_that_raises(tmp_path, coach_env, noise_
     assert json.loads(ev.read_text().splitlines()[-1])["type"] == "session_end"
 
 
+def test_no_recognizer_installed_is_one_line_naming_the_package(tmp_path, coach_env, noise_wav):
+    """Seen with a Python that lacked the packages: a ModuleNotFoundError traceback from deep in
+    the recognizer's constructor."""
+    blocked = tmp_path / "blocked"
+    for name in ("pocketsphinx", "openwakeword", "vosk"):
+        (blocked / name).mkdir(parents=True)
+        (blocked / name / "__init__.py").write_text(f"raise ImportError('No module named {name}')\n")
+    env = dict(coach_env, PYTHONPATH=f"{blocked}{os.pathsep}{coach_env['PYTHONPATH']}")
+    for args in (["run", "short", "--mic", str(noise_wav), "--quiet"], ["listen", str(noise_wav)]):
+        out = run_cli(args, env)
+        assert "Traceback" not in out.stderr, out.stderr
+        assert out.returncode != 0
+        assert "pocketsphinx is missing" in out.stderr.strip().splitlines()[-1]
+        assert "pip install pocketsphinx" in out.stderr
+
+
 # -- the microphone ---------------------------------------------------------------------------
 
 

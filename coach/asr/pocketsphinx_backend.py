@@ -186,7 +186,12 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         dither_lsb: float = 2.0,
         model_dir: Path | None = None,
     ) -> None:
-        import pocketsphinx  # heavy: import only when used
+        try:
+            import pocketsphinx  # heavy: import only when used
+        except ImportError as err:
+            raise ModelNotFoundError(
+                f"no speech recognizer is installed: pocketsphinx is missing ({err}); install it with "
+                "`pip install pocketsphinx` (scripts/setup does)") from err
 
         self.tuning = tuning or PocketsphinxTuning()
         self.table = PhraseTable.from_mapping(phrases)
