@@ -78,3 +78,36 @@ def test_months_of_cuts_keep_the_timeline_bounded():
         tl.forget_before(int((t - 120) * tl.rate_hz))
     assert len(tl.dropped) == DROPPED_KEEP and tl.dropped[-1] == f"queued {3 * DROPPED_KEEP - 1}"
     assert len(tl.utterances) <= 14
+
+
+def test_talked_over_the_narration_stops_now_and_the_cue_plays_on():
+    """The user began talking over the coach: narration playing stops, narration queued is
+    dropped, a cue sounding at that moment (or due later) is left alone."""
+    tl = SpeechTimeline()
+    tl.add("long", tone(3.0), 0.0, "narration")
+    tl.add("queued", tone(1.0), 0.0, "narration")
+    tl.add("[count]", tone(0.2, 2000), 2.5, "cue", tone=True)       # due later: placed already
+    tl.add("after", tone(1.0), 0.0, "narration")                    # queued behind the cue
+    assert tl.dropped == ["queued"]                                 # (the cue dropped that one)
+    tl.cut_narration(int(1.1 * 16000))
+    assert [(u.text, u.end_s) for u in tl.utterances] == [("long", 1.1), ("[count]", 2.7)]
+    assert tl.dropped == ["queued", "after"]
+
+
+def test_narrator_interrupt_returns_what_it_cut_to_say_again(tmp_path):
+    from coach.session.actions import Say
+    from coach.speech.narrator import Narrator
+    from coach.vocab import SayKind
+
+    tl = SpeechTimeline()
+    narrator = Narrator(None, tl, live=False, warn=lambda _: None)     # printed: silence paced by words
+    narrator.say(Say("Lie on your back with your knees bent.", 0.0, SayKind.NARRATION, "routine"))
+    narrator.say(Say("Say ready when you're in position.", 0.0, SayKind.NARRATION, "ready_prompt"))
+    narrator.say(Say("10 seconds in.", 9.0, SayKind.CUE, "hold_every"))
+    cut = narrator.interrupt(0.8)
+    assert [(s.text, s.line, s.kind, s.t) for s in cut] == [
+        ("Lie on your back with your knees bent.", "routine", SayKind.NARRATION, 0.8),
+        ("Say ready when you're in position.", "ready_prompt", SayKind.NARRATION, 0.8)]
+    assert [u.text for u in tl.utterances if u.end > u.start] == ["Lie on your back with your knees bent.",
+                                                                  "10 seconds in."]
+    assert tl.utterances[0].end_s == 0.8

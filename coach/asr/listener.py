@@ -57,6 +57,13 @@ from coach.speech.timeline import SpeechTimeline, Utterance
 # user's "can't hold" over "10 seconds in." 9.5 dB (it was 12 dB before the tones were removed).
 NEURAL_OVER_ECHO_DB = 8.0
 
+# The user talking over the coach (see `CommandListener.over_coach`): speech this long, standing this
+# far above the coach's expected residual echo, makes the coach fall silent and listen. Chosen on
+# the development voices in bench_turns at room gain 1 (reserved voices measured, never tuned on):
+# the coach's own residual stood at most ~8.5 dB above its expected echo over a whole segment.
+DUCK_MIN_S = 0.08
+DUCK_OVER_ECHO_DB = 10.0
+
 # A phrase found inside a longer segment (see the module notes): its span must stand this far above
 # the expected echo (twice that when the coach was saying the phrase around then), the rest of the segment
 # be explained by the echo or lie within QUIET_ABOVE_FLOOR_DB of the noise floor; pieces shorter
@@ -178,6 +185,24 @@ class CommandListener:
             return None
         since = getattr(self.recognizer, "hearing_since_s", None)
         return None if since is None else since + self._offset_s
+
+    @property
+    def over_coach(self) -> tuple[float, float] | None:
+        """(onset, dB above the expected echo) while the user is talking over the coach: speech in
+        progress while the coach can be heard, at least DUCK_MIN_S long, its latest DUCK_MIN_S
+        standing DUCK_OVER_ECHO_DB above what the coach's residual echo explains. Else None."""
+        since = self.hearing_since
+        if since is None or self._timeline is None:
+            return None
+        now = self._fed_s + self._offset_s
+        if now - since < DUCK_MIN_S or not self._timeline.speaking(since, now, self._tail_s):
+            return None
+        # The latest DUCK_MIN_S only: the segment may have begun with the coach's own residual
+        # (the user's word then runs on from it), which would water down the evidence.
+        echo = self.evidence.judge(max(since, now - DUCK_MIN_S), now)
+        if not echo.coach_active or echo.user_excess_db < DUCK_OVER_ECHO_DB:
+            return None
+        return since, echo.user_excess_db
 
     def _fail(self, err: Exception) -> None:
         if self._on_failure is None:

@@ -49,6 +49,22 @@ from coach.speech.speakers import Speaker
 from coach.speech.timeline import Utterance
 
 SHOW_QUEUE = 200        # lines said and not heard yet, kept for printing (a hushed line is never heard)
+DUCKS_PER_LINE = 2      # a line cut off this often for speech that came to nothing is not cut again
+
+
+@dataclass
+class _Duck:
+    """The coach fell silent at `t` because the user began talking over its narration at `since`.
+
+    When that speech has been decided: a command acted on leaves the session to answer it;
+    otherwise the narration cut off is said again, whole. Narration the session asks for
+    meanwhile waits (`held`); cues and tones play as due."""
+
+    t: float
+    since: float
+    cut: list[Say]
+    held: list[Say] = field(default_factory=list)
+    acted: bool = False
 
 
 @dataclass
@@ -86,6 +102,9 @@ class SessionRunner:
         self._t = 0.0
         self._narration_reported = True
         self._to_show: deque[str] = deque(maxlen=SHOW_QUEUE)    # said, not heard yet: printed as it starts
+        self._duck: _Duck | None = None
+        self._ducked_since = -1.0               # the onset of the last speech the coach fell silent for
+        self._ducks: dict[str, int] = {}        # per line text: cut off for speech that came to nothing
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -127,8 +146,10 @@ class SessionRunner:
         self._t = t
         self.result.t_end = t
         commands: list[Command | Misheard] = []
+        verdicts: list[Verdict] = []
         if chunk is not None and self.listener is not None:
-            for verdict in self.listener.feed(chunk, self.session.accepted()):
+            verdicts = self.listener.feed(chunk, self.session.accepted())
+            for verdict in verdicts:
                 self._log_heard(verdict)
                 h = verdict.heard
                 if verdict.accepted:
@@ -144,11 +165,13 @@ class SessionRunner:
                 commands.append(Command(key_command, t, at, "", "keys"))
         for command in sorted(commands, key=_began):
             self._apply(self.session.handle(command))
+        if self.listener is not None:
+            self._follow_duck(t, verdicts)
         hearing = self.listener.hearing_since if self.listener is not None else None
         self._apply(self.session.handle(Tick(t, hearing)))
         self.narrator.poll(t)
         self._follow_speech(t)
-        if not self._narration_reported and self.session.state == "setup" \
+        if not self._narration_reported and self.session.state == "setup" and self._duck is None \
                 and not self.narrator.pending and t >= self.timeline.busy_until():
             self._narration_reported = True
             self._apply(self.session.handle(NarrationDone(t)))
@@ -158,6 +181,40 @@ class SessionRunner:
         if exercise is not None and exercise.is_hold:
             detail = f"{exercise.title}, set {min(self.session.set_no, exercise.sets)} of {exercise.sets}"
         self.display.status(self.session.state, self.session.timer(t), detail)
+
+    def _follow_duck(self, t: float, verdicts: list[Verdict]) -> None:
+        """Barge-in by voice activity: when the user talks over the coach's narration, the coach
+        falls silent at once (a person stops talking when talked over), so the rest of what the user
+        says reaches the recognizer without the coach's voice over it."""
+        assert self.listener is not None
+        duck = self._duck
+        if duck is not None:
+            duck.acted = duck.acted or any(v.accepted for v in verdicts)
+            since = self.listener.hearing_since
+            if since is not None and since <= duck.since + 1e-6:
+                return                                      # still speaking: still listening
+            self._duck = None
+            held_lines = {say.line for say in duck.held if say.line}
+            again = [] if duck.acted else [say for say in duck.cut if not say.line or say.line not in held_lines]
+            for say in again:
+                self._ducks[say.text] = self._ducks.get(say.text, 0) + 1
+            self.log.write(t, "duck_end", acted=duck.acted, again=[say.text for say in again])
+            self._apply([replace(say, t=t) for say in [*again, *duck.held]])
+            return
+        if self.result.status != "running" or self.session.state == "finished":
+            return
+        over = self.listener.over_coach
+        if over is None or over[0] <= self._ducked_since + 1e-6:
+            return
+        sample = int(round(t * self.timeline.rate_hz))
+        playing = [u for u in self.timeline.utterances if u.kind == "narration" and not u.tone
+                   and u.start <= sample < u.end and self._ducks.get(u.text, 0) < DUCKS_PER_LINE]
+        if not playing:
+            return
+        self._ducked_since = over[0]
+        self._duck = _Duck(t, over[0], self.narrator.interrupt(t))
+        self.log.write(t, "duck", since=round(over[0], 3), over_echo_db=round(over[1], 2),
+                       cut=[say.text for say in self._duck.cut])
 
     def _follow_speech(self, t: float) -> None:
         """Print each line as its audio starts (so the transcript keeps step with the speaker, and a
@@ -197,7 +254,9 @@ class SessionRunner:
     # -- actions -------------------------------------------------------------------------------
     def _apply(self, actions: list[Action]) -> None:
         for action in actions:
-            if isinstance(action, Say):
+            if isinstance(action, Say) and action.kind != "cue" and self._duck is not None:
+                self._duck.held.append(action)              # said once the user has been heard
+            elif isinstance(action, Say):
                 action = self._truthful(action)
                 self.log.write(action.t, "say", text=action.text, line=action.line, kind=action.kind)
                 self._to_show.append(action.text)
@@ -208,6 +267,9 @@ class SessionRunner:
                 self.log.write(action.t, "tone", name=action.name, line=action.line)
                 self.narrator.tone(action)
             elif isinstance(action, Hush):
+                if self._duck is not None:                  # what was cut or held is pointless now
+                    self._duck.cut.clear()
+                    self._duck.held.clear()
                 self.narrator.hush(action.t)
             elif isinstance(action, StateChanged):
                 self.log.write(action.t, "state", name=action.state)

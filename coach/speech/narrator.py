@@ -17,6 +17,7 @@ import numpy as np
 
 from coach.defaults import TTS_RENDER_TIMEOUT_S
 from coach.session.actions import Say, Tone
+from coach.vocab import SayKind
 from coach.speech import earcons
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Synthesizer
@@ -51,7 +52,7 @@ class Narrator:
         if self._synth is None:         # printed only: leave the time a reader needs
             words = max(1, len(say.text.split()))
             silence = np.zeros(int(words * READ_S_PER_WORD * self.timeline.rate_hz), dtype=np.int16)
-            self.timeline.add(say.text, silence, say.t, say.kind)
+            self.timeline.add(say.text, silence, say.t, say.kind, line=say.line)
             return
         try:
             job = self._synth.submit(say.text)
@@ -72,6 +73,20 @@ class Narrator:
     def hush(self, t: float) -> None:
         self._pending = [p for p in self._pending if p.say.kind == "cue" and p.say.t > t]
         self.timeline.hush(t)
+
+    def interrupt(self, t: float) -> list[Say]:
+        """The user is talking over the coach: stop the narration playing at `t` and drop what is
+        queued after it (cues due later stay). Returns the narration cut, in order, as it was
+        asked for: the line cut off mid-way first, to be said again whole if it comes to nothing."""
+        at = int(round(t * self.timeline.rate_hz))
+        cut = sorted((u for u in self.timeline.utterances
+                      if u.kind == "narration" and not u.tone and u.end > at and u.end > u.start),
+                     key=lambda u: u.start)
+        lines = [Say(u.text, t, SayKind.NARRATION, u.line) for u in cut]
+        lines += [p.say for p in self._pending if p.say.kind != "cue"]
+        self._pending = [p for p in self._pending if p.say.kind == "cue"]
+        self.timeline.cut_narration(at)
+        return lines
 
     def prefetch(self, texts: list[str]) -> None:
         if self._synth is not None and hasattr(self._synth, "prefetch"):
@@ -114,7 +129,7 @@ class Narrator:
             if say.kind == "cue" and now_t - say.t > LATE_CUE_S:
                 return
             t = now_t
-        self.timeline.add(say.text, item.job.result(), t, say.kind)
+        self.timeline.add(say.text, item.job.result(), t, say.kind, line=say.line)
 
     def _give_up(self, why: str, also: list[_Pending] | None = None) -> None:
         """No more speech: the lines still waiting for audio are printed instead (a late cue is not)."""

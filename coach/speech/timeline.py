@@ -32,6 +32,7 @@ class Utterance:
     tone: bool = False      # a generated tone, not words
     shown: bool = False     # the runner has seen it start (and printed it)
     ended: bool = False     # the runner has seen it end (and told the session)
+    line: str = ""          # the voice-pack line it says (to say it again after the user spoke over it)
 
     @property
     def start_s(self) -> float:
@@ -49,7 +50,8 @@ class SpeechTimeline:
         self.dropped: list[str] = []        # narration dropped before it was heard (for the log)
         self._trimmed_t = 0.0
 
-    def add(self, text: str, samples: np.ndarray, t: float, kind: str, tone: bool = False) -> Utterance:
+    def add(self, text: str, samples: np.ndarray, t: float, kind: str, tone: bool = False,
+            line: str = "") -> Utterance:
         """Place an utterance asked for at session time `t`."""
         at = int(round(t * self.rate_hz))
         if kind == "cue":
@@ -58,7 +60,7 @@ class SpeechTimeline:
             start = max([at, *(u.end for u in together)])
         else:
             start = max(at, self.busy_until_sample())
-        utterance = Utterance(text, kind, start, samples, start + len(samples), at, tone)
+        utterance = Utterance(text, kind, start, samples, start + len(samples), at, tone, line=line)
         self.utterances.append(utterance)
         return utterance
 
@@ -74,6 +76,19 @@ class SpeechTimeline:
                 self.dropped.append(u.text)
                 continue
             if u.end > at:
+                u.end = at
+            kept.append(u)
+        self.utterances = kept
+
+    def cut_narration(self, at: int) -> None:
+        """Stop the narration playing at sample `at` and drop narration queued after it; cues and
+        tones play on."""
+        kept = []
+        for u in self.utterances:
+            if u.kind == "narration" and not u.tone and u.end > at:
+                if u.start >= at:
+                    self.dropped.append(u.text)
+                    continue
                 u.end = at
             kept.append(u)
         self.utterances = kept
