@@ -357,9 +357,11 @@ def fusion_grid() -> dict:
     grid = {}
     for alone in (0.9, 1.01):               # 1.01: the head never fires alone
         for confirm in (0.2, 0.4):
-            grid[f"fused a{alone} c{confirm} confirm-only"] = FusionTuning(alone, confirm, False, 1.0)
+            grid[f"fused a{alone} c{confirm} confirm-only"] = FusionTuning(alone, confirm, False, 1.0, 1.01)
             for veto in (0.5, 0.7, 0.9, 1.01):   # 1.01: pocketsphinx is never vetoed
-                grid[f"fused a{alone} c{confirm} v{veto}"] = FusionTuning(alone, confirm, True, veto)
+                grid[f"fused a{alone} c{confirm} v{veto}"] = FusionTuning(alone, confirm, True, veto, 1.01)
+    for overrule in (0.9, 0.95, 0.97):      # the head's command over pocketsphinx's other one
+        grid[f"fused a0.9 c0.2 v1.01 o{overrule}"] = FusionTuning(0.9, 0.2, True, 1.01, overrule)
     return grid
 
 
@@ -495,6 +497,12 @@ def choose_fusion(rows: list[dict]) -> list[dict]:
         return acc - 3 * ft
 
     best = max(grid, key=merit)
+    for name in sorted(grid, key=merit, reverse=True):
+        held = [r for r in rows if r["backend"] == name and r["set"] in ("heldout", "joe")]
+        extra = "; ".join(f"{r['set']} {r['noise']} acc {r['accuracy']:.3f} wrong {r['wrong']:.3f} "
+                          f"near {r['ft_near'] if r['ft_near'] is not None else '-'}" for r in held
+                          if r["noise"] in ("clean", "10"))
+        print(f"  {name:<32} dev merit {merit(name):.3f}  ({extra})", file=sys.stderr)
     print(f"fusion setting chosen on the dev corpus: {best} "
           f"(merit {merit(best):.3f}; of {len(grid)} settings)", file=sys.stderr)
     kept = [r for r in rows if not r["backend"].startswith("fused ")]
