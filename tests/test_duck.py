@@ -65,7 +65,8 @@ def test_stop_over_a_long_instruction_silences_the_coach_within_0_3_s_and_stops(
     assert T.speaking_at(run, duck["t"] + 0.05, phrase.end_s) == 0.0     # silent while the user speaks
     heard = [e for e in run.of("heard") if e["command"] == "stop"]
     assert heard, [e for e in T.recognized(run)]
-    assert run.of("session_end")[-1]["stopped"] is True
+    assert run.events[-1]["type"] == "session_end" and run.events[-1]["stopped"] is True   # the last record
+    assert [s["line"] for s in run.says()][-1] == "stopped"
 
 
 def test_talk_that_is_no_command_silences_the_coach_then_it_says_the_line_again_whole(quiet):
@@ -83,3 +84,4 @@ def test_talk_that_is_no_command_silences_the_coach_then_it_says_the_line_again_
     # and the session goes on as it would have: the prompt for ready comes after the line
     prompt = run.says("ready_prompt")[0]
     assert prompt["t"] >= again["t"] - 1e-6
+

@@ -90,3 +90,66 @@ def test_cant_hold_in_the_countdown_is_heard_over_the_coachs_own_looped_back_voi
     # the coach's own voice, looped back all session, was never taken for a command
     assert not [r for r in records if r["type"] == "ignored" and r["reason"] in ("not now", "low confidence")
                 and r["command"]]
+
+
+def _set_loopback_volume(env: dict[str, str], module: str, volume: str) -> None:
+    listing = _pactl(env, "list", "sink-inputs")
+    for block in listing.split("Sink Input #")[1:]:
+        if f"Owner Module: {module}" in block:
+            _pactl(env, "set-sink-input-volume", block.split()[0], volume)
+            return
+    raise RuntimeError(f"no sink input of loopback module {module}")
+
+
+LONG_ROUTINE = """\
+title: Barge-in test
+summary: One long instruction, then a hold.
+cues: {get_set_s: 1, every_s: 0, countdown_from: 0, warn_left_s: 0, halfway: false}
+exercises:
+  - id: bridge
+    title: Bridge
+    say: "Lie on your back with your knees bent and your feet flat on the floor, hip width apart.
+      Breathe out, squeeze your glutes and lift your hips until your body makes a straight line
+      from your shoulders to your knees. If your hold gives out early, just say can't hold."
+    hold_s: 10
+    sets: 1
+"""
+STOP_INTO_LINE_S = 7.0      # into the long instruction: the canceller has converged by then
+
+
+def test_stop_said_over_the_coachs_looped_back_narration_silences_it_and_ends_the_session(
+        virtual_audio, coach_env, data_dir, tmp_path):
+    env = {**coach_env, **virtual_audio.env}
+    (data_dir / "routines" / "bargein.yaml").write_text(LONG_ROUTINE)
+    stop_wav = tmp_path / "stop.wav"
+    make_session.make_session_wav(stop_wav, [(0.3, "stop")], 1.2)
+    module = _pactl(env, "load-module", "module-loopback", "source=vspeaker.monitor", "sink=vmic_in",
+                    "latency_msec=40", "source_dont_move=true", "sink_dont_move=true")
+    # A room, not a wire: the coach's voice comes back about 9 dB down (70 % on PulseAudio's cubic
+    # scale). At full level, with live cancellation only ~4 dB (the README's live ERLE), a user's
+    # "stop" is no louder than the coach's own voice, for any recognizer.
+    _set_loopback_volume(env, module, "70%")
+    events = tmp_path / "ev.jsonl"
+    child = None
+    try:
+        child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "bargein", "--input", "voice",
+                                               "--events", str(events)],
+                              env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+        child.expect("listening with")
+        child.expect("Lie on your back")
+        time.sleep(STOP_INTO_LINE_S - 0.3)
+        virtual_audio.play_into_mic(stop_wav)
+        child.expect("heard: stop", timeout=15)
+        child.expect(pexpect.EOF, timeout=30)
+        child.close()
+    finally:
+        if child is not None and child.isalive():
+            child.terminate(force=True)
+        _pactl(env, "unload-module", module)
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    ducks = [r for r in records if r["type"] == "duck"]
+    assert len(ducks) == 1, ducks
+    assert ducks[0]["t"] - ducks[0]["since"] <= 0.3          # silent within 0.3 s of the word's start
+    heard = [r for r in records if r["type"] == "heard"]
+    assert [h["command"] for h in heard] == ["stop"], heard
+    assert records[-1]["type"] == "session_end" and records[-1]["stopped"] is True

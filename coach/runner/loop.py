@@ -50,6 +50,10 @@ from coach.speech.timeline import Utterance
 
 SHOW_QUEUE = 200        # lines said and not heard yet, kept for printing (a hushed line is never heard)
 DUCKS_PER_LINE = 2      # a line cut off this often for speech that came to nothing is not cut again
+# Not within this long after a tone: the canceller's filter, adapted to a pure tone, lets through
+# more of the words that follow it, which stood up to 10.7 dB over the expected echo (the hold's
+# "Lift, and hold" after its rising tone; "Paused." after the acknowledgement) at room gain 1.
+DUCK_AFTER_TONE_S = 1.0
 
 
 @dataclass
@@ -185,7 +189,8 @@ class SessionRunner:
     def _follow_duck(self, t: float, verdicts: list[Verdict]) -> None:
         """Barge-in by voice activity: when the user talks over the coach's narration, the coach
         falls silent at once (a person stops talking when talked over), so the rest of what the user
-        says reaches the recognizer without the coach's voice over it."""
+        says reaches the recognizer without the coach's voice over it. Cues and tones are on the
+        clock and play on (cutting spoken hold cues too was measured: more self-triggers at gain 1)."""
         assert self.listener is not None
         duck = self._duck
         if duck is not None:
@@ -207,6 +212,9 @@ class SessionRunner:
         if over is None or over[0] <= self._ducked_since + 1e-6:
             return
         sample = int(round(t * self.timeline.rate_hz))
+        settle = int(DUCK_AFTER_TONE_S * self.timeline.rate_hz)
+        if any(u.tone and u.start <= sample < u.end + settle for u in self.timeline.utterances):
+            return
         playing = [u for u in self.timeline.utterances if u.kind == "narration" and not u.tone
                    and u.start <= sample < u.end and self._ducks.get(u.text, 0) < DUCKS_PER_LINE]
         if not playing:
@@ -214,7 +222,7 @@ class SessionRunner:
         self._ducked_since = over[0]
         self._duck = _Duck(t, over[0], self.narrator.interrupt(t))
         self.log.write(t, "duck", since=round(over[0], 3), over_echo_db=round(over[1], 2),
-                       cut=[say.text for say in self._duck.cut])
+                       stopped=[u.text for u in playing], cut=[say.text for say in self._duck.cut])
 
     def _follow_speech(self, t: float) -> None:
         """Print each line as its audio starts (so the transcript keeps step with the speaker, and a
@@ -298,6 +306,10 @@ class SessionRunner:
                 self.log.write(action.t, "pain", answer=action.pain)
                 self._record_feeling(action)
             elif isinstance(action, SessionEnded):
+                if self._duck is not None:                  # ("stop" said over the coach): its last
+                    duck, self._duck = self._duck, None     # words go out before session_end
+                    self.log.write(action.t, "duck_end", acted=True, again=[])
+                    self._apply([replace(say, t=action.t) for say in duck.held])
                 for _ in self._end_lines(int(round(action.t * self.timeline.rate_hz))):
                     pass                            # lines the end cut short: logged before session_end
                 extra = {"abandoned": True} if action.abandoned else {}
