@@ -200,7 +200,8 @@ class SessionRunner:
                 return                                      # still speaking: still listening
             self._duck = None
             held_lines = {say.line for say in duck.held if say.line}
-            again = [] if duck.acted else [say for say in duck.cut if not say.line or say.line not in held_lines]
+            again = [] if duck.acted else [say for say in duck.cut
+                                           if not say.line or say.line not in held_lines]
             for say in again:
                 self._ducks[say.text] = self._ducks.get(say.text, 0) + 1
             self.log.write(t, "duck_end", acted=duck.acted, again=[say.text for say in again])

@@ -17,10 +17,10 @@ import numpy as np
 
 from coach.defaults import TTS_RENDER_TIMEOUT_S
 from coach.session.actions import Say, Tone
-from coach.vocab import SayKind
 from coach.speech import earcons
 from coach.speech.timeline import SpeechTimeline
 from coach.speech.tts import Synthesizer
+from coach.vocab import SayKind
 
 READ_S_PER_WORD = 0.3   # with no speech engine, printed narration still paces the session
 LATE_CUE_S = 0.5        # live: a cue whose audio is ready later than this after its time is dropped
