@@ -117,7 +117,7 @@ class Pyttsx3Synthesizer:
                 # (every line of that replayed session was then only printed), is not a dead engine.
                 for attempt in range(RENDER_TRIES):
                     try:
-                        samples = self._render_once(engine, text, out)
+                        samples = self._render_once(engine, text, out, self._settings)
                     except Exception as err:
                         if attempt + 1 == RENDER_TRIES:
                             job.set_exception(err)
@@ -127,8 +127,16 @@ class Pyttsx3Synthesizer:
                         break
 
     @staticmethod
-    def _render_once(engine, text: str, out: Path) -> np.ndarray:  # noqa: ANN001 - pyttsx3 is untyped
+    def _render_once(engine, text: str, out: Path,  # noqa: ANN001 - pyttsx3 is untyped
+                     settings: tuple[str, int, float]) -> np.ndarray:
         out.unlink(missing_ok=True)
+        # The settings go into every run loop with the line, not only the first: a clean-clone
+        # run replayed one session twice and one of the two spoke every line at espeak's default
+        # rate (the first loop had dropped it), so the two event logs differed.
+        voice, rate_wpm, volume = settings
+        engine.setProperty("voice", voice)
+        engine.setProperty("rate", rate_wpm)
+        engine.setProperty("volume", volume)
         engine.save_to_file(text, str(out))
         engine.runAndWait()
         if not out.exists():
