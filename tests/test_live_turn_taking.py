@@ -10,6 +10,9 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -46,6 +49,27 @@ def _pactl(env: dict[str, str], *args: str) -> str:
     return done.stdout.strip()
 
 
+@contextmanager
+def looped_back_coach(env: dict[str, str], routine: str, events: Path,
+                      loopback_volume: str | None = None) -> Iterator[pexpect.spawn]:
+    """`coach run ROUTINE --input voice` with its speaker looped back into its own microphone
+    (optionally turned down); the coach and the loopback never outlive the test."""
+    module = _pactl(env, "load-module", "module-loopback", "source=vspeaker.monitor", "sink=vmic_in",
+                    "latency_msec=40", "source_dont_move=true", "sink_dont_move=true")
+    child = None
+    try:
+        if loopback_volume is not None:
+            _set_loopback_volume(env, module, loopback_volume)
+        child = pexpect.spawn(sys.executable, ["-m", "coach", "run", routine, "--input", "voice",
+                                               "--events", str(events)],
+                              env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+        yield child
+    finally:
+        if child is not None and child.isalive():       # never leave a coach playing into the next test
+            child.terminate(force=True)
+        _pactl(env, "unload-module", module)
+
+
 def test_cant_hold_in_the_countdown_is_heard_over_the_coachs_own_looped_back_voice(
         virtual_audio, coach_env, data_dir, tmp_path):
     env = {**coach_env, **virtual_audio.env}
@@ -53,14 +77,8 @@ def test_cant_hold_in_the_countdown_is_heard_over_the_coachs_own_looped_back_voi
     ready_wav, give_up_wav = tmp_path / "ready.wav", tmp_path / "cant.wav"
     make_session.make_session_wav(ready_wav, [(0.3, "ready")], 1.5)
     make_session.make_session_wav(give_up_wav, [(0.3, "can't hold")], 1.8)
-    module = _pactl(env, "load-module", "module-loopback", "source=vspeaker.monitor", "sink=vmic_in",
-                    "latency_msec=40", "source_dont_move=true", "sink_dont_move=true")
     events = tmp_path / "ev.jsonl"
-    child = None
-    try:
-        child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "countdown", "--input", "voice",
-                                               "--events", str(events)],
-                              env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    with looped_back_coach(env, "countdown", events) as child:
         child.expect("listening with")
         child.expect("Say ready when you're in position.")
         child.expect(pexpect.TIMEOUT, timeout=3.0)      # the prompt plays, loops back: no self-trigger
@@ -73,10 +91,6 @@ def test_cant_hold_in_the_countdown_is_heard_over_the_coachs_own_looped_back_voi
         child.expect("heard: can't hold", timeout=15)
         child.expect(pexpect.EOF, timeout=40)           # the one set is done: the session ends
         child.close()
-    finally:
-        if child is not None and child.isalive():       # never leave a coach playing into the next test
-            child.terminate(force=True)
-        _pactl(env, "unload-module", module)
     records = [json.loads(line) for line in events.read_text().splitlines()]
     heard = [r for r in records if r["type"] == "heard"]
     assert [h["command"] for h in heard] == ["ready", "cant_hold"], heard
@@ -123,18 +137,11 @@ def test_stop_said_over_the_coachs_looped_back_narration_silences_it_and_ends_th
     (data_dir / "routines" / "bargein.yaml").write_text(LONG_ROUTINE)
     stop_wav = tmp_path / "stop.wav"
     make_session.make_session_wav(stop_wav, [(0.3, "stop")], 1.2)
-    module = _pactl(env, "load-module", "module-loopback", "source=vspeaker.monitor", "sink=vmic_in",
-                    "latency_msec=40", "source_dont_move=true", "sink_dont_move=true")
+    events = tmp_path / "ev.jsonl"
     # A room, not a wire: the coach's voice comes back about 9 dB down (70 % on PulseAudio's cubic
     # scale). At full level, with live cancellation only ~4 dB (the README's live ERLE), a user's
     # "stop" is no louder than the coach's own voice, for any recognizer.
-    _set_loopback_volume(env, module, "70%")
-    events = tmp_path / "ev.jsonl"
-    child = None
-    try:
-        child = pexpect.spawn(sys.executable, ["-m", "coach", "run", "bargein", "--input", "voice",
-                                               "--events", str(events)],
-                              env=env, cwd=str(ROOT), encoding="utf-8", timeout=60)
+    with looped_back_coach(env, "bargein", events, loopback_volume="70%") as child:
         child.expect("listening with")
         child.expect("Lie on your back")
         time.sleep(STOP_INTO_LINE_S - 0.3)
@@ -142,10 +149,6 @@ def test_stop_said_over_the_coachs_looped_back_narration_silences_it_and_ends_th
         child.expect("heard: stop", timeout=15)
         child.expect(pexpect.EOF, timeout=30)
         child.close()
-    finally:
-        if child is not None and child.isalive():
-            child.terminate(force=True)
-        _pactl(env, "unload-module", module)
     records = [json.loads(line) for line in events.read_text().splitlines()]
     ducks = [r for r in records if r["type"] == "duck"]
     assert len(ducks) == 1, ducks
