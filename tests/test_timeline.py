@@ -89,7 +89,7 @@ def test_talked_over_the_narration_stops_now_and_the_cue_plays_on():
     tl.add("[count]", tone(0.2, 2000), 2.5, "cue", tone=True)       # due later: placed already
     tl.add("after", tone(1.0), 0.0, "narration")                    # queued behind the cue
     assert tl.dropped == ["queued"]                                 # (the cue dropped that one)
-    tl.cut_narration(int(1.1 * 16000))
+    tl.cut(int(1.1 * 16000), narration_only=True)
     assert [(u.text, u.end_s) for u in tl.utterances] == [("long", 1.1), ("[count]", 2.7)]
     assert tl.dropped == ["queued", "after"]
 

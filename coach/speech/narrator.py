@@ -85,7 +85,7 @@ class Narrator:
         lines = [Say(u.text, t, SayKind.NARRATION, u.line) for u in cut]
         lines += [p.say for p in self._pending if p.say.kind != "cue"]
         self._pending = [p for p in self._pending if p.say.kind == "cue"]
-        self.timeline.cut_narration(at)
+        self.timeline.cut(at, narration_only=True)
         return lines
 
     def prefetch(self, texts: list[str]) -> None:

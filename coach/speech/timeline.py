@@ -64,31 +64,19 @@ class SpeechTimeline:
         self.utterances.append(utterance)
         return utterance
 
-    def cut(self, at: int, keep: list[Utterance] | None = None) -> None:
-        """Stop what plays at sample `at`; drop what would start after it (except `keep`)."""
+    def cut(self, at: int, keep: list[Utterance] | None = None, narration_only: bool = False) -> None:
+        """Stop what plays at sample `at`; drop what would start after it (except `keep`). With
+        `narration_only` (the user talking over the coach), cues and tones play on."""
         kept = []
         spared = {id(u) for u in keep or ()}
         for u in self.utterances:
-            if id(u) in spared:
+            if id(u) in spared or narration_only and (u.kind != "narration" or u.tone):
                 kept.append(u)
                 continue
             if u.start >= at:
                 self.dropped.append(u.text)
                 continue
             if u.end > at:
-                u.end = at
-            kept.append(u)
-        self.utterances = kept
-
-    def cut_narration(self, at: int) -> None:
-        """Stop the narration playing at sample `at` and drop narration queued after it; cues and
-        tones play on."""
-        kept = []
-        for u in self.utterances:
-            if u.kind == "narration" and not u.tone and u.end > at:
-                if u.start >= at:
-                    self.dropped.append(u.text)
-                    continue
                 u.end = at
             kept.append(u)
         self.utterances = kept
