@@ -133,10 +133,7 @@ class Pyttsx3Synthesizer:
         # The settings go into every run loop with the line, not only the first: a clean-clone
         # run replayed one session twice and one of the two spoke every line at espeak's default
         # rate (the first loop had dropped it), so the two event logs differed.
-        voice, rate_wpm, volume = settings
-        engine.setProperty("voice", voice)
-        engine.setProperty("rate", rate_wpm)
-        engine.setProperty("volume", volume)
+        _apply_settings(engine, *settings)
         engine.save_to_file(text, str(out))
         engine.runAndWait()
         if not out.exists():
@@ -156,10 +153,14 @@ def _make_engine(voice: str, rate_wpm: int, volume: float):  # noqa: ANN202 - py
     if base not in ids and not any(i.endswith("/" + base) for i in ids):
         raise SpeechEngineError(f"the speech engine has no voice `{voice}`; "
                                 "`coach say --list-voices` shows the ones it has")
+    _apply_settings(engine, voice, rate_wpm, volume)       # here too: a voice it cannot take fails at start
+    return engine
+
+
+def _apply_settings(engine, voice: str, rate_wpm: int, volume: float) -> None:  # noqa: ANN001
     engine.setProperty("voice", voice)
     engine.setProperty("rate", rate_wpm)
     engine.setProperty("volume", volume)
-    return engine
 
 
 def _silence_driver_prints() -> None:
