@@ -164,10 +164,11 @@ def soak(hours: float, per_day: int, coach_root: Path, voice: str, sample_every_
                                  cwd=str(coach_root), env=env, stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         samples = []
+        header_bytes = len(wav_header(int(hours * 3600 * RATE_HZ)))
         while child.poll() is None:
             time.sleep(sample_every_s)
             got = _proc(child.pid)
-            audio_s = _audio_s(child.pid, wav, len(wav_header(int(hours * 3600 * RATE_HZ))))
+            audio_s = _audio_s(child.pid, wav, header_bytes)
             if got is not None:
                 t, ended = _session_t(events)
                 samples.append({"t_s": t, "audio_s": audio_s, "sessions": ended, "rss_mb": round(got[0], 1),
