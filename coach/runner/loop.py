@@ -198,14 +198,12 @@ class SessionRunner:
             since = self.listener.hearing_since
             if since is not None and since <= duck.since + 1e-6:
                 return                                      # still speaking: still listening
-            self._duck = None
             held_lines = {say.line for say in duck.held if say.line}
             again = [] if duck.acted else [say for say in duck.cut
                                            if not say.line or say.line not in held_lines]
             for say in again:
                 self._ducks[say.text] = self._ducks.get(say.text, 0) + 1
-            self.log.write(t, "duck_end", acted=duck.acted, again=[say.text for say in again])
-            self._apply([replace(say, t=t) for say in [*again, *duck.held]])
+            self._end_duck(t, again)
             return
         if self.result.status != "running" or self.session.state == "finished":
             return
@@ -224,6 +222,14 @@ class SessionRunner:
         self._duck = _Duck(t, over[0], self.narrator.interrupt(t))
         self.log.write(t, "duck", since=round(over[0], 3), over_echo_db=round(over[1], 2),
                        stopped=[u.text for u in playing], cut=[say.text for say in self._duck.cut])
+
+    def _end_duck(self, t: float, again: list[Say]) -> None:
+        """The speech the coach fell silent for is decided: say `again` (the cut lines to repeat),
+        then the narration held meanwhile."""
+        assert self._duck is not None
+        duck, self._duck = self._duck, None
+        self.log.write(t, "duck_end", acted=duck.acted, again=[say.text for say in again])
+        self._apply([replace(say, t=t) for say in [*again, *duck.held]])
 
     def _follow_speech(self, t: float) -> None:
         """Print each line as its audio starts (so the transcript keeps step with the speaker, and a
@@ -308,9 +314,8 @@ class SessionRunner:
                 self._record_feeling(action)
             elif isinstance(action, SessionEnded):
                 if self._duck is not None:                  # ("stop" said over the coach): its last
-                    duck, self._duck = self._duck, None     # words go out before session_end
-                    self.log.write(action.t, "duck_end", acted=True, again=[])
-                    self._apply([replace(say, t=action.t) for say in duck.held])
+                    self._duck.acted = True                 # words go out before session_end
+                    self._end_duck(action.t, [])
                 for _ in self._end_lines(int(round(action.t * self.timeline.rate_hz))):
                     pass                            # lines the end cut short: logged before session_end
                 extra = {"abandoned": True} if action.abandoned else {}
