@@ -66,6 +66,7 @@ class Config:
     output_device: Setting[DeviceSpec]
     engine: Setting[str]            # "auto" | "pocketsphinx" | "vosk"
     model: Setting[Path | None]     # vosk model folder; None: found automatically
+    noise_suppression: Setting[int]     # 0 (off) .. 4: webrtc-noise-gain before the recognizer
     reminders: Setting[tuple[str, ...]]     # "HH:MM", sorted, no duplicates
     data_dir: Setting[Path]
 
@@ -80,6 +81,7 @@ FIELDS = (
     ("devices.output", "output_device", "--output-device"),
     ("recognizer.engine", "engine", "--engine"),
     ("recognizer.model", "model", "--model"),
+    ("recognizer.noise_suppression", "noise_suppression", "--noise-suppression"),
     ("reminders", "reminders", "--reminders"),
     ("data_dir", "data_dir", "--data-dir"),
 )
@@ -133,7 +135,8 @@ def _defaults(env: Mapping[str, str]) -> dict[str, Setting]:
         "user": Setting(defaults.USER), "voice": Setting(defaults.VOICE),
         "routine": Setting(defaults.ROUTINE), "input_mode": Setting(INPUT_MODE),
         "input_device": Setting(None), "output_device": Setting(None), "engine": Setting(ENGINE),
-        "model": Setting(None), "reminders": Setting(()),
+        "model": Setting(None), "noise_suppression": Setting(defaults.NOISE_SUPPRESSION),
+        "reminders": Setting(()),
         "data_dir": Setting(paths.data_dir(None, without_env)),
     }
 
@@ -186,11 +189,15 @@ def _read_file(file: Path) -> dict[str, Setting]:
                 put(f"{key}_device", devices, key, _device(devices, key))
     recognizer = top.mapping("recognizer")
     if recognizer is not None:
-        recognizer.only(("engine", "model"))
+        recognizer.only(("engine", "model", "noise_suppression"))
         if recognizer.has("engine"):
             put("engine", recognizer, "engine", recognizer.choice("engine", ENGINES))
         if recognizer.has("model"):
             put("model", recognizer, "model", _path(recognizer, "model", file.parent))
+        if recognizer.has("noise_suppression"):
+            put("noise_suppression", recognizer, "noise_suppression",
+                recognizer.integer("noise_suppression", minimum=0,
+                                   maximum=max(defaults.NOISE_SUPPRESSION_LEVELS)))
     if top.has("reminders"):
         put("reminders", top, "reminders", _reminders(top))
     if top.has("data_dir"):
@@ -272,6 +279,12 @@ def _cli_value(attr: str, value: object) -> object:
                 raise UsageError(one_line(f"{flag}: `{item}` is not a time of day as HH:MM, 24-hour"))
             times.add(time)
         return tuple(sorted(times))
+    if attr == "noise_suppression":
+        level = int(value)  # type: ignore[call-overload]
+        if level not in defaults.NOISE_SUPPRESSION_LEVELS:
+            top = max(defaults.NOISE_SUPPRESSION_LEVELS)
+            raise UsageError(f"{flag} must be 0 (off) to {top}, not {level}")
+        return level
     if attr in ("input_device", "output_device"):
         if isinstance(value, int):
             return value
@@ -303,6 +316,8 @@ def format_config(config: Config) -> str:
 def _show(attr: str, value: object) -> str:
     if value is None:
         return {"model": "(found automatically)"}.get(attr, "(system default)")
+    if attr == "noise_suppression":
+        return f"{value} (off)" if value == 0 else str(value)
     if attr == "reminders":
         return ", ".join(value) or "(none)"            # type: ignore[arg-type]
     return str(value)
@@ -323,8 +338,9 @@ TEMPLATE = f"""\
 #  input: USB                  # the microphone
 #  output: 0                   # the speaker
 #recognizer:
-#  engine: {ENGINE}                # auto, pocketsphinx or vosk
+#  engine: {ENGINE}                # {", ".join(ENGINES)}
 #  model: ~/vosk-model-small-en-us-0.15    # a vosk model folder (`coach models download`)
+#  noise_suppression: 2        # 0 (off) .. 4: clean a steady noise (a fan) before recognizing
 #reminders: ["08:00", "18:00"] # times of day for a reminder (HH:MM, 24-hour)
 #data_dir: ~/.local/share/coach    # history, your routines, voices and models
 """

@@ -53,6 +53,12 @@ ENGINES = ("auto", "pocketsphinx", "neural", "fused", "vosk")  # `--engine`
 AUTO_ENGINE = "fused"
 ENGINE = "auto"
 MIN_CONFIDENCE = 0.55               # heard commands below this are dropped
+# Noise suppression before the recognizer (webrtc-noise-gain, as wyoming-satellite uses it): level
+# 0 (off) .. 4 (strongest). Off by default: on the dev corpus (fused) level 2 took pink noise at
+# 10 dB from 76 % to 85 % but clean speech from 98 % to 96 %, and at 5 dB false triggers from 5 % to
+# 25-30 % (scripts/bench_recognition.py --noise-suppression 2). For a room with a fan always on.
+NOISE_SUPPRESSION = 0
+NOISE_SUPPRESSION_LEVELS = (0, 1, 2, 3, 4)
 
 # Smart-speaker mode.
 SERVE_IDLE_TIMEOUT_S = 300.0        # coach serve gives up a session nobody answers for this long

@@ -67,3 +67,9 @@ class EchoCancellerError(CoachError):
     """No echo canceller can be had (its library is missing); coach carries on without one."""
 
     exit_code = 4
+
+
+class NoiseSuppressorError(CoachError):
+    """No noise suppressor can be had (webrtc-noise-gain is missing); coach listens without one."""
+
+    exit_code = 4

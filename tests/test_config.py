@@ -182,7 +182,8 @@ def test_format_config_shows_value_and_source(tmp_path: Path) -> None:
     assert re.fullmatch(r"key +value +source", lines[2])
     rows = {line.split()[0]: line for line in lines[3:]}
     assert list(rows) == ["user", "voice", "routine", "input", "devices.input", "devices.output",
-                          "recognizer.engine", "recognizer.model", "reminders", "data_dir"]
+                          "recognizer.engine", "recognizer.model", "recognizer.noise_suppression",
+                          "reminders", "data_dir"]
     assert re.fullmatch(r"user +ben +environment COACH_USER", rows["user"])
     assert re.fullmatch(r"voice +ko +command line --voice", rows["voice"])
     where = re.escape(f"config file {path}")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # Config attribute -> the argparse destination that overrides it (absent on a command: not given).
 OVERRIDES = (("user", "user"), ("voice", "voice"), ("routine", "routine"), ("input_mode", "input"),
              ("input_device", "device"), ("output_device", "output_device"), ("engine", "engine"),
-             ("model", "model"), ("data_dir", "data_dir"))
+             ("model", "model"), ("noise_suppression", "noise_suppression"), ("data_dir", "data_dir"))
 
 
 @dataclass

@@ -89,6 +89,10 @@ def recognizer_options(p: argparse.ArgumentParser) -> None:
                         "pocketsphinx)")
     p.add_argument("--model", type=Path, metavar="DIR",
                    help=f"vosk model folder (default: ${defaults.ENV_VOSK_MODEL} or DATA_DIR/models)")
+    p.add_argument("--noise-suppression", type=int, choices=defaults.NOISE_SUPPRESSION_LEVELS, default=None,
+                   metavar="N", help="clean steady noise (a fan, traffic) from the microphone before "
+                   "recognizing: 1 (mild) to 4 (strong), 0 off (the default: it costs a little on clean "
+                   "speech); the config file's recognizer.noise_suppression sets it for good")
 
 
 def echo_options(p: argparse.ArgumentParser) -> None:

@@ -24,8 +24,9 @@ def run_config(ctx: Context, input_mode: str, **only_run: Any) -> RunConfig:
         mic_wav=args.mic, speaker_wav=args.speaker, events=args.events, echo_gain=args.echo_gain,
         echo_delay_ms=args.echo_delay_ms, echo_rt60_s=args.echo_rt60_s,
         echo_distortion=args.echo_distortion, aec=args.aec, keep_echo=args.keep_echo,
-        engine=cfg.engine.value, model=ctx.model, input_device=cfg.input_device.value,
-        output_device=cfg.output_device.value, quiet=args.quiet, user=ctx.user,
+        engine=cfg.engine.value, model=ctx.model, noise_suppression=cfg.noise_suppression.value,
+        input_device=cfg.input_device.value, output_device=cfg.output_device.value, quiet=args.quiet,
+        user=ctx.user,
         keep_audio=args.keep_audio, start_at=start_time(ctx), dry_run=args.dry_run, **only_run)
 
 

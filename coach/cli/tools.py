@@ -42,7 +42,8 @@ def listen(ctx: Context) -> int:
     args, cfg = ctx.args, ctx.config
     return listen_for_commands(files=args.files, as_json=args.json, voice_name=ctx.voice,
                                engine=cfg.engine.value, model=ctx.model, device=cfg.input_device.value,
-                               data_dir=ctx.data_dir, env=ctx.env, user=ctx.user)
+                               data_dir=ctx.data_dir, env=ctx.env, user=ctx.user,
+                               noise_suppression=cfg.noise_suppression.value)
 
 
 def enroll(ctx: Context) -> int:

@@ -22,6 +22,7 @@ from coach.defaults import (
     AEC,
     DITHER_LSB,
     ENV_SPEEXDSP,
+    NOISE_SUPPRESSION,
     ROOM_DELAY_MS,
     ROOM_DISTORTION,
     ROOM_RT60_S,
@@ -75,6 +76,7 @@ class RunConfig:
     keep_echo: Path | None = None   # write PREFIX-mic.wav / PREFIX-clean.wav (before / after cancelling)
     engine: str = "auto"
     model: Path | None = None
+    noise_suppression: int = NOISE_SUPPRESSION  # webrtc-noise-gain level before the recognizer, 0 off
     input_device: str | int | None = None   # a device name or index; None: the default
     output_device: str | int | None = None
     quiet: bool = False             # print only, no speech
@@ -382,13 +384,15 @@ def _open_input(config: RunConfig, env: Mapping[str, str], voice: VoicePack, tim
                 ) -> tuple[Microphone | None, CommandListener | None]:
     if config.input_mode == "keys" and config.mic_wav is None:
         return None, None
+    from coach.asr.denoised import with_noise_suppression
     from coach.asr.select import choose_engine, make_recognizer
     from coach.audio.wav import WavMicrophone
 
     choice = choose_engine(config.engine, config.model, env, config.data_dir, voice, config.user)
     display.info(f"listening with {choice.why}")
     phrases = {**voice.phrases, **(extra_phrases or {})}
-    recognizer = make_recognizer(choice, voice, phrases)
+    recognizer = with_noise_suppression(make_recognizer(choice, voice, phrases), config.noise_suppression,
+                                        display.info, display.warn)
     listener = CommandListener(recognizer, timeline, phrases=phrases,
                                on_failure=lambda why: display.warn(f"{why}; carrying on from the keyboard "
                                                                    "(h for keys)"))

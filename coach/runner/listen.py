@@ -14,28 +14,35 @@ from pathlib import Path
 from typing import TextIO
 
 from coach.asr.base import Heard, Recognizer
+from coach.asr.denoised import with_noise_suppression
 from coach.asr.listener import CommandListener
 from coach.asr.select import choose_engine, make_recognizer
 from coach.audio.chunk import Microphone
 from coach.audio.wav import WavMicrophone
-from coach.defaults import DITHER_LSB
+from coach.defaults import DITHER_LSB, NOISE_SUPPRESSION
 from coach.voice import COMMANDS
 from coach.voice.pack import load_voice_named
 
 
 def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, model: Path | None,
            device: str | int | None, data_dir: Path, env: Mapping[str, str], out: TextIO = sys.stdout,
-           err: TextIO = sys.stderr, user: str = "default") -> int:
+           err: TextIO = sys.stderr, user: str = "default",
+           noise_suppression: int = NOISE_SUPPRESSION) -> int:
     voice = load_voice_named(voice_name, data_dir)
     choice = choose_engine(engine, model, env, data_dir, voice, user)
     print(f"coach: listening with {choice.why}", file=err, flush=True)
+
+    def recognizer() -> Recognizer:
+        def say(text: str) -> None:
+            print(f"coach: {text}", file=err, flush=True)
+        return with_noise_suppression(make_recognizer(choice, voice), noise_suppression, say, say)
     if not files:
         from coach.audio.live import LiveMicrophone
 
         mic = LiveMicrophone(device)
         print("coach: say a command (Ctrl-C to stop)", file=err, flush=True)
         try:
-            _listen_one(mic, CommandListener(make_recognizer(choice, voice)), "-", as_json, out, 1)
+            _listen_one(mic, CommandListener(recognizer()), "-", as_json, out, 1)
         except KeyboardInterrupt:
             pass
         finally:
@@ -44,10 +51,10 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
     wavs = [WavMicrophone(path, dither_lsb=DITHER_LSB) for path in files]    # all readable first
     # One recognizer for every file (building one costs more than decoding a clip); each file's
     # times still start from 0.
-    recognizer = make_recognizer(choice, voice)
+    shared = recognizer()
     width = max(len(str(path)) for path in files)
     for path, wav in zip(files, wavs, strict=True):
-        _listen_one(wav, CommandListener(_FromZero(recognizer)), str(path), as_json, out, width)
+        _listen_one(wav, CommandListener(_FromZero(shared)), str(path), as_json, out, width)
     return 0
 
 
