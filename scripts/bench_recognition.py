@@ -164,15 +164,11 @@ class NoiseSource:
 
 
 def suppress_noise(pcm: np.ndarray, level: int, auto_gain_dbfs: int) -> np.ndarray:
-    """webrtc-noise-gain (as wyoming-satellite uses it) over the whole stream, 10 ms at a time."""
-    from webrtc_noise_gain import AudioProcessor
+    """webrtc-noise-gain over the whole stream, as `--noise-suppression` runs it in a session."""
+    from coach.audio.denoise import NoiseSuppressor
 
-    processor = AudioProcessor(auto_gain_dbfs, level)
-    out = bytearray()
-    data = pcm.astype("<i2").tobytes()
-    for start in range(0, len(data) - 319, 320):
-        out += processor.Process10ms(data[start : start + 320]).audio
-    return np.frombuffer(bytes(out), dtype="<i2")
+    cleaned = NoiseSuppressor(level, auto_gain_dbfs).process(pcm.astype("<i2").tobytes())
+    return np.frombuffer(cleaned, dtype="<i2")
 
 
 def babble_noise(n: int) -> np.ndarray:
