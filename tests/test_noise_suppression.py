@@ -7,10 +7,10 @@ as in the benchmark's noisy rows (scripts/bench_recognition.py --noise-suppressi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +18,23 @@ import pytest
 from conftest import COACH, ROOT
 
 from coach.audio.denoise import FRAME_SAMPLES, NoiseSuppressor
+from coach.audio.wav import load_pcm16, write_wav
+from coach.defaults import RATE_HZ
 
-RATE_HZ = 16_000
+_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
+assert _spec is not None and _spec.loader is not None
+_make_session = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_make_session)
 DATA = ROOT / "tests" / "data" / "asr"
 SPEECH_AT_S = 3.0                   # the command starts this far into each file, after 3 s of noise
 
 
-def pink(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.arange(len(spectrum), dtype=float)
-    f[0] = 1.0
-    return np.fft.irfft(spectrum / np.sqrt(f), n)
-
-
 def read_wav(path: Path) -> np.ndarray:
-    with wave.open(str(path)) as w:
-        assert w.getframerate() == RATE_HZ and w.getnchannels() == 1
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    return load_pcm16(path).astype(np.float64)
 
 
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE_HZ)
-        w.writeframes(np.clip(np.rint(samples), -32768, 32767).astype("<i2").tobytes())
+def save(path: Path, samples: np.ndarray) -> Path:
+    write_wav(path, np.clip(np.rint(samples), -32768, 32767).astype(np.int16), RATE_HZ)
     return path
 
 
@@ -51,8 +42,8 @@ def in_noise(speech: np.ndarray, snr_db: float, seed: int) -> tuple[np.ndarray, 
     """(mix, noise): `speech` at SPEECH_AT_S in pink noise `snr_db` below it (RMS over the speech),
     with 1 s of noise after it."""
     start = int(SPEECH_AT_S * RATE_HZ)
-    noise = pink(start + len(speech) + RATE_HZ, seed)
-    noise *= np.sqrt(np.mean(speech**2) / np.mean(noise**2)) / 10 ** (snr_db / 20)
+    noise = _make_session.pink_noise(start + len(speech) + RATE_HZ, 1.0, seed)
+    noise *= np.sqrt(np.mean(speech**2)) / 10 ** (snr_db / 20)
     mix = noise.copy()
     mix[start : start + len(speech)] += speech
     return mix, noise
@@ -99,7 +90,7 @@ def noisy_commands(tmp_path_factory) -> dict[str, Path]:
     for word in ("ready", "pause"):
         for seed in (1, 2):
             mix, _ = in_noise(read_wav(DATA / f"{word}.wav"), 10.0, seed)
-            files[f"{word}_{seed}"] = write_wav(folder / f"{word}_{seed}.wav", mix)
+            files[f"{word}_{seed}"] = save(folder / f"{word}_{seed}.wav", mix)
     return files
 
 
@@ -163,14 +154,13 @@ def test_a_replayed_session_in_pink_noise_hears_ready_through_the_suppressor(tmp
     the hold starts on one of them, and the start-up lines say the suppressor is on."""
     speech = read_wav(DATA / "ready.wav")
     length = 40 * RATE_HZ
-    noise = pink(length, seed=4)
-    noise *= np.sqrt(np.mean(speech**2) / np.mean(noise**2)) / 10 ** (10 / 20)
+    noise = _make_session.pink_noise(length, float(np.sqrt(np.mean(speech**2))) / 10 ** (10 / 20), seed=4)
     mic = noise.copy()
     placed_s = range(6, 36, 4)
     for t_s in placed_s:
         at = t_s * RATE_HZ
         mic[at : at + len(speech)] += speech
-    wav = write_wav(tmp_path / "mic.wav", mic)
+    wav = save(tmp_path / "mic.wav", mic)
     events = tmp_path / "ev.jsonl"
     out = subprocess.run([*COACH, "run", "short", "--mic", str(wav), "--events", str(events), "--quiet",
                           "--noise-suppression", "2"], env=coach_env, cwd=str(ROOT), capture_output=True,
