@@ -30,17 +30,19 @@ def listen(files: Sequence[Path], as_json: bool, voice_name: str, engine: str, m
            noise_suppression: int = NOISE_SUPPRESSION) -> int:
     voice = load_voice_named(voice_name, data_dir)
     choice = choose_engine(engine, model, env, data_dir, voice, user)
-    print(f"coach: listening with {choice.why}", file=err, flush=True)
+
+    def say(text: str) -> None:
+        print(f"coach: {text}", file=err, flush=True)
 
     def recognizer() -> Recognizer:
-        def say(text: str) -> None:
-            print(f"coach: {text}", file=err, flush=True)
         return with_noise_suppression(make_recognizer(choice, voice), noise_suppression, say, say)
+
+    say(f"listening with {choice.why}")
     if not files:
         from coach.audio.live import LiveMicrophone
 
         mic = LiveMicrophone(device)
-        print("coach: say a command (Ctrl-C to stop)", file=err, flush=True)
+        say("say a command (Ctrl-C to stop)")
         try:
             _listen_one(mic, CommandListener(recognizer()), "-", as_json, out, 1)
         except KeyboardInterrupt:
