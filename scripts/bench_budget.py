@@ -26,11 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,17 +47,56 @@ DISTRACTORS = ["I think I need some water", "what a lovely morning", "where did 
                "turn the radio down a bit", "okay"]
 
 
-def _hwm_kb(pid: int) -> int:
-    """The process's peak resident memory so far (VmHWM, kB); 0 once it is gone."""
-    return _status_kb(pid, "VmHWM:")
-
-
 def _status_kb(pid: int, field: str) -> int:
+    """A `/proc/PID/status` memory figure (kB), e.g. VmHWM (peak so far) or VmRSS; 0 once it is gone."""
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0
     return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(field)), 0)
+
+
+@dataclass
+class Watched:
+    """A finished child: its exit status, its own CPU usage (os.wait4), its peak RSS (VmHWM, read
+    while it ran: Linux carries a forked child's high-water mark across exec, so getrusage would
+    report this large benchmark process's own peak, 757 MB once, as the child's) and its RSS over
+    time."""
+
+    returncode: int
+    usage: resource.struct_rusage
+    peak_kb: int
+    rss_kb: list[tuple[float, int]]         # (seconds since start, VmRSS)
+    wall_s: float
+    errors: str                             # its standard error
+
+
+def run_watched(command: list[str], env: dict[str, str], err_path: Path,
+                tick: Callable[[float], None] | None = None, limit_s: float | None = None) -> Watched:
+    """Run `command` pinned to one core and watch its memory every 50 ms; `tick(seconds)` at each
+    look; killed after `limit_s`."""
+    start = time.monotonic()
+    peak_kb, rss_kb = 0, []
+    with err_path.open("w+") as err:
+        proc = subprocess.Popen(pinned(command), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        while True:
+            now = time.monotonic() - start
+            peak_kb = max(peak_kb, _status_kb(proc.pid, "VmHWM:"))
+            if kb := _status_kb(proc.pid, "VmRSS:"):
+                rss_kb.append((now, kb))
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if limit_s is not None and now > limit_s:
+                proc.kill()
+            if tick is not None:
+                tick(now)
+            time.sleep(0.05)
+        err.seek(0)
+        errors = err.read()
+    wall_s = time.monotonic() - start
+    return Watched(os.waitstatus_to_exitcode(status), usage, peak_kb, rss_kb, wall_s, errors)
 
 
 def pinned(command: list[str]) -> list[str]:
@@ -66,32 +108,15 @@ def bench_idle(minutes: float, work: Path, env: dict[str, str]) -> dict[str, flo
     length_s = minutes * 60
     plan = [(30.0 + i * (length_s - 60) / len(DISTRACTORS), text) for i, text in enumerate(DISTRACTORS)]
     make_session_wav(wav, plan, length_s, voice="flite:rms")
-    start = time.monotonic()
-    # CPU from this child's own usage (os.wait4). Peak memory from its VmHWM, read while it runs:
-    # Linux carries a forked child's high-water mark across exec, so getrusage reported this
-    # (large) benchmark process's own peak, 757 MB, as the serve's.
-    with (work / "serve.err").open("w+") as err:
-        proc = subprocess.Popen(pinned([*COACH, "serve", "--mic", str(wav), "--quiet", "--events",
-                                        str(work / "idle.jsonl")]), env=env, stdout=subprocess.DEVNULL,
-                                stderr=err)
-        maxrss_kb = 0
-        while True:
-            maxrss_kb = max(maxrss_kb, _hwm_kb(proc.pid))
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.1)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        errors = err.read()
-    wall_s = time.monotonic() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"coach serve failed: {errors.strip()}")
-    cpu_s = usage.ru_utime + usage.ru_stime
+    run = run_watched([*COACH, "serve", "--mic", str(wav), "--quiet", "--events", str(work / "idle.jsonl")],
+                      env, work / "serve.err")
+    if run.returncode != 0:
+        raise SystemExit(f"coach serve failed: {run.errors.strip()}")
+    cpu_s = run.usage.ru_utime + run.usage.ru_stime
     events = [json.loads(line) for line in (work / "idle.jsonl").read_text().splitlines()]
-    return {"audio_s": length_s, "wall_s": round(wall_s, 2), "cpu_s": round(cpu_s, 2),
+    return {"audio_s": length_s, "wall_s": round(run.wall_s, 2), "cpu_s": round(cpu_s, 2),
             "idle_cpu_pct_of_one_core": round(100 * cpu_s / length_s, 2),
-            "peak_rss_mb": round(maxrss_kb / 1024, 1),
+            "peak_rss_mb": round(run.peak_kb / 1024, 1),
             "false_starts": sum(1 for e in events if e["type"] == "heard")}
 
 
@@ -104,35 +129,21 @@ def bench_voice_session(work: Path, env: dict[str, str], gain: float = 1.0) -> d
     calib = B.calibrate(work, voice, gain, B.first_prompt_end(work))
     if not calib.ok:
         raise SystemExit(f"voice session: calibration failed: {calib.why}")
-    B.glute_session(work, calib, gain, times, 0.2, seed=1)      # writes work/glute.wav, and checks it
+    plan, length_s = B.glute_plan(calib, times, 0.2)
+    mic = work / "glute.wav"
+    T.make_mic(mic, plan, length_s, voice, seed=1)
     data = work / "vs-data"
     data.mkdir()
     events = work / "vs.jsonl"
-    command = [*COACH, "run", "glutes", "--mic", str(work / "glute.wav"), "--events", str(events),
+    command = [*COACH, "run", "glutes", "--mic", str(mic), "--events", str(events),
                "--speaker", str(work / "vs-out.wav"), "--data-dir", str(data), *T.echo_args(gain)]
-    start = time.monotonic()
-    samples: list[tuple[float, int]] = []
-    with (work / "vs.err").open("w+") as err:
-        proc = subprocess.Popen(pinned(command), env=env, stdout=subprocess.DEVNULL, stderr=err,
-                                stdin=subprocess.DEVNULL)
-        maxrss_kb = 0
-        while True:
-            maxrss_kb = max(maxrss_kb, _hwm_kb(proc.pid))
-            rss = _status_kb(proc.pid, "VmRSS:")
-            if rss:
-                samples.append((time.monotonic() - start, rss))
-            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.05)
-        err.seek(0)
-        errors = err.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"voice session: coach run failed: {errors.strip()[-500:]}")
+    run = run_watched(command, env, work / "vs.err")
+    if run.returncode != 0:
+        raise SystemExit(f"voice session: coach run failed: {run.errors.strip()[-500:]}")
     log = [json.loads(line) for line in events.read_text().splitlines()]
-    wall_s = time.monotonic() - start
-    second_half = sorted(kb for t, kb in samples if t >= wall_s / 2) or [0]
-    return {"audio_s": log[-1]["t"], "wall_s": round(wall_s, 2), "peak_rss_mb": round(maxrss_kb / 1024, 1),
+    second_half = sorted(kb for t, kb in run.rss_kb if t >= run.wall_s / 2) or [0]
+    return {"audio_s": log[-1]["t"], "wall_s": round(run.wall_s, 2),
+            "peak_rss_mb": round(run.peak_kb / 1024, 1),
             "steady_rss_mb": round(second_half[len(second_half) // 2] / 1024, 1),
             "holds": sum(1 for e in log if e["type"] == "hold_end"), "gain": gain}
 
@@ -164,31 +175,26 @@ def bench_live_session(work: Path, env: dict[str, str]) -> dict[str, float] | No
     (data / "routines" / "short.yaml").write_text(SHORT_ROUTINE)
     events = work / "live.jsonl"
     ready = ROOT / "tests" / "data" / "asr" / "ready.wav"
+    next_ready_s = 8.0
+
+    def play_ready(now_s: float) -> None:
+        nonlocal next_ready_s
+        if now_s >= next_ready_s:
+            subprocess.Popen(["paplay", "--device=vmic_in", str(ready)], env=live_env)
+            next_ready_s += 8.0
+
     try:
-        proc = subprocess.Popen(pinned([*COACH, "run", "short", "--input", "voice", "--data-dir", str(data),
-                                        "--events", str(events)]), env=live_env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        start = time.monotonic()
-        maxrss_kb, next_ready_s = 0, 8.0
-        while proc.poll() is None and time.monotonic() - start < 120:
-            maxrss_kb = max(maxrss_kb, _hwm_kb(proc.pid))
-            if time.monotonic() - start >= next_ready_s:
-                subprocess.Popen(["paplay", "--device=vmic_in", str(ready)], env=live_env)
-                next_ready_s += 8.0
-            time.sleep(0.05)
-        if proc.poll() is None:
-            proc.kill()
-        _, errors = proc.communicate(timeout=30)
+        run = run_watched([*COACH, "run", "short", "--input", "voice", "--data-dir", str(data), "--events",
+                           str(events)], live_env, work / "live.err", tick=play_ready, limit_s=120)
     finally:
         subprocess.run([str(ROOT / "scripts" / "virtual-audio"), "stop"], env=live_env,
                        capture_output=True, timeout=60)
-    if proc.returncode != 0:
-        raise SystemExit(f"live session: coach run failed ({proc.returncode}): {errors.strip()[-500:]}")
+    if run.returncode != 0:
+        raise SystemExit(f"live session: coach run failed ({run.returncode}): {run.errors.strip()[-500:]}")
     log = [json.loads(line) for line in events.read_text().splitlines()]
-    return {"peak_rss_mb": round(maxrss_kb / 1024, 1),
+    return {"peak_rss_mb": round(run.peak_kb / 1024, 1),
             "holds": sum(1 for e in log if e["type"] == "hold_end"),
-            "heard": sum(1 for e in log if e["type"] == "heard"),
-            "wall_s": round(time.monotonic() - start, 1)}
+            "heard": sum(1 for e in log if e["type"] == "heard"), "wall_s": round(run.wall_s, 1)}
 
 
 def bench_first_word(work: Path, env: dict[str, str], runs: int = 3) -> dict[str, float]:

@@ -347,10 +347,10 @@ def glute_times(work: Path) -> GluteTimes:
     return GluteTimes(p1, end - heard[0]["t"])
 
 
-def glute_session(work: Path, calib: Calib, gain: float, times: GluteTimes, answer_s: float,
-                  seed: int) -> GluteReport:
-    """The user says "ready" `answer_s` after each prompt (twice "Say ready when you're in position.",
-    then "You can say ready whenever you like." in each rest) and nothing else: 5 holds to target."""
+def glute_plan(calib: Calib, times: GluteTimes, answer_s: float) -> tuple[list[T.Phrase], float]:
+    """(phrases, length in s) of a whole glute session in which the user says "ready" `answer_s`
+    after each prompt (twice "Say ready when you're in position.", then "You can say ready whenever
+    you like." in each rest) and nothing else: 5 holds to target."""
     min_dur = calib.min_end - T.TURNS_REST_MIN_S
     r1 = T.align(times.prompt1_end + answer_s)
     plan = [T.Phrase("ready", r1, tag="needed", command="ready")]
@@ -362,7 +362,14 @@ def glute_session(work: Path, calib: Calib, gain: float, times: GluteTimes, answ
         h = r + calib.dh
         if k < 4:
             r = T.align(h + 60.0 + 30.0 + min_dur + answer_s)
-    length = h + 60.0 + 30.0
+    return plan, h + 60.0 + 30.0
+
+
+def glute_session(work: Path, calib: Calib, gain: float, times: GluteTimes, answer_s: float,
+                  seed: int) -> GluteReport:
+    """One whole glute session as `glute_plan` places it; every `heard` the user did not say is a
+    self-trigger."""
+    plan, length = glute_plan(calib, times, answer_s)
     mic = work / "glute.wav"
     phrases = T.make_mic(mic, plan, length, calib.voice, seed=seed)
     run = T.coach_run(work / "glute", "glutes", mic, gain=gain)
