@@ -214,7 +214,7 @@ class SessionRunner:
         settle = int(DUCK_AFTER_TONE_S * self.timeline.rate_hz)
         if any(u.tone and u.start <= sample < u.end + settle for u in self.timeline.utterances):
             return
-        playing = [u for u in self.timeline.utterances if u.kind == "narration" and not u.tone
+        playing = [u for u in self.timeline.utterances if u.spoken_narration
                    and u.start <= sample < u.end and self._ducks.get(u.text, 0) < DUCKS_PER_LINE]
         if not playing:
             return

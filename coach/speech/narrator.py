@@ -80,7 +80,7 @@ class Narrator:
         asked for: the line cut off mid-way first, to be said again whole if it comes to nothing."""
         at = int(round(t * self.timeline.rate_hz))
         cut = sorted((u for u in self.timeline.utterances
-                      if u.kind == "narration" and not u.tone and u.end > at and u.end > u.start),
+                      if u.spoken_narration and u.end > at and u.end > u.start),
                      key=lambda u: u.start)
         lines = [Say(u.text, t, SayKind.NARRATION, u.line) for u in cut]
         lines += [p.say for p in self._pending if p.say.kind != "cue"]

@@ -35,6 +35,12 @@ class Utterance:
     line: str = ""          # the voice-pack line it says (to say it again after the user spoke over it)
 
     @property
+    def spoken_narration(self) -> bool:
+        """Narration in words: what the coach stops saying when the user talks over it (cues and
+        tones are on the clock and play on)."""
+        return self.kind == "narration" and not self.tone
+
+    @property
     def start_s(self) -> float:
         return self.start / RATE_HZ
 
@@ -70,7 +76,7 @@ class SpeechTimeline:
         kept = []
         spared = {id(u) for u in keep or ()}
         for u in self.utterances:
-            if id(u) in spared or narration_only and (u.kind != "narration" or u.tone):
+            if id(u) in spared or narration_only and not u.spoken_narration:
                 kept.append(u)
                 continue
             if u.start >= at:
