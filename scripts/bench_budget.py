@@ -39,8 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 
 from make_session_wav import make_session_wav  # noqa: E402
+from virtual_audio import exports  # noqa: E402
 
 COACH = [sys.executable, "-m", "coach"]
 DISTRACTORS = ["I think I need some water", "what a lovely morning", "where did I put my phone",
@@ -166,10 +168,7 @@ def bench_live_session(work: Path, env: dict[str, str]) -> dict[str, float] | No
     if started.returncode != 0:
         print(f"live session skipped: {started.stderr.strip()}", file=sys.stderr)
         return None
-    live_env = dict(env, COACH_PULSE_DIR=str(pulse))
-    for line in started.stdout.splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        live_env[key] = value.strip("'")
+    live_env = {**env, "COACH_PULSE_DIR": str(pulse), **exports(started.stdout)}
     data = work / "live-data"
     (data / "routines").mkdir(parents=True)
     (data / "routines" / "short.yaml").write_text(SHORT_ROUTINE)

@@ -10,7 +10,6 @@ under CI=true, where they fail: CI must really run them.
 from __future__ import annotations
 
 import os
-import re
 import select
 import shutil
 import signal
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.virtual_audio import exports
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "virtual-audio"
@@ -139,10 +139,6 @@ def _check(result: subprocess.CompletedProcess[str]) -> None:
         pytest.fail(f"scripts/virtual-audio: {result.stderr.strip()}", pytrace=False)
 
 
-def _parse_env(text: str) -> dict[str, str]:
-    return dict(re.findall(r"^export (\w+)='([^']*)'$", text, flags=re.MULTILINE))
-
-
 def reinit_portaudio() -> None:
     """PortAudio reads PULSE_SERVER when it initialises: rescan if sounddevice is already loaded.
 
@@ -164,7 +160,7 @@ def virtual_audio() -> Iterator[VirtualAudio]:
     was_running = _script("status", state_dir).returncode == 0
     started = _script("start", state_dir)
     _check(started)
-    env = _parse_env(started.stdout)
+    env = exports(started.stdout)
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     try:
