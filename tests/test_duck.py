@@ -29,6 +29,7 @@ ROUTINE = T.TURNS_ROUTINE.replace(
     'Breathe out, squeeze your glutes and lift your hips until your body makes a straight line '
     'from your shoulders to your knees. If your hold gives out early, just say can\'t hold."')
 SILENT_WITHIN_S = 0.3        # the issue's target for "stop"; the same for any talking over
+FAN_DBFS = -30.0             # a fan's steady (pink) noise, 18 dB under the user's voice
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,19 @@ def talk_over(quiet, name: str, text: str, gain: float):
 def test_the_coach_never_falls_silent_for_its_own_voice(quiet):
     _, run, _, _ = quiet
     assert not run.of("duck"), run.of("duck")
+
+
+@pytest.mark.parametrize("gain", [0.5, 1.0])
+def test_a_fan_already_on_when_the_session_starts_never_silences_the_coach(quiet, gain):
+    """Seen replaying a session recorded in a fan's noise: the coach fell silent 4 s into its first
+    lines and stayed so for 6 s, because the echo judgement's floor started at -90 dBFS and crept
+    up to the fan only 9 s later: until then the fan stood 10.9 dB over the expected echo."""
+    work, _, _, _ = quiet
+    mic = work / f"fan{gain:g}.wav"
+    T.make_session.make_session_wav(mic, [], 30.0, voice=VOICE, floor_dbfs=FAN_DBFS)
+    run = T.coach_run(work / f"fan{gain:g}", "turns", mic, gain=gain, routine_text=ROUTINE)
+    assert not run.of("duck"), run.of("duck")
+    assert run.says(LINE), "the long instruction was said"
 
 
 @pytest.mark.parametrize("gain", [0.5, 1.0])

@@ -81,6 +81,7 @@ class EchoEvidence:
         self._pending_start = 0                   # absolute sample index of _pending_mic[0]
         self._env = _FLOOR_DB
         self._floor_db: float | None = None
+        self._room_db: float | None = None
         self._decay_db = c.env_decay_db_per_s * FRAME_S
         self._leak_db = c.leak_start_db
         self._warmup: list[float] = []
@@ -93,10 +94,6 @@ class EchoEvidence:
     def leak_db(self) -> float:
         """How loud the residual echo is relative to the coach's output (dB; lower is better)."""
         return self._leak_db
-
-    @property
-    def floor_db(self) -> float:
-        return self._floor_db if self._floor_db is not None else _FLOOR_DB
 
     def observe(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """The microphone and the output for samples [start_sample, start_sample + len(mic)).
@@ -149,26 +146,35 @@ class EchoEvidence:
         """Take one frame's levels; return the gain the recognizer should hear it at."""
         c = self.config
         self._env = max(ref_db, self._env - self._decay_db)
-        # The mic's noise floor: falls fast to quieter frames, creeps up slowly. It starts low, as
-        # the first frames may already carry the coach's voice.
-        floor = c.floor_start_db if self._floor_db is None else self._floor_db
-        if mic_db < floor:
-            floor = 0.8 * floor + 0.2 * mic_db
-        else:
-            floor = min(mic_db, floor + c.floor_rise_db_per_s * FRAME_S)
-        self._floor_db = floor
+        # The mic's noise floor, two ways; each falls fast to quieter frames and creeps up slowly.
+        # The leak is learned while the output stands well above the one that starts low, so that
+        # it is learned from the coach's first words. The gate and the judgement compare with the
+        # room, which starts at the first frame as the segmenter's floor does (the room as it is
+        # before the coach's voice can have come back): from -90 dBFS, a replay that began in a
+        # fan's noise with the coach already talking had the fan pass for the user (10.9 dB over the
+        # expected echo) until the slow rise reached it 9 s later, and the coach fell silent for it;
+        # the gate meanwhile turned frames down below the fan, and the pumping made one 10 s segment.
+        start_db = c.floor_start_db if self._floor_db is None else self._floor_db
+        self._floor_db = self._track(start_db, mic_db)
+        self._room_db = self._track(mic_db if self._room_db is None else self._room_db, mic_db)
+        room_db = max(self._floor_db, self._room_db)
         if ref_db > self._floor_db + c.learn_above_floor_db:      # the coach is playing right now
             self._learn(mic_db - self._env)
         i = self._next_frame % self._n
         self._mic_db[i] = mic_db
         self._env_db[i] = self._env
-        self._floor_at[i] = self._floor_db
+        self._floor_at[i] = room_db
         self._next_frame += 1
-        return self._gate(mic_db)
+        return self._gate(mic_db, room_db)
 
-    def _gate(self, mic_db: float) -> float:
+    def _track(self, floor: float, mic_db: float) -> float:
+        """A noise floor's next value: falls fast to quieter frames, creeps up slowly."""
+        if mic_db < floor:
+            return 0.8 * floor + 0.2 * mic_db
+        return min(mic_db, floor + self.config.floor_rise_db_per_s * FRAME_S)
+
+    def _gate(self, mic_db: float, floor: float) -> float:
         c = self.config
-        floor = self.floor_db
         expected = self._env + self._leak_db
         if expected <= floor + c.active_above_floor_db or mic_db > expected + c.gate_margin_db:
             self._open_for = self._hang_frames if mic_db > expected + c.gate_margin_db else 0
