@@ -34,6 +34,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from train_command_head import DATA, TEST_ONLY_VOICES, load_clips  # noqa: E402
 
 from coach.asr.neural import features as F  # noqa: E402
-from coach.asr.segmenter import EnergySegmenter  # noqa: E402
+from coach.asr.segmenter import EnergySegmenter, SpeechSegment  # noqa: E402
 
 RATE_HZ = 16_000
 CHUNK = int(0.05 * RATE_HZ)          # the runtime's microphone chunk
@@ -183,6 +184,12 @@ def place_user(rng: np.random.Generator, items: list[tuple[float, float, str]], 
     return end + float(rng.uniform(0.4, 1.2))
 
 
+def _earlier(segment: SpeechSegment, by_s: float) -> SpeechSegment:
+    """A segment in the microphone's time (the segmenter heard it `by_s` late)."""
+    return replace(segment, t_start=segment.t_start - by_s, t_end=segment.t_end - by_s,
+                   t_audio_start=segment.t_audio_start - by_s)
+
+
 def run_scene(k: int, seed: int) -> list[tuple[np.ndarray, dict]]:
     global _EMBEDDER
     from coach.asr.selfvoice import EchoEvidence
@@ -228,14 +235,17 @@ def run_scene(k: int, seed: int) -> list[tuple[np.ndarray, dict]]:
     canceller = open_canceller()
     evidence = EchoEvidence()
     segmenter = EnergySegmenter()
-    heard = np.zeros(n, np.int16)
     segments = []
+    parts = []
+    lag = evidence.delay_samples            # the gate hands on its audio this late (its look-back)
     for i in range(0, n, CHUNK):
         out = canceller.process(mic16[i : i + CHUNK], played[i : i + CHUNK])
-        gated = evidence.observe(i, out, played[i : i + CHUNK])
-        heard[i : i + CHUNK] = gated
-        segments += [(s, (i + CHUNK) / RATE_HZ) for s in segmenter.feed(gated)]
-    segments += [(s, n / RATE_HZ) for s in segmenter.flush()]
+        parts.append(evidence.observe(i, out, played[i : i + CHUNK]))
+        segments += [(s, (i + CHUNK) / RATE_HZ) for s in segmenter.feed(parts[-1])]
+    parts.append(evidence.drain())
+    segments += [(s, n / RATE_HZ) for s in segmenter.feed(parts[-1]) + segmenter.flush()]
+    segments = [(_earlier(s, lag / RATE_HZ), t) for s, t in segments]
+    heard = np.concatenate(parts)[lag:]     # in the microphone's time
     out_rows = []
     for j, (seg, t_now) in enumerate(segments):
         if seg.too_long:

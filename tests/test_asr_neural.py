@@ -224,10 +224,11 @@ def through_the_room(lines: list[np.ndarray], gain: float, user: np.ndarray | No
     mic += Room(RoomConfig(gain=gain)).process(played)
     mic16 = np.clip(np.round(mic), -32768, 32767).astype(np.int16)
     canceller, evidence = open_canceller(), EchoEvidence()
-    heard = np.zeros_like(mic16)
+    parts = []
     for i in range(0, len(mic16) - 799, 800):
         out = canceller.process(mic16[i : i + 800], played[i : i + 800])
-        heard[i : i + 800] = evidence.observe(i, out, played[i : i + 800])
+        parts.append(evidence.observe(i, out, played[i : i + 800]))
+    heard = np.concatenate([*parts, evidence.drain()])[evidence.delay_samples :]   # the gate's look-back
     return heard, u0, u1
 
 

@@ -33,6 +33,7 @@ from conftest import COACH, ROOT, SHORT_ROUTINE, make_routine
 
 from coach.asr.base import Heard
 from coach.asr.listener import CommandListener
+from coach.asr.selfvoice import EchoEvidence
 from coach.audio.chunk import AudioChunk
 from coach.audio.wav import WavMicrophone, load_pcm16, read_wav, resample, write_wav
 from coach.defaults import CHUNK_S, DITHER_LSB, RATE_HZ
@@ -54,6 +55,10 @@ from coach.speech.timeline import SpeechTimeline
 # -- fakes at the edges -------------------------------------------------------------------------
 
 
+# With a timeline, the listener hands the recognizer its audio this late (the echo gate's look-back).
+GATE_LAG_S = EchoEvidence().delay_samples / RATE_HZ
+
+
 class ScriptedRecognizer:
     """Hears `command` at the given stream seconds (as if 0.3 s long), whatever the audio; raises
     from `feed` once `fail_at_s` of audio has been fed, like a native decoder falling over."""
@@ -62,8 +67,11 @@ class ScriptedRecognizer:
     model = "none"
     rate_hz = RATE_HZ
 
-    def __init__(self, script: list[tuple[float, str]], fail_at_s: float | None = None) -> None:
-        self._script = sorted(script)
+    def __init__(self, script: list[tuple[float, str]], fail_at_s: float | None = None,
+                 lag_s: float = 0.0) -> None:
+        """`script` in session seconds; `lag_s`: how late the listener hands this recognizer its
+        audio (the echo gate's look-back, with a timeline), so its own clock runs that far behind."""
+        self._script = sorted((t + lag_s, command) for t, command in script)
         self._fed = 0
         self.fail_at_s = fail_at_s
         self.calls_after_failure = 0
@@ -167,11 +175,11 @@ class ReadOnlyFor(Store):
 # -- a session in-process ---------------------------------------------------------------------
 
 # One hold exercise, no setup step: 3 s holds, 2 s rest, "1" before each hold.
-# Printed narration: the ready prompt at 1.8 s; "ready" at 5 s starts the get-set at 5.3 s and the
-# hold at 7.8 s; "can't hold" at 10 s ends set 1 after 2.2 s; "ready" at 20 s starts set 2 at 22.8 s,
-# which runs to its 3 s target at 25.8 s.
+# Printed narration: the ready prompt at 1.8 s; "ready" at 5 s (0.3 s long, reaching the recognizer
+# GATE_LAG_S later) starts the get-set at 5.5 s and the hold at 8.0 s; "can't hold" at 10 s ends set 1
+# after 2.0 s; "ready" at 20 s starts set 2 at 23.0 s, which runs to its 3 s target at 26.0 s.
 SCRIPT = [(5.0, "ready"), (10.0, "cant_hold"), (20.0, "ready")]
-EXPECTED = [(1, 2.2, "cant_hold"), (2, 3.0, "target")]
+EXPECTED = [(1, 2.0, "cant_hold"), (2, 3.0, "target")]
 
 
 class Run:
@@ -197,7 +205,7 @@ class Run:
             write_wav(wav, np.zeros(int(length_s * RATE_HZ), dtype=np.int16), RATE_HZ)
             mic = WavMicrophone(wav, dither_lsb=DITHER_LSB)
         self.source = TimeSource(mic, self.display, self.log, self.timeline)
-        self.recognizer = ScriptedRecognizer(script, fail_at_s)
+        self.recognizer = ScriptedRecognizer(script, fail_at_s, GATE_LAG_S if mic is not None else 0.0)
         self.listener = None
         if mic is not None:
             self.listener = CommandListener(self.recognizer, self.timeline, phrases=voice.phrases,
@@ -580,7 +588,7 @@ def test_without_a_failure_handler_the_listener_still_raises():
 
 
 def test_a_recognizer_that_raises_mid_hold_leaves_the_hold_to_end_at_its_target(tmp_path, voice):
-    """It fails at 9 s, during set 1 (7.8-10.8 s): the "can't hold" at 10 s is never heard, so
+    """It fails at 9 s, during set 1 (8.0-11.0 s): the "can't hold" at 10 s is never heard, so
     the hold runs to its target; the session goes on (deaf) to the end of the file."""
     run = Run(tmp_path / "deaf", voice, fail_at_s=9.0)
     result = run.run()
@@ -588,7 +596,7 @@ def test_a_recognizer_that_raises_mid_hold_leaves_the_hold_to_end_at_its_target(
     assert _holds(result) == [(1, 3.0, "target")] and result.unsaved == []
     assert _stored(run.store) == [(1, 3.0, "target")]
     (end,) = run.records("hold_end")
-    assert end["t"] == pytest.approx(10.8)
+    assert end["t"] == pytest.approx(11.0)
     warnings = run.warnings()
     assert len(warnings) == 1 and "scripted failed: decoder state corrupted" in warnings[0]
     assert run.records("session_end")[0]["t"] == pytest.approx(30.0)
@@ -661,7 +669,7 @@ def test_no_recognizer_installed_is_one_line_naming_the_package(tmp_path, coach_
 
 def test_a_microphone_lost_during_a_hold_hands_over_to_the_clock_and_the_hold_ends_at_its_target(
         tmp_path, voice):
-    """ready at 5 s; the hold runs 7.8-10.8 s; the device goes at 8 s. From then on the real-time
+    """ready at 5 s; the hold runs 8.0-11.0 s; the device goes at 8 s. From then on the real-time
     clock drives the session, from the same session time, and the hold ends at its target."""
     mic = VanishingMic(lose_after_s=8.0)
     run = Run(tmp_path / "lost", voice, script=[(5.0, "ready")], mic=mic)
@@ -670,7 +678,7 @@ def test_a_microphone_lost_during_a_hold_hands_over_to_the_clock_and_the_hold_en
     wall_s = time.monotonic() - began
     assert _holds(result) == [(1, 3.0, "target")] and _stored(run.store) == [(1, 3.0, "target")]
     (start,), (end,) = run.records("hold_start"), run.records("hold_end")
-    assert (start["t"], end["t"]) == (pytest.approx(7.8), pytest.approx(10.8, abs=0.06))
+    assert (start["t"], end["t"]) == (pytest.approx(8.0), pytest.approx(11.0, abs=0.06))
     assert 2.5 < wall_s < 5.0                              # the last 2.8 s really passed on the clock
     (lost,) = run.records("device_lost")
     assert lost["t"] == pytest.approx(8.0) and "went away" in lost["reason"]

@@ -7,8 +7,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from coach.asr.base import Heard
+from coach.asr.base import Heard, Word
 from coach.asr.listener import CommandListener
+from coach.asr.selfvoice import EchoEvidence
 from coach.audio.chunk import AudioChunk
 from coach.speech.timeline import SpeechTimeline
 
@@ -20,8 +21,10 @@ class ScriptedRecognizer:
     model = "none"
     rate_hz = 16000
 
-    def __init__(self, results: list[Heard]) -> None:
-        self._results = sorted(results, key=lambda h: h.t_end)
+    def __init__(self, results: list[Heard], lag_s: float = 0.0) -> None:
+        """`results` in session time; `lag_s`: how late the listener hands this recognizer its
+        audio (the echo gate's look-back, with a timeline), so its own clock runs that far behind."""
+        self._results = sorted((_shifted(h, lag_s) for h in results), key=lambda h: h.t_end)
         self._fed = 0
         self.resets = 0
 
@@ -38,6 +41,20 @@ class ScriptedRecognizer:
 
     def reset(self) -> None:
         self.resets += 1
+
+
+def _shifted(h: Heard, by_s: float) -> Heard:
+    return replace(h, t_start=h.t_start + by_s, t_end=h.t_end + by_s,
+                   words=tuple(Word(w.text, w.t_start + by_s, w.t_end + by_s) for w in h.words))
+
+
+# With a timeline, the listener hands the recognizer its audio this late (the gate's look-back).
+LAG_S = EchoEvidence().delay_samples / 16000
+
+
+def gated(results: list[Heard]) -> ScriptedRecognizer:
+    """A scripted recognizer behind a listener with a timeline (results in session time)."""
+    return ScriptedRecognizer(results, lag_s=LAG_S)
 
 
 def chunks(start_s: float, end_s: float, step_s: float = 0.05):
@@ -110,7 +127,7 @@ def coach_timeline() -> SpeechTimeline:
 
 def test_the_coachs_own_words_coming_back_are_dropped():
     tl = coach_timeline()
-    rec = ScriptedRecognizer([
+    rec = gated([
         heard("done", 6.4, 6.8),                       # the coach's own "done", through the room
         Heard("done", "finished", 5.5, 5.9, 0.95),     # another phrase of a command the coach is saying
         heard("stop", 9.2, 9.5, 0.95),                 # echo of "ten seconds" misheard as stop
@@ -123,22 +140,40 @@ def test_the_coachs_own_words_coming_back_are_dropped():
 
 def test_the_user_is_heard_over_the_coach_even_saying_the_same_word():
     tl = coach_timeline()
-    rec = ScriptedRecognizer([
+    rec = gated([
         heard("done", 6.4, 6.8, 0.7),                  # the user says "done" over "say done"
         heard("cant_hold", 9.3, 9.8, 0.7),             # the user gives up during a count
         heard("stop", 2.0, 2.3, 0.6),                  # barge-in at the normal threshold
     ])
-    user = [(6.4, tone(0.4, 6000, 150.0, seed=2)), (9.3, tone(0.5, 6000, 130.0, seed=3)),
-            (2.0, tone(0.3, 6000, 170.0, seed=4))]
+    user = [(6.4, tone(0.4, 12000, 150.0, seed=2)), (9.3, tone(0.5, 12000, 130.0, seed=3)),
+            (2.0, tone(0.3, 12000, 170.0, seed=4))]
     listener = CommandListener(rec, tl, phrases={"done": ["done", "finished"]})
-    # uncancelled echo at 0.3: the user's voice is about 8 dB above it
+    # uncancelled echo at 0.3: the user's voice is about 14 dB above it (users over the coach stood
+    # 13.7 dB or more above its residual at their loudest, in bench_turns at room gains 0.5 and 1)
     assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.3, user=user)) == [
         ("stop", 2.0, True, ""), ("done", 6.4, True, ""), ("cant_hold", 9.3, True, "")]
 
 
+def test_a_command_only_just_above_the_coachs_residual_is_not_taken_for_the_user():
+    """The bad moment (bench_turns, room gain 1, flite rms): right after the hold's rising tone and
+    "Lift, and hold for 30 seconds.", the coach's own residual decoded as "done", 6.5 dB above the
+    expected echo over the segment and never 12 dB above it: the hold ended after 0.5 s, and the
+    history would have said so. A stretch that stands 8-9 dB above the echo throughout, never
+    12 dB, is not taken for the user."""
+    tl = coach_timeline()
+    rec = gated([heard("done", 6.4, 6.8, 0.7), heard("cant_hold", 9.3, 9.8, 0.7)])
+    user = [(6.4, tone(0.4, 5500, 150.0, seed=2)), (9.3, tone(0.5, 5500, 130.0, seed=3))]
+    listener = CommandListener(rec, tl, phrases={"done": ["done", "finished"]})
+    verdicts = [v for c in mic_session(tl, 12.0, echo_gain=0.3, user=user)
+                for v in listener.feed(c, ("done", "cant_hold"))]
+    assert [(v.heard.command, v.accepted, v.reason) for v in verdicts] == [
+        ("done", False, "coach speaking"), ("cant_hold", False, "echo")]
+    assert all(8.0 < v.echo.user_excess_db and v.echo.peak_excess_db < 12.0 for v in verdicts), verdicts
+
+
 def test_in_a_quiet_room_with_no_echo_every_command_over_the_coach_is_the_users():
     tl = coach_timeline()
-    rec = ScriptedRecognizer([heard("done", 6.4, 6.8, 0.6), heard("cant_hold", 9.5, 9.9, 0.6)])
+    rec = gated([heard("done", 6.4, 6.8, 0.6), heard("cant_hold", 9.5, 9.9, 0.6)])
     user = [(6.4, tone(0.4, 3000, 150.0)), (9.5, tone(0.4, 3000, 130.0))]
     listener = CommandListener(rec, tl, phrases={"done": ["done"]})
     assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.0, user=user)) == [
@@ -148,7 +183,7 @@ def test_in_a_quiet_room_with_no_echo_every_command_over_the_coach_is_the_users(
 def test_an_answer_as_the_prompt_ends_is_never_thrown_away():
     """The recognizer is not reset when the coach goes quiet: it may be mid-utterance."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([heard("ready", 6.95, 7.4, 0.7), heard("ready", 10.0, 10.4, 0.7)])
+    rec = gated([heard("ready", 6.95, 7.4, 0.7), heard("ready", 10.0, 10.4, 0.7)])
     user = [(6.95, tone(0.45, 6000, 150.0)), (10.0, tone(0.4, 6000, 150.0))]
     listener = CommandListener(rec, tl, phrases={})
     verdicts = judge_all(listener, mic_session(tl, 12.0, echo_gain=0.5, user=user), accepted=("ready",))
@@ -158,7 +193,7 @@ def test_an_answer_as_the_prompt_ends_is_never_thrown_away():
 
 def test_speech_that_matched_no_command_is_reported_not_dropped_silently():
     tl = coach_timeline()
-    rec = ScriptedRecognizer([Heard("", "water please", 7.5, 8.2, 0.0), Heard("", "", 6.2, 6.6, 0.0)])
+    rec = gated([Heard("", "water please", 7.5, 8.2, 0.0), Heard("", "", 6.2, 6.6, 0.0)])
     user = [(7.5, tone(0.7, 6000, 150.0))]
     listener = CommandListener(rec, tl)
     out = []
@@ -188,7 +223,7 @@ def test_a_phrase_inside_a_segment_the_coachs_residual_ran_into_is_the_users():
     """Room gain 1: "it ready" over the coach's line, where "it" is the coach's residual and
     "ready" is the user, loud above it. The hold is timed from the phrase, not the segment."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(5.2, 6.3, ("it", 5.2, 5.6), ("ready", 5.8, 6.25))])
+    rec = gated([decoded(5.2, 6.3, ("it", 5.2, 5.6), ("ready", 5.8, 6.25))])
     user = [(5.8, tone(0.45, 8000, 150.0, seed=2))]
     listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
     assert judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=user)) == [
@@ -199,7 +234,7 @@ def test_a_phrase_inside_a_segment_the_coachs_residual_ran_into_is_the_users():
 def test_a_sentence_with_a_command_word_over_the_coach_is_not_a_command():
     """"not ready": the user's "not" is as loud as the "ready": a sentence, not the phrase."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(5.2, 6.3, ("not", 5.2, 5.6), ("ready", 5.8, 6.25))])
+    rec = gated([decoded(5.2, 6.3, ("not", 5.2, 5.6), ("ready", 5.8, 6.25))])
     user = [(5.2, tone(0.4, 8000, 140.0, seed=5)), (5.8, tone(0.45, 8000, 150.0, seed=2))]
     listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
     assert judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=user)) == [
@@ -208,7 +243,7 @@ def test_a_sentence_with_a_command_word_over_the_coach_is_not_a_command():
 
 def test_the_coachs_own_residual_decoded_as_phrase_and_filler_is_not_the_user():
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(5.2, 6.3, ("it", 5.2, 5.6), ("ready", 5.8, 6.25))])
+    rec = gated([decoded(5.2, 6.3, ("it", 5.2, 5.6), ("ready", 5.8, 6.25))])
     listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
     verdicts = judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=[]))
     assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
@@ -217,7 +252,7 @@ def test_the_coachs_own_residual_decoded_as_phrase_and_filler_is_not_the_user():
 def test_no_phrase_is_looked_for_inside_a_segment_when_the_coach_is_quiet():
     """In a quiet moment "it ready" stays what it is (the recognizer's rule: exactly one phrase)."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(12.2, 13.3, ("it", 12.2, 12.6), ("ready", 12.8, 13.25))])
+    rec = gated([decoded(12.2, 13.3, ("it", 12.2, 12.6), ("ready", 12.8, 13.25))])
     user = [(12.8, tone(0.45, 8000, 150.0, seed=2))]
     listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
     verdicts = judge_all(listener, mic_session(tl, 15.0, echo_gain=0.15, user=user))
@@ -230,7 +265,7 @@ def test_a_phrase_past_the_coachs_echo_no_louder_than_its_residual_is_not_the_us
     room gain 1, a room ringing on longer than the echo model assumes). It is no louder than the
     residual earlier in the segment: no evidence that it is the user."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(9.8, 10.9, ("it", 9.8, 10.1), ("done", 10.6, 10.85))])
+    rec = gated([decoded(9.8, 10.9, ("it", 9.8, 10.1), ("done", 10.6, 10.85))])
     ring = [(10.6, tone(0.25, 0.5 * 0.15 * 8000, seed=3))]      # 6 dB under the coach's echo
     listener = CommandListener(rec, tl, phrases={"done": ["done"]})
     verdicts = judge_all(listener, mic_session(tl, 12.0, echo_gain=0.15, user=ring))
@@ -244,7 +279,7 @@ def test_an_answer_right_as_a_prompt_ends_run_into_its_residual_is_the_users():
     word lies past the point where the coach is audible. It stands far above anything the coach's
     echo was in that segment: it is the user (bench_turns (b) lost 4 of 8 of these at gain 1)."""
     tl = coach_timeline()
-    rec = ScriptedRecognizer([decoded(9.6, 11.25, ("it", 9.6, 9.9), ("ready", 10.8, 11.2))])
+    rec = gated([decoded(9.6, 11.25, ("it", 9.6, 9.9), ("ready", 10.8, 11.2))])
     user = [(10.8, tone(0.4, 8000, 150.0, seed=2))]
     listener = CommandListener(rec, tl, phrases={"ready": ["ready"]})
     assert judge_all(listener, mic_session(tl, 12.0, echo_gain=0.15, user=user)) == [
@@ -285,3 +320,25 @@ def test_where_in_a_line_the_coach_says_a_word_is_estimated_from_the_text():
     assert listener._coach_says_at(["ready"], 1.1, 1.5)
     assert not listener._coach_says_at(["ready"], 3.1, 3.5)
     assert not listener._coach_says_at(["done"], 1.1, 1.5)
+
+
+def test_a_command_in_speech_the_coach_fell_silent_for_needs_only_the_evidence_that_silenced_it():
+    """A "stop" over narration at room gain 1 (tests/test_duck.py): the coach covered its first
+    half and fell silent for it; at its loudest it stood 10.4 dB above the residual, under the 12 dB
+    asked of a command the coach talked on over, and over the 10 dB that made the coach fall silent."""
+    def verdicts(fell_silent_at: float | None):
+        tl = coach_timeline()
+        rec = gated([heard("cant_hold", 9.3, 9.8, 0.7)])
+        listener = CommandListener(rec, tl, phrases={})
+        if fell_silent_at is not None:
+            listener.fell_silent(fell_silent_at)
+        user = [(9.3, tone(0.5, 7000, 130.0, seed=3))]
+        return [v for c in mic_session(tl, 12.0, echo_gain=0.3, user=user)
+                for v in listener.feed(c, ("cant_hold",))]
+    (talked_on,) = verdicts(None)
+    assert 10.0 <= talked_on.echo.peak_excess_db < 12.0
+    assert (talked_on.accepted, talked_on.reason) == (False, "echo")
+    (fell_silent,) = verdicts(9.25)
+    assert fell_silent.accepted
+    (other_speech,) = verdicts(5.0)               # the coach fell silent for something said earlier
+    assert not other_speech.accepted

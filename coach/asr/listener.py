@@ -4,10 +4,11 @@
 - Results below the confidence threshold are dropped.
 - The coach's own voice: the microphone reaches the listener after echo cancellation, and
   `selfvoice.EchoEvidence` compares it with what the coach was playing at the same samples. A
-  command is dropped as the coach's own voice only where the residual echo explains it (the mic
-  is no louder than the echo expected there); then the reason is "coach speaking" when the coach's
-  overlapping line contains the phrase, else "echo". Everything else is the user and is accepted
-  at the normal threshold, also over a count or a line that contains the same word.
+  command heard while the coach was audible is the user's where some DUCK_MIN_S of it stood
+  clearly above the echo expected there (USER_PEAK_OVER_ECHO_DB; DUCK_OVER_ECHO_DB in speech the
+  coach fell silent for), and is then accepted at the normal threshold, also over a count or a
+  line that contains the same word. Otherwise it is dropped as the coach's own voice: "coach
+  speaking" when the coach's overlapping line contains the phrase, else "echo".
 - What the recognizer hears is gated by the same evidence: stretches the coach's echo explains are
   turned down to the noise floor, so its residual cannot merge with the user's word into one
   long segment (which would then be dropped whole).
@@ -36,12 +37,14 @@ with its holds and clock intact. Without `on_failure` the exception propagates, 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from coach.asr.base import Heard, Recognizer, Word
+from coach.asr.segmenter import SegmenterConfig
 from coach.asr.selfvoice import EchoEvidence, EchoJudgement
 from coach.audio import tones
 from coach.audio.chunk import AudioChunk
@@ -78,6 +81,9 @@ SPAN_MIN_S = 0.05
 # tail (ECHO_TAIL_S) before it: a room's tail only decays. (Measured at room gain 1 on the
 # development voices: the users' answers 10.8-19 dB above that peak.)
 PAST_ECHO_OVER_DB = 6.0
+# A command decoded while the coach is audible is the user's only where some DUCK_MIN_S of it stood
+# this far above the expected echo (see `CommandListener._user_over_coach`).
+USER_PEAK_OVER_ECHO_DB = 12.0
 SORRY_OVER_ECHO_DB = 12.0   # speech that matched nothing asks "Sorry?" over the coach only this far above it
 WORD_PLACE_S = 0.4          # how far off a word's place in a line may be from where it was said
 
@@ -152,6 +158,12 @@ class CommandListener:
         self._tones = tones.ToneRemover(timeline.rate_hz) if timeline is not None and remove_tones else None
         self._fed_s = 0.0           # audio fed to the recognizer (its own clock)
         self._offset_s = 0.0        # session time minus recognizer time (grows over gaps in the audio)
+        self._chunk_ends: deque[float] = deque(maxlen=64)   # session time of the latest chunks' ends
+        self._duck_since: float | None = None      # the speech `over_coach` judged last ...
+        self._duck_judged_s = 0.0                  # ... up to this chunk end
+        self._silent_for: deque[float] = deque(maxlen=8)   # onsets of speech the coach fell silent for
+        # The echo gate hands the recognizer its audio this late (it looks back; see selfvoice).
+        self._delay_s = self.evidence.delay_samples / timeline.rate_hz if timeline is not None else 0.0
 
     def feed(self, chunk: AudioChunk, accepted: tuple[str, ...]) -> list[Verdict]:
         if self.failure is not None:
@@ -162,6 +174,7 @@ class CommandListener:
                 self._offset_s += gap_s
                 self.recognizer.reset()
             self._fed_s += chunk.n_samples / self.recognizer.rate_hz
+            self._chunk_ends.append(self._fed_s + self._offset_s)
             heard = self.recognizer.feed(self._observe(chunk))
         except Exception as err:
             self._fail(err)
@@ -172,7 +185,12 @@ class CommandListener:
         if self.failure is not None:
             return []
         try:
-            heard = self.recognizer.flush()
+            heard = []
+            if self._timeline is not None:
+                rest = self.evidence.drain()
+                if len(rest):
+                    heard = self.recognizer.feed(rest.astype("<i2").tobytes())
+            heard = [*heard, *self.recognizer.flush()]
         except Exception as err:
             self._fail(err)
             return []
@@ -184,7 +202,7 @@ class CommandListener:
         if self.failure is not None:
             return None
         since = getattr(self.recognizer, "hearing_since_s", None)
-        return None if since is None else since + self._offset_s
+        return None if since is None else since + self._offset_s - self._delay_s
 
     @property
     def over_coach(self) -> tuple[float, float] | None:
@@ -195,14 +213,20 @@ class CommandListener:
         if since is None or self._timeline is None:
             return None
         now = self._fed_s + self._offset_s
-        if now - since < DUCK_MIN_S or not self._timeline.speaking(since, now, self._tail_s):
+        if not self._timeline.speaking(since, now, self._tail_s):
             return None
-        # The latest DUCK_MIN_S only: the segment may have begun with the coach's own residual
-        # (the user's word then runs on from it), which would water down the evidence.
-        echo = self.evidence.judge(max(since, now - DUCK_MIN_S), now)
-        if not echo.coach_active or echo.user_excess_db < DUCK_OVER_ECHO_DB:
-            return None
-        return since, echo.user_excess_db
+        # The latest DUCK_MIN_S at each chunk's end: the segment may have begun with the coach's
+        # own residual (the user's word then runs on from it), which would water down the
+        # evidence. The recognizer hears the speech `_delay_s` late (the gate's look-back), the
+        # evidence is current: the chunk ends it passed meanwhile are judged now.
+        if self._duck_since != since:
+            self._duck_since, self._duck_judged_s = since, since + DUCK_MIN_S - 1e-9
+        for end in [e for e in self._chunk_ends if e > self._duck_judged_s]:
+            self._duck_judged_s = end
+            echo = self.evidence.judge(end - DUCK_MIN_S, end)
+            if echo.coach_active and echo.user_excess_db >= DUCK_OVER_ECHO_DB:
+                return since, echo.user_excess_db
+        return None
 
     def _fail(self, err: Exception) -> None:
         if self._on_failure is None:
@@ -211,9 +235,9 @@ class CommandListener:
         self._on_failure(self.failure)
 
     def _to_session(self, heard: Heard) -> Heard:
-        if not self._offset_s:
+        o = self._offset_s - self._delay_s
+        if not o:
             return heard
-        o = self._offset_s
         return replace(heard, t_start=heard.t_start + o, t_end=heard.t_end + o,
                        words=tuple(Word(w.text, w.t_start + o, w.t_end + o) for w in heard.words))
 
@@ -249,7 +273,7 @@ class CommandListener:
     def _judge(self, heard: Heard, accepted: tuple[str, ...]) -> Verdict:
         echo = None
         if self._timeline is not None and self._timeline.speaking(heard.t_start, heard.t_end, self._tail_s):
-            echo = self.evidence.judge(heard.t_start, heard.t_end)
+            echo = self.evidence.judge(heard.t_start, heard.t_end, DUCK_MIN_S)
         if not heard.command:
             found = self._phrase_inside(heard, accepted, echo)
             if found is not None:
@@ -260,7 +284,7 @@ class CommandListener:
         if (echo is not None and heard.by == "neural" and echo.coach_active
                 and echo.user_excess_db < NEURAL_OVER_ECHO_DB):
             return Verdict(heard, False, Reason.ECHO, echo)     # the head never heard a residual
-        if echo is not None and echo.explained:
+        if echo is not None and echo.coach_active and not self._user_over_coach(heard, echo):
             said = self._timeline.said_during(heard.t_start, heard.t_end, self._tail_s) \
                 if self._timeline is not None else []
             why = Reason.COACH_SPEAKING if self._coach_says(heard, said) else Reason.ECHO
@@ -270,6 +294,32 @@ class CommandListener:
         if heard.confidence < self._min_confidence:
             return Verdict(heard, False, Reason.LOW_CONFIDENCE, echo)
         return Verdict(heard, True, "", echo)
+
+    def _user_over_coach(self, heard: Heard, echo: EchoJudgement) -> bool:
+        """Whether a command heard while the coach was audible is the user's: some DUCK_MIN_S of
+        it stood USER_PEAK_OVER_ECHO_DB above the expected echo, and either most of it stood
+        clear of the echo or the coach was not saying that phrase right there.
+
+        The loudest short stretch tells the user from the coach's residual better than the whole
+        segment does: at room gains 0.5 and 1 (development voices) every command the users said
+        over the coach peaked 13.7 dB or more above it, the residual decoded as a command at most
+        10.7 dB; over the whole segment the two overlapped (residual "done" after "Lift, and hold"
+        6.3-6.5 dB, a user's "stop" half covered by the coach's narration 1.8 dB)."""
+        need_db = DUCK_OVER_ECHO_DB if self._fell_silent_for(heard) else USER_PEAK_OVER_ECHO_DB
+        if echo.peak_excess_db < need_db:
+            return False
+        return not echo.explained or not self._coach_says_at(_words(heard.phrase), heard.t_start, heard.t_end)
+
+    def fell_silent(self, since: float) -> None:
+        """The coach fell silent for the speech that began at `since` (the runner's barge-in, on
+        `over_coach`'s evidence): a command in it needs only that evidence, DUCK_OVER_ECHO_DB.
+        (A "stop" over narration at room gain 1 peaked 10.4 dB above the coach's residual: the
+        coach covered its first half, and the rest was heard over the silence.)"""
+        self._silent_for.append(since)
+
+    def _fell_silent_for(self, heard: Heard) -> bool:
+        longest = SegmenterConfig.max_segment_s           # the speech it fell silent for, at most
+        return any(since - SPAN_MIN_S <= heard.t_start <= since + longest for since in self._silent_for)
 
     def _phrase_inside(self, heard: Heard, accepted: tuple[str, ...],
                        echo: EchoJudgement | None) -> Verdict | None:

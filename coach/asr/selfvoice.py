@@ -16,12 +16,19 @@ The same per-frame comparison also gates what the recognizer hears (`observe` re
 frame the expected echo explains (no more than `gate_margin_db` above it) is turned down to the
 microphone's noise floor, so the residual of the coach's voice cannot run into a user's word and
 make one long segment of both; frames clearly above it, with a short hangover, pass untouched.
+The gate also looks back: a word begun over the coach starts below the expected echo (a "pause"
+whose "p" the coach's voice covered), and a gate that opened only once the word stood clear cut
+its first 0.1-0.2 s away, and the rest decoded as "us" or "those". So what it returns is delayed
+by `delay_samples` (the look-back plus one frame): a frame is let through whole when, within
+`gate_lookback_s` after it, a frame stands `gate_lookback_db` above the expected echo (clearly the
+user: the coach's own residual bursts stand a few dB over it, and must not open the gate early).
 
 Pure numpy bookkeeping over the audio clock: a replayed file gives the same verdicts every time.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +49,7 @@ class EchoJudgement:
     above_floor_db: float = 0.0  # how far the microphone rose above its noise floor (75th pct)
     mic_db: float = -100.0      # the microphone's level over the stretch (75th pct of frames, dBFS)
     mic_peak_db: float = -100.0  # the microphone's loudest frame in the stretch (dBFS)
+    peak_excess_db: float = -99.0  # the most any `window_s` of it rose above the expected echo (75th pct)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class EchoEvidenceConfig:
     gate_margin_db: float = 3.0         # a frame this far above the expected echo opens the gate
     gate_hangover_s: float = 0.15       # ... and keeps it open this long (word endings, soft consonants)
     gate_max_cut_db: float = 40.0       # never turn a frame down by more than this
+    gate_lookback_s: float = 0.15       # a frame this far before one clearly the user's passes too
+    gate_lookback_db: float = 10.0      # clearly the user's: this far above the expected echo
 
 
 class EchoEvidence:
@@ -88,7 +98,17 @@ class EchoEvidence:
         self._learned = False
         self._hang_frames = max(0, int(round(c.gate_hangover_s / FRAME_S)))
         self._open_for = 0                        # frames the gate stays open
+        self._opened = False                      # the last frame was clearly the user's
         self._gain = 1.0                          # the last frame's gain (ramped from, per sample)
+        self._look = max(0, int(round(c.gate_lookback_s / FRAME_S)))
+        self._delay = (self._look + 1) * self._frame if self._look else 0
+        self._out = np.zeros(self._delay, np.float64)   # gated samples not yet returned
+        self._held: deque[tuple[np.ndarray, float, bool]] = deque()   # (frame, gain, opened)
+
+    @property
+    def delay_samples(self) -> int:
+        """How far `observe`'s output lags its input (the gate's look-back), in samples."""
+        return self._delay
 
     @property
     def leak_db(self) -> float:
@@ -98,7 +118,10 @@ class EchoEvidence:
     def observe(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
         """The microphone and the output for samples [start_sample, start_sample + len(mic)).
 
-        Returns the microphone for the recognizer: gated where the coach's echo explains it."""
+        Returns the microphone for the recognizer, gated where the coach's echo explains it, and
+        `delay_samples` late: as many samples as came in, the first of them the delayed ones."""
+        if self._look:
+            return self._observe_delayed(start_sample, mic, ref)
         if start_sample != self._pending_start + len(self._pending_mic):   # a gap (or the start)
             self._next_frame = max(self._next_frame, start_sample // self._frame)
             self._pending_mic = np.zeros(0, np.float64)
@@ -136,6 +159,64 @@ class EchoEvidence:
             tail = first_sample + used - start_sample
             gains[max(tail, 0):] = self._gain
         return self._apply(mic, gains)
+
+    def _observe_delayed(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        if start_sample != self._pending_start + len(self._pending_mic):   # a gap (or the start)
+            self._drain_into_out()                           # what came before the gap goes out as it is
+            self._next_frame = max(self._next_frame, start_sample // self._frame)
+            self._pending_mic = np.zeros(0, np.float64)
+            self._pending_ref = np.zeros(0, np.float64)
+            self._pending_start = start_sample
+        self._pending_mic = np.concatenate((self._pending_mic, mic.astype(np.float64)))
+        self._pending_ref = np.concatenate((self._pending_ref, ref.astype(np.float64)))
+        n_frames = len(self._pending_mic) // self._frame
+        used = n_frames * self._frame
+        mic_frames = self._pending_mic[:used].reshape(n_frames, self._frame)
+        ref_frames = self._pending_ref[:used].reshape(n_frames, self._frame)
+        self._pending_mic = self._pending_mic[used:]
+        self._pending_ref = self._pending_ref[used:]
+        self._pending_start += used
+        for frame, m, r in zip(mic_frames, _power_db(mic_frames).tolist(), _power_db(ref_frames).tolist(),
+                               strict=True):
+            gain = self._step(m, r)
+            self._held.append((frame, gain, self._opened))
+            if len(self._held) > self._look:
+                opened_later = any(o for _, _, o in list(self._held)[1:])
+                self._release(1.0 if opened_later else self._held[0][1])
+        out, self._out = self._out[: len(mic)], self._out[len(mic):]
+        if not self.config.gate:
+            return out.astype(mic.dtype)
+        return np.clip(np.rint(out), -32768, 32767).astype(mic.dtype)
+
+    def drain(self) -> np.ndarray:
+        """Everything `observe` still holds back (the end of a stream): as gated so far."""
+        if not self._look:
+            return np.zeros(0, np.int16)
+        self._drain_into_out()
+        out, self._out = self._out, np.zeros(0, np.float64)
+        return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+
+    def _drain_into_out(self) -> None:
+        """Held frames and a partial frame go out at the gains decided so far; the delay stays."""
+        while self._held:
+            self._release(self._held[0][1])
+        rest = self._pending_mic * (self._gain if self.config.gate else 1.0)
+        self._out = np.concatenate((self._out, rest))
+        self._pending_start += len(self._pending_mic)
+        self._pending_mic = np.zeros(0, np.float64)
+        self._pending_ref = np.zeros(0, np.float64)
+
+    def _release(self, gain: float) -> None:
+        """The oldest held frame goes out at `gain` (ramped from the last frame's)."""
+        frame, _, _ = self._held.popleft()
+        if not self.config.gate:
+            gain = 1.0
+        if gain != self._gain:
+            frame = frame * np.linspace(self._gain, gain, self._frame, endpoint=False)
+        elif gain != 1.0:
+            frame = frame * gain
+        self._gain = gain
+        self._out = np.concatenate((self._out, frame))
 
     def _apply(self, mic: np.ndarray, gains: np.ndarray) -> np.ndarray:
         if not self.config.gate or np.all(gains == 1.0):
@@ -176,7 +257,9 @@ class EchoEvidence:
     def _gate(self, mic_db: float, floor: float) -> float:
         c = self.config
         expected = self._env + self._leak_db
-        if expected <= floor + c.active_above_floor_db or mic_db > expected + c.gate_margin_db:
+        active = expected > floor + c.active_above_floor_db
+        self._opened = active and mic_db > expected + c.gate_lookback_db   # the user, over the coach
+        if not active or mic_db > expected + c.gate_margin_db:
             self._open_for = self._hang_frames if mic_db > expected + c.gate_margin_db else 0
             return 1.0
         if self._open_for > 0:
@@ -202,8 +285,11 @@ class EchoEvidence:
         else:
             self._leak_db -= c.leak_step_db * (1 - q)
 
-    def judge(self, t0: float, t1: float) -> EchoJudgement:
-        """Whether the residual echo explains the microphone over [t0, t1] (stream seconds)."""
+    def judge(self, t0: float, t1: float, window_s: float = 0.0) -> EchoJudgement:
+        """Whether the residual echo explains the microphone over [t0, t1] (stream seconds).
+
+        With `window_s`, also how far the loudest stretch that long (in 10 ms steps) rose above the
+        expected echo (`peak_excess_db`): a short word inside a stretch the coach mostly covered."""
         c = self.config
         first = max(int(t0 / FRAME_S), self._next_frame - self._n, 0)
         last = min(int(np.ceil(t1 / FRAME_S)), self._next_frame)
@@ -220,7 +306,13 @@ class EchoEvidence:
             return EchoJudgement(False, 99.0, False, loud, level, peak)
         excess = self._mic_db[idx] - np.maximum(expected, floor)
         user_excess = float(np.percentile(excess, 75))
-        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db, loud, level, peak)
+        peak_excess = -99.0
+        n = max(1, int(round(window_s / FRAME_S)))
+        if window_s > 0 and len(excess) >= n:
+            windows = np.lib.stride_tricks.sliding_window_view(excess, n)
+            peak_excess = round(float(np.max(np.percentile(windows, 75, axis=1))), 2)
+        return EchoJudgement(True, round(user_excess, 2), user_excess < c.user_margin_db, loud, level, peak,
+                             peak_excess)
 
 
 def _power_db(frames: np.ndarray) -> np.ndarray:

@@ -219,6 +219,7 @@ class SessionRunner:
         if not playing:
             return
         self._ducked_since = over[0]
+        self.listener.fell_silent(over[0])
         self._duck = _Duck(t, over[0], self.narrator.interrupt(t))
         self.log.write(t, "duck", since=round(over[0], 3), over_echo_db=round(over[1], 2),
                        stopped=[u.text for u in playing], cut=[say.text for say in self._duck.cut])
@@ -413,6 +414,8 @@ def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> 
                                      t_end=h.t_end, confidence=h.confidence)
     if verdict.echo is not None:            # the coach was audible: how far the user rose above it
         fields["over_echo_db"] = verdict.echo.user_excess_db
+        if verdict.echo.peak_excess_db > -99.0:     # its loudest short stretch (see the listener)
+            fields["peak_over_echo_db"] = verdict.echo.peak_excess_db
     if h.by:                                # heard by one part of the engine alone, or found inside
         fields["by"] = h.by                 # a longer segment ("words")
     if verdict.accepted:
