@@ -191,6 +191,39 @@ def test_the_hold_waits_for_speech_begun_before_the_target_to_be_decided(voice):
     assert end.ended_by == "cant_hold" and end.held_s == pytest.approx(19.45, abs=0.001)
 
 
+def test_the_coach_does_not_say_well_held_over_a_user_still_speaking_from_before_the_target(voice):
+    """bench_turns, countdown "1" at room gain 1: "can't hold" begun 0.7 s before the target, and
+    the hold's falling tone and "Well held. Lower down slowly." started at the target, over its
+    "hold": one segment of both, decoded "can't them", and the hold was saved as full. A person
+    would let the other finish: the line waits for the verdict."""
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 19.3)
+    out = d.run_until(t0 + 20.6, hearing_since=t0 + 19.3)
+    assert "Well held. Lower down slowly." not in d.said(out) and not d.of(Tone, out)
+    d.t = round(t0 + 20.65, 6)
+    out = d.say("cant_hold", t_start=t0 + 19.3, source="voice")
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "cant_hold" and end.held_s == pytest.approx(19.3, abs=0.001)
+    said = d.said(out + d.run_until(t0 + 23))
+    assert said[0].startswith("Down. You held 19 seconds") and "Well held. Lower down slowly." not in said
+
+
+def test_a_well_held_that_waited_is_said_as_soon_as_the_speech_was_nothing(voice):
+    d = driver(voice, hold_s=20, sets=2)
+    t0 = to_first_hold(d)
+    d.run_until(t0 + 19.3)
+    out = d.run_until(t0 + 20.4, hearing_since=t0 + 19.3)
+    assert "Well held. Lower down slowly." not in d.said(out)
+    out = d.run_until(t0 + 20.45)                                # decided: no command
+    assert "Well held. Lower down slowly." in d.said(out)
+    (line,) = [a for a in out if isinstance(a, Say) and a.text.startswith("Well held")]
+    assert line.t == pytest.approx(t0 + 20.45)
+    out = d.run_until(t0 + 22)
+    (end,) = d.of(HoldEnded, out)
+    assert end.ended_by == "target" and end.held_s == 20 and end.t == pytest.approx(t0 + 20)
+
+
 def test_speech_begun_before_the_target_that_was_no_command_lets_the_full_hold_stand(voice):
     from coach.session.core import HOLD_GRACE_MAX_S
 

@@ -305,10 +305,13 @@ class CommandListener:
         over the coach peaked 13.7 dB or more above it, the residual decoded as a command at most
         10.7 dB; over the whole segment the two overlapped (residual "done" after "Lift, and hold"
         6.3-6.5 dB, a user's "stop" half covered by the coach's narration 1.8 dB)."""
-        need_db = DUCK_OVER_ECHO_DB if self._fell_silent_for(heard) else USER_PEAK_OVER_ECHO_DB
-        if echo.peak_excess_db < need_db:
+        if echo.peak_excess_db < self._user_peak_db(heard):
             return False
         return not echo.explained or not self._coach_says_at(_words(heard.phrase), heard.t_start, heard.t_end)
+
+    def _user_peak_db(self, heard: Heard) -> float:
+        """How far some DUCK_MIN_S of a command over the coach must stand above its expected echo."""
+        return DUCK_OVER_ECHO_DB if self._fell_silent_for(heard) else USER_PEAK_OVER_ECHO_DB
 
     def fell_silent(self, since: float) -> None:
         """The coach fell silent for the speech that began at `since` (the runner's barge-in, on
@@ -340,11 +343,11 @@ class CommandListener:
         found = replace(heard, command=command, phrase=" ".join(words[i:i + n]), t_start=t0,
                         t_end=t1, confidence=max(heard.confidence, self._min_confidence), reason="",
                         by="words")
-        own = self.evidence.judge(t0, t1)
+        own = self.evidence.judge(t0, t1, DUCK_MIN_S)
         if own.coach_active:
             need_db = PHRASE_OVER_ECHO_DB * (2 if self._coach_says_at(words[i:i + n], t0, t1) else 1)
-            if own.user_excess_db < need_db:
-                return None
+            if own.user_excess_db < need_db or own.peak_excess_db < self._user_peak_db(found):
+                return None     # (the coach's "Lift, and hold" came back as "done" 9 dB over its echo)
         else:
             before = self.evidence.judge(min(heard.t_start, t0 - self._tail_s), t0)
             if own.mic_db - before.mic_peak_db < PAST_ECHO_OVER_DB:

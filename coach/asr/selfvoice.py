@@ -37,6 +37,7 @@ from coach.defaults import RATE_HZ
 
 FRAME_S = 0.01
 _FLOOR_DB = -100.0
+NO_PEAK_DB = -99.0          # `peak_excess_db` when no window was asked for (or the stretch is shorter)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class EchoJudgement:
     above_floor_db: float = 0.0  # how far the microphone rose above its noise floor (75th pct)
     mic_db: float = -100.0      # the microphone's level over the stretch (75th pct of frames, dBFS)
     mic_peak_db: float = -100.0  # the microphone's loudest frame in the stretch (dBFS)
-    peak_excess_db: float = -99.0  # the most any `window_s` of it rose above the expected echo (75th pct)
+    peak_excess_db: float = NO_PEAK_DB  # the most any `window_s` of it rose over the expected echo
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ class EchoEvidence:
             return EchoJudgement(False, 99.0, False, loud, level, peak)
         excess = self._mic_db[idx] - np.maximum(expected, floor)
         user_excess = float(np.percentile(excess, 75))
-        peak_excess = -99.0
+        peak_excess = NO_PEAK_DB
         n = max(1, int(round(window_s / FRAME_S)))
         if window_s > 0 and len(excess) >= n:
             windows = np.lib.stride_tricks.sliding_window_view(excess, n)

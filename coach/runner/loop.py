@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from coach.asr.listener import CommandListener, Verdict
+from coach.asr.selfvoice import NO_PEAK_DB
 from coach.audio.chunk import AudioChunk
 from coach.errors import StoreError
 from coach.history.store import Store
@@ -414,7 +415,7 @@ def log_verdict(log: EventLog, display: Display, t: float, verdict: Verdict) -> 
                                      t_end=h.t_end, confidence=h.confidence)
     if verdict.echo is not None:            # the coach was audible: how far the user rose above it
         fields["over_echo_db"] = verdict.echo.user_excess_db
-        if verdict.echo.peak_excess_db > -99.0:     # its loudest short stretch (see the listener)
+        if verdict.echo.peak_excess_db > NO_PEAK_DB:    # its loudest short stretch (see the listener)
             fields["peak_over_echo_db"] = verdict.echo.peak_excess_db
     if h.by:                                # heard by one part of the engine alone, or found inside
         fields["by"] = h.by                 # a longer segment ("words")

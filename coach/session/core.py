@@ -207,6 +207,7 @@ class Session:
             self._start(event.t)
         elif isinstance(event, Tick):
             self._hearing_since = event.hearing_since
+            self._say_held_times_up(event.t)
             self._advance(event.t)
         elif isinstance(event, NarrationDone):
             self._advance(event.t)
@@ -277,7 +278,7 @@ class Session:
                 later = replace(cue, at_s=cue.at_s + HOLD_CLOSE_POLL_S)
                 phase.cues.insert(sum(c.at_s <= later.at_s for c in phase.cues), later)
                 return
-            self._end_hold(t, "target")
+            self._end_hold(t, "target")     # (says the held-back "Well held", if any)
         elif cue.kind is CueKind.REST_MIN:
             self._say(t, "rest_min_reached", kind=SayKind.CUE)
         elif cue.kind is CueKind.ASK_TIMEOUT:
@@ -467,10 +468,27 @@ class Session:
         phase = self._phase
         assert isinstance(phase, HoldPhase)
         phase.reached_t = t
+        if self._deciding_before(t):
+            # The user is saying something begun just before the target (a "can't hold" in the last
+            # second): the coach does not talk over it. "Well held" over the rest of a "can't hold"
+            # made one segment of both, decoded as "can't them" (bench_turns, countdown "1").
+            phase.times_up_held = True
+        else:
+            self._say_times_up(t)
+        phase.cues.insert(0, Cue(phase.target_s + HOLD_GRACE_S, CueKind.HOLD_CLOSE))
+
+    def _say_times_up(self, t: float) -> None:
         if self.voice.earcons.hold:
             self._emit(Tone(Earcon.HOLD_END, t, "times_up"))
         self._say(t, "times_up", kind=SayKind.CUE)
-        phase.cues.insert(0, Cue(phase.target_s + HOLD_GRACE_S, CueKind.HOLD_CLOSE))
+
+    def _say_held_times_up(self, t: float) -> None:
+        """The speech the target's "Well held" waited for is decided and was nothing: say it now."""
+        phase = self._phase
+        if isinstance(phase, HoldPhase) and phase.times_up_held and phase.reached_t is not None \
+                and not self._deciding_before(phase.reached_t):
+            phase.times_up_held = False
+            self._say_times_up(t)
 
     def _end_hold(self, t: float, ended_by: str, began: float | None = None) -> None:
         """End the running (or paused) hold. For done/cant_hold, `began` is when the user spoke.
@@ -481,6 +499,9 @@ class Session:
         phase = self._phase
         assert exercise is not None and isinstance(phase, HoldPhase)
         announced = phase.reached_t is not None and (began is None or began >= phase.reached_t)
+        if announced and phase.times_up_held and ended_by != "stop":
+            phase.times_up_held = False     # the full hold stands: its "Well held" is due now
+            self._say_times_up(t)
         if announced:
             assert phase.reached_t is not None
             t_end, stopping = phase.reached_t, ended_by == "stop"

@@ -67,6 +67,7 @@ class HoldPhase(PhaseClock):
     target_s: float
     began_t: float
     reached_t: float | None = None      # when the target was reached (the grace before it is recorded)
+    times_up_held: bool = False         # its "Well held" waits: the user was saying something then
 
     @property
     def total_s(self) -> float:
