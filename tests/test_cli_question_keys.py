@@ -17,6 +17,10 @@ def spawn(args, env, timeout=60):
                          encoding="utf-8", timeout=timeout)
 
 
+# Slow lane (34 s of speech on the wall clock): the default run keeps its twin in the core,
+# tests/test_core_dispatch.py::test_a_key_while_a_question_is_up_asks_for_yes_or_no (every key),
+# and the keyboard path of the same question in tests/test_cli_keys.py (the offer after a crash).
+@pytest.mark.slow
 def test_keys_during_the_resume_question(coach_env):
     child = spawn(["run", "short"], coach_env)
     child.expect("Say ready when you're in position.")
