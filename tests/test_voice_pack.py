@@ -119,7 +119,7 @@ BROKEN = [
      "{p}:{line}: earcons.acknowledge: must be one of tone, word, none; got `beep`"),
     ("earcon flag not a flag", edit("countdown: true ", "countdown: yes please "), "countdown: yes",
      "{p}:{line}: earcons.countdown: must be true or false, got `yes please`"),
-    ("unknown earcon", edit("  every: false", "  evry: false"), "evry:",
+    ("unknown earcon", edit("  every: true", "  evry: true"), "evry:",
      "{p}:{line}: earcons.evry: unknown field (did you mean `every`?)"),
     ("duplicate line", edit('  hold_halfway: "Halfway there."', '  count: "{n}"'), '  count: "{n}"\n',
      "{p}:{line}: lines.count: appears twice (first on line " + str(line_of(TEXT, "  count:")) + ")"),
