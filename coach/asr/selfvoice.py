@@ -123,24 +123,11 @@ class EchoEvidence:
         `delay_samples` late: as many samples as came in, the first of them the delayed ones."""
         if self._look:
             return self._observe_delayed(start_sample, mic, ref)
-        if start_sample != self._pending_start + len(self._pending_mic):   # a gap (or the start)
-            self._next_frame = max(self._next_frame, start_sample // self._frame)
-            self._pending_mic = np.zeros(0, np.float64)
-            self._pending_ref = np.zeros(0, np.float64)
-            self._pending_start = start_sample
-        self._pending_mic = np.concatenate((self._pending_mic, mic.astype(np.float64)))
-        self._pending_ref = np.concatenate((self._pending_ref, ref.astype(np.float64)))
-        n_frames = len(self._pending_mic) // self._frame
+        first_sample, mic_frames, ref_frames = self._frames(start_sample, mic, ref)
         gains = np.full(len(mic), self._gain)
-        if n_frames == 0:
+        if len(mic_frames) == 0:
             return self._apply(mic, gains)
-        first_sample = self._pending_start
-        used = n_frames * self._frame
-        mic_frames = self._pending_mic[:used].reshape(n_frames, self._frame)
-        ref_frames = self._pending_ref[:used].reshape(n_frames, self._frame)
-        self._pending_mic = self._pending_mic[used:]
-        self._pending_ref = self._pending_ref[used:]
-        self._pending_start += used
+        used = len(mic_frames) * self._frame
         # Python floats, frame by frame: numpy's per-call cost on scalars was most of idle listening
         mic_db = _power_db(mic_frames).tolist()
         ref_db = _power_db(ref_frames).tolist()
@@ -161,9 +148,13 @@ class EchoEvidence:
             gains[max(tail, 0):] = self._gain
         return self._apply(mic, gains)
 
-    def _observe_delayed(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    def _frames(self, start_sample: int, mic: np.ndarray,
+                ref: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+        """Add a chunk to the partial frame held back; return (the first whole frame's sample
+        index, the whole frames of the microphone, the same frames of the output)."""
         if start_sample != self._pending_start + len(self._pending_mic):   # a gap (or the start)
-            self._drain_into_out()                           # what came before the gap goes out as it is
+            if self._look:
+                self._drain_into_out()                       # what came before the gap goes out as it is
             self._next_frame = max(self._next_frame, start_sample // self._frame)
             self._pending_mic = np.zeros(0, np.float64)
             self._pending_ref = np.zeros(0, np.float64)
@@ -171,12 +162,16 @@ class EchoEvidence:
         self._pending_mic = np.concatenate((self._pending_mic, mic.astype(np.float64)))
         self._pending_ref = np.concatenate((self._pending_ref, ref.astype(np.float64)))
         n_frames = len(self._pending_mic) // self._frame
-        used = n_frames * self._frame
+        first_sample, used = self._pending_start, n_frames * self._frame
         mic_frames = self._pending_mic[:used].reshape(n_frames, self._frame)
         ref_frames = self._pending_ref[:used].reshape(n_frames, self._frame)
         self._pending_mic = self._pending_mic[used:]
         self._pending_ref = self._pending_ref[used:]
         self._pending_start += used
+        return first_sample, mic_frames, ref_frames
+
+    def _observe_delayed(self, start_sample: int, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        _, mic_frames, ref_frames = self._frames(start_sample, mic, ref)
         for frame, m, r in zip(mic_frames, _power_db(mic_frames).tolist(), _power_db(ref_frames).tolist(),
                                strict=True):
             gain = self._step(m, r)
