@@ -11,7 +11,16 @@ import numpy as np
 import pytest
 from conftest import COACH, ROOT
 
-from coach.audio.echo import PassThrough, SpeexCanceller, open_canceller, power_dbfs
+from coach.audio.echo import (
+    DIVERGED_OVER_MIC_DB,
+    DIVERGED_RESET_FRAMES,
+    DcBlock,
+    FramedCanceller,
+    PassThrough,
+    SpeexCanceller,
+    open_canceller,
+    power_dbfs,
+)
 from coach.audio.room import Room, RoomConfig
 from coach.audio.wav import load_pcm16, write_wav
 from coach.defaults import RATE_HZ
@@ -119,6 +128,88 @@ def test_the_residual_suppressor_keeps_the_user_10_ms_later(narration, tmp_path)
     assert 20 * np.log10(kept) > -3.0
     alone = run(SpeexCanceller(suppress_db=-40), echo, narration)    # the coach alone: 28 dB measured
     assert erle_db(echo, alone, narration, CONVERGED_S) >= MIN_ERLE_DB + 5
+
+
+@pytest.mark.audio
+def test_with_no_echo_the_user_talking_over_the_coach_does_not_put_the_coach_into_the_output(
+        narration, tmp_path):
+    """Headphones, a far speaker, room gain 0: nothing of the coach comes back, and the user talks
+    over it three times at a normal level. speexdsp's filter then learns an echo path the room does
+    not have and adds the coach's voice to the microphone (measured without the guard: up to 45 dB
+    over the microphone, the coach-only stretches 12-27 dB over the floor, heard as speech). With
+    the guard, no frame is louder than the microphone by more than DIVERGED_OVER_MIC_DB, the
+    coach-only stretches stay at the floor and the user's words are kept."""
+    user = flite("can't hold", "slt", tmp_path).astype(np.float64)
+    user *= 32767 * 10 ** (-12 / 20) / np.abs(user).max()          # as bench_turns places a user
+    n = len(narration)
+    track, said = np.zeros(n), np.zeros(n, bool)
+    for at_s in (2.0, 5.0, 8.0):
+        at = int(at_s * RATE_HZ)
+        track[at:at + len(user)] += user
+        said[at:at + len(user)] = True
+    mic = np.random.default_rng(2).normal(0.0, 3.0, n) + track
+    canceller = SpeexCanceller()
+    out = run(canceller, mic, narration).astype(np.float64)
+    band = DcBlock()(np.round(mic))
+    f = 160
+    frames = range(n // f)
+    over = [power_dbfs(out[i * f:(i + 1) * f]) - power_dbfs(band[i * f:(i + 1) * f]) for i in frames]
+    assert max(over) <= DIVERGED_OVER_MIC_DB + 1e-6
+    coach_only = [i for i in frames if not said[i * f:(i + 1) * f].any()
+                  and power_dbfs(narration[i * f:(i + 1) * f]) > -50]
+    power = np.mean([10 ** (power_dbfs(out[i * f:(i + 1) * f]) / 10) for i in coach_only])
+    assert 10 * np.log10(power) < power_dbfs(band[: RATE_HZ]) + 1.0     # the floor, not the coach
+    kept = float(np.dot(out[said], track[said]) / np.dot(track[said], track[said]))
+    assert 20 * np.log10(kept) > -3.0
+    assert canceller.diverged_frames > 0                            # (the guard did the work)
+
+
+class _Adds(FramedCanceller):
+    """A filter that has diverged for good: it adds the reference instead of removing it."""
+
+    def __init__(self) -> None:
+        super().__init__(estimate_delay=False)
+        self.resets = 0
+
+    def _cancel(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
+        return np.clip(mic.astype(np.int32) + ref, -32768, 32767).astype(np.int16)
+
+    def _reset_filter(self) -> None:
+        self.resets += 1
+
+
+def test_a_diverged_filter_gives_the_microphone_and_is_reset(narration_free_signal):
+    ref, _ = narration_free_signal
+    mic = np.random.default_rng(3).normal(0.0, 30.0, len(ref))
+    mic16 = np.round(mic).astype(np.int16)
+    canceller = _Adds()
+    out = run(canceller, mic16, ref)
+    band = DcBlock()(mic16)
+    diverged = 0
+    for i in range(0, len(ref), 160):
+        frame = slice(i, i + 160)
+        added = np.clip(mic16[frame].astype(np.int32) + ref[frame], -32768, 32767)
+        if power_dbfs(added) > power_dbfs(band[frame]) + DIVERGED_OVER_MIC_DB:
+            diverged += 1                                           # the microphone's, not the filter's
+            assert np.array_equal(out[frame], np.clip(np.round(band[frame]), -32768, 32767))
+        else:
+            assert np.array_equal(out[frame], added)
+    assert diverged > 2 * DIVERGED_RESET_FRAMES
+    assert canceller.diverged_frames == diverged
+    assert canceller.resets == canceller.filter_resets >= 2
+
+
+def test_the_dc_block_removes_drift_keeps_speech_and_does_not_depend_on_the_chunking():
+    t = np.arange(2 * RATE_HZ) / RATE_HZ
+    drift = 2000 + 3000 * np.sin(2 * np.pi * 5 * t)                  # an offset and a slow rumble
+    voice = 1000 * np.sin(2 * np.pi * 300 * t)
+    out = DcBlock()(drift + voice)
+    tail = slice(RATE_HZ, None)
+    assert power_dbfs(out[tail] - voice[tail]) < power_dbfs(drift[tail]) - 20
+    assert abs(power_dbfs(out[tail]) - power_dbfs(voice[tail])) < 0.5
+    block = DcBlock()
+    pieces = np.concatenate([block(x) for x in np.array_split(drift + voice, 37)])
+    assert np.allclose(pieces, out)
 
 
 def test_the_output_does_not_depend_on_the_chunking(narration_free_signal):

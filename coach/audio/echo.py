@@ -49,6 +49,18 @@ DELAY_MARGIN_MS = 5.0           # align the reference this much early: taps befo
 DELAY_CHANGE_MS = 4.0           # a new delay estimate must differ this much (twice) to be taken
 PEAK_MIN_SIGMA = 8.0            # a correlation peak this many standard deviations above the rest
 STATS_KEEP_S = 10.0             # per-frame statistics kept for the listener
+# Divergence (as WebRTC's AEC3 guards its subtractor): an adaptive filter that learned an echo path
+# the room does not have (the user talking over the coach where no echo comes back: headphones, a
+# far speaker, room gain 0) adds the coach's voice to the microphone instead of removing it.
+# Measured on the bench_turns chains at gain 0: up to 25 s of frames in 20 min with the output
+# 3-26 dB louder than its input, heard as speech ("no command" segments, the coach falling silent
+# for nothing). A frame whose output is this much louder than the microphone (both above
+# DC_BLOCK_HZ, which the filter removes too) is the microphone's instead: never worse than no
+# cancellation. Divergence in this many of the latest frames resets the filter to learn anew.
+DIVERGED_OVER_MIC_DB = 3.0
+DIVERGED_RESET_FRAMES = 20
+DIVERGED_WINDOW_FRAMES = 50
+DC_BLOCK_HZ = 45.0              # speexdsp's own input notch at 16 kHz (radius 0.982)
 
 
 def power_dbfs(x: np.ndarray) -> float:
@@ -176,10 +188,40 @@ class DelayEstimator:
             self._candidate = None
 
 
+class DcBlock:
+    """A first-order DC-blocking high-pass (y[n] = x[n] - x[n-1] + r y[n-1]), carried across
+    calls; vectorised per block by the closed form y[n] = r^n (r y[-1] + sum_k<=n r^-k d[k])
+    (blocks of BLOCK samples keep r^-k small)."""
+
+    BLOCK = 160
+
+    def __init__(self, cutoff_hz: float = DC_BLOCK_HZ, rate_hz: int = RATE_HZ) -> None:
+        self.r = 1.0 - 2.0 * np.pi * cutoff_hz / rate_hz
+        self._rk = self.r ** np.arange(self.BLOCK)
+        self._x = 0.0
+        self._y = 0.0
+
+    def reset(self) -> None:
+        self._x = self._y = 0.0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        out = np.empty(len(x))
+        for a in range(0, len(x), self.BLOCK):
+            block = x[a:a + self.BLOCK]
+            rk = self._rk[:len(block)]
+            y = rk * (self.r * self._y + np.cumsum(np.diff(block, prepend=self._x) / rk))
+            self._x, self._y = float(block[-1]), float(y[-1])
+            out[a:a + len(block)] = y
+        return out
+
+
 class FramedCanceller:
-    """Framing, delay alignment and statistics around a per-frame cancellation step."""
+    """Framing, delay alignment, the divergence guard and statistics around a per-frame
+    cancellation step."""
 
     name = "none"
+    guards = True               # subclasses that filter: watch for divergence (see DIVERGED_OVER_MIC_DB)
 
     def __init__(self, rate_hz: int = RATE_HZ, frame_ms: float = AEC_FRAME_MS,
                  estimate_delay: bool = True) -> None:
@@ -197,6 +239,10 @@ class FramedCanceller:
         self._stats: deque[FrameStats] = deque(maxlen=int(STATS_KEEP_S * rate_hz / self.frame_samples))
         self._leak_db = 0.0
         self._erle_db = 0.0
+        self._dc = DcBlock(rate_hz=rate_hz)
+        self._diverged: deque[bool] = deque(maxlen=DIVERGED_WINDOW_FRAMES)
+        self.diverged_frames = 0        # frames the guard gave the microphone for (since reset)
+        self.filter_resets = 0          # times divergence reset the filter
 
     # -- what subclasses provide ------------------------------------------------------------
     def _cancel(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -220,6 +266,10 @@ class FramedCanceller:
         self._stats.clear()
         self._leak_db = 0.0
         self._erle_db = 0.0
+        self._dc.reset()
+        self._diverged.clear()
+        self.diverged_frames = 0
+        self.filter_resets = 0
 
     @property
     def delay_ms(self) -> float | None:
@@ -283,8 +333,24 @@ class FramedCanceller:
         end = len(self._ref_hist) - lag
         aligned = self._ref_hist[end - f : end]
         out = self._cancel(mic, aligned)
+        if self.guards:
+            out = self._guard(mic, out)
         self._record(mic, aligned, out)
         return out
+
+    def _guard(self, mic: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """The filter's output, or the microphone's (DC-blocked) where the filter diverged."""
+        band = self._dc(mic)
+        diverged = power_dbfs(out) > power_dbfs(band) + DIVERGED_OVER_MIC_DB
+        self._diverged.append(diverged)
+        if not diverged:
+            return out
+        self.diverged_frames += 1
+        if sum(self._diverged) >= DIVERGED_RESET_FRAMES:
+            self._reset_filter()
+            self.filter_resets += 1
+            self._diverged.clear()
+        return np.clip(np.round(band), -32768, 32767).astype(np.int16)
 
     def _record(self, mic: np.ndarray, ref: np.ndarray, out: np.ndarray) -> None:
         stats = FrameStats(self._sample, power_dbfs(ref), power_dbfs(mic), power_dbfs(out))
@@ -303,6 +369,7 @@ class PassThrough(FramedCanceller):
     """No cancellation (`--no-aec`, or no library): the statistics still say how much echo there is."""
 
     name = "none"
+    guards = False              # the microphone, untouched
 
 
 def _load_speex(library: str | None = None) -> ctypes.CDLL:
