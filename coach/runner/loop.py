@@ -51,6 +51,7 @@ from coach.speech.timeline import Utterance
 
 SHOW_QUEUE = 200        # lines said and not heard yet, kept for printing (a hushed line is never heard)
 DUCKS_PER_LINE = 2      # a line cut off this often for speech that came to nothing is not cut again
+#                         (counted per time the session says it: the rest line comes every set)
 # Not within this long after a tone: the canceller's filter, adapted to a pure tone, lets through
 # more of the words that follow it, which stood up to 10.7 dB over the expected echo (the hold's
 # "Lift, and hold" after its rising tone; "Paused." after the acknowledgement) at room gain 1.
@@ -109,7 +110,7 @@ class SessionRunner:
         self._to_show: deque[str] = deque(maxlen=SHOW_QUEUE)    # said, not heard yet: printed as it starts
         self._duck: _Duck | None = None
         self._ducked_since = -1.0               # the onset of the last speech the coach fell silent for
-        self._ducks: dict[str, int] = {}        # per line text: cut off for speech that came to nothing
+        self._ducks: dict[str, int] = {}        # per line said: cut off for speech that came to nothing
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -231,7 +232,8 @@ class SessionRunner:
         assert self._duck is not None
         duck, self._duck = self._duck, None
         self.log.write(t, "duck_end", acted=duck.acted, again=[say.text for say in again])
-        self._apply([replace(say, t=t) for say in [*again, *duck.held]])
+        self._apply([replace(say, t=t) for say in again], again=True)
+        self._apply([replace(say, t=t) for say in duck.held])
 
     def _follow_speech(self, t: float) -> None:
         """Print each line as its audio starts (so the transcript keeps step with the speaker, and a
@@ -269,11 +271,15 @@ class SessionRunner:
             self.display.said(self._to_show.popleft())
 
     # -- actions -------------------------------------------------------------------------------
-    def _apply(self, actions: list[Action]) -> None:
+    def _apply(self, actions: list[Action], again: bool = False) -> None:
+        """Carry out the session's actions; `again`: lines a duck cut, said again (their count of
+        cuts goes on; a line the session says anew starts from none)."""
         for action in actions:
             if isinstance(action, Say) and action.kind != "cue" and self._duck is not None:
                 self._duck.held.append(action)              # said once the user has been heard
             elif isinstance(action, Say):
+                if not again:
+                    self._ducks.pop(action.text, None)
                 action = self._truthful(action)
                 self.log.write(action.t, "say", text=action.text, line=action.line, kind=action.kind)
                 self._to_show.append(action.text)
