@@ -29,6 +29,9 @@ ROUTINE = T.TURNS_ROUTINE.replace(
     'Breathe out, squeeze your glutes and lift your hips until your body makes a straight line '
     'from your shoulders to your knees. If your hold gives out early, just say can\'t hold."')
 SILENT_WITHIN_S = 0.3        # the issue's target for "stop"; the same for any talking over
+# ... and in fact: on the echo evidence, before the recognizer has the word (measured 0.05 s at
+# room gain 0.5 and 0.10 s at 1; 0.15 s both when the coach waited for the recognizer's segment)
+SILENT_ON_EVIDENCE_S = 0.12
 FAN_DBFS = -30.0             # a fan's steady (pink) noise, 18 dB under the user's voice
 
 
@@ -75,7 +78,7 @@ def test_a_fan_already_on_when_the_session_starts_never_silences_the_coach(quiet
 def test_stop_over_a_long_instruction_silences_the_coach_within_0_3_s_and_stops(quiet, gain):
     run, phrase = talk_over(quiet, f"stop{gain:g}", "stop", gain)
     (duck,) = run.of("duck")
-    assert duck["t"] - phrase.start_s <= SILENT_WITHIN_S, duck
+    assert duck["t"] - phrase.start_s <= SILENT_ON_EVIDENCE_S, duck
     assert T.speaking_at(run, duck["t"] + 0.05, phrase.end_s) == 0.0     # silent while the user speaks
     heard = [e for e in run.of("heard") if e["command"] == "stop"]
     assert heard, [e for e in T.recognized(run)]

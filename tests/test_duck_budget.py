@@ -102,6 +102,8 @@ class ScriptedTalk:
     def fell_silent(self, since: float) -> None:
         pass
 
+    onset_lag_s = 0.0
+
 
 def test_a_line_said_anew_can_be_cut_again_after_an_earlier_one_used_up_its_cuts(tmp_path, voice):
     display = Display(io.StringIO(), io.StringIO())

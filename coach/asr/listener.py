@@ -66,6 +66,12 @@ NEURAL_OVER_ECHO_DB = 8.0
 # the coach's own residual stood at most ~8.5 dB above its expected echo over a whole segment.
 DUCK_MIN_S = 0.08
 DUCK_OVER_ECHO_DB = 10.0
+# ... judged on the evidence itself before the recognizer has the speech (the gate hands it its
+# audio `_delay_s` late and the segmenter needs 60 ms more): then the stretch must also stand this
+# far above the noise floor (the segmenter's own start threshold), and a command in the segment
+# that follows may begin up to EARLY_ONSET_SLACK_S before it (the word's soft start).
+EARLY_ABOVE_FLOOR_DB = 10.0
+EARLY_ONSET_SLACK_S = 0.3
 
 # A phrase found inside a longer segment (see the module notes): its span must stand this far above
 # the expected echo (twice that when the coach was saying the phrase around then), the rest of the segment
@@ -209,10 +215,12 @@ class CommandListener:
         """(onset, dB above the expected echo) while the user is talking over the coach: speech in
         progress while the coach can be heard, at least DUCK_MIN_S long, its latest DUCK_MIN_S
         standing DUCK_OVER_ECHO_DB above what the coach's residual echo explains. Else None."""
-        since = self.hearing_since
-        if since is None or self._timeline is None:
+        if self._timeline is None or self.failure is not None:
             return None
+        since = self.hearing_since
         now = self._fed_s + self._offset_s
+        if since is None:
+            return self._talking_now(now)
         if not self._timeline.speaking(since, now, self._tail_s):
             return None
         # The latest DUCK_MIN_S at each chunk's end: the segment may have begun with the coach's
@@ -226,6 +234,27 @@ class CommandListener:
             echo = self.evidence.judge(end - DUCK_MIN_S, end)
             if echo.coach_active and echo.user_excess_db >= DUCK_OVER_ECHO_DB:
                 return since, echo.user_excess_db
+        return None
+
+    @property
+    def onset_lag_s(self) -> float:
+        """How long after speech begins the recognizer can know it (the gate's delay, the
+        segmenter's trigger and a chunk): a duck begun on the evidence waits this long for it."""
+        return self._delay_s + SegmenterConfig.trigger_window_s + 0.05
+
+    def _talking_now(self, now: float) -> tuple[float, float] | None:
+        """`over_coach` before the recognizer has the speech: the latest DUCK_MIN_S, from the
+        evidence (current, not delayed), standing DUCK_OVER_ECHO_DB above the expected echo and
+        EARLY_ABOVE_FLOOR_DB above the floor. (At room gain 1 the coach used to fall silent 0.22-0.27 s
+        into a "stop", and its residual over the word's start made "to", "turn", "nice" of it.)"""
+        assert self._timeline is not None
+        t0 = now - DUCK_MIN_S
+        if t0 < 0 or not self._timeline.speaking(t0, now, self._tail_s):
+            return None
+        echo = self.evidence.judge(t0, now)
+        if echo.coach_active and echo.user_excess_db >= DUCK_OVER_ECHO_DB \
+                and echo.above_floor_db >= EARLY_ABOVE_FLOOR_DB:
+            return t0, echo.user_excess_db
         return None
 
     def _fail(self, err: Exception) -> None:
@@ -322,7 +351,8 @@ class CommandListener:
 
     def _fell_silent_for(self, heard: Heard) -> bool:
         longest = SegmenterConfig.max_segment_s           # the speech it fell silent for, at most
-        return any(since - SPAN_MIN_S <= heard.t_start <= since + longest for since in self._silent_for)
+        return any(since - EARLY_ONSET_SLACK_S <= heard.t_start <= since + longest
+                   for since in self._silent_for)
 
     def _phrase_inside(self, heard: Heard, accepted: tuple[str, ...],
                        echo: EchoJudgement | None) -> Verdict | None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from coach.asr.listener import CommandListener, Verdict
+from coach.asr.listener import EARLY_ONSET_SLACK_S, CommandListener, Verdict
 from coach.asr.selfvoice import NO_PEAK_DB
 from coach.audio.chunk import AudioChunk
 from coach.errors import StoreError
@@ -198,7 +198,9 @@ class SessionRunner:
         if duck is not None:
             duck.acted = duck.acted or any(v.accepted for v in verdicts)
             since = self.listener.hearing_since
-            if since is not None and since <= duck.since + 1e-6:
+            if since is None and t < duck.t + self.listener.onset_lag_s:
+                return                                      # the recognizer has yet to hear it begin
+            if since is not None and since <= duck.since + EARLY_ONSET_SLACK_S:
                 return                                      # still speaking: still listening
             held_lines = {say.line for say in duck.held if say.line}
             again = [] if duck.acted else [say for say in duck.cut
