@@ -45,6 +45,13 @@ class Pyttsx3Synthesizer:
         self._settings = (voice, rate_wpm, volume)
         self._jobs: queue.Queue[tuple[str, Future[np.ndarray]] | None] = queue.Queue()
         self._cache: dict[str, np.ndarray] = {}
+        # Lines asked for and not rendered yet: asked again, they get the same job. espeak-ng's
+        # output depends on what it rendered before (the same line came out 34479-34681 samples
+        # long in one process), so a second render of a line still in the queue (a prefetch
+        # racing the narrator, as load decides) changed every later line and a replay was no
+        # longer byte-identical under load (tests/test_replay_under_load.py, 1 ms off).
+        self._pending: dict[str, Future[np.ndarray]] = {}
+        self._lock = threading.Lock()
         self._started = Future()    # type: Future[None]
         self._thread = threading.Thread(target=self._own_engine, name="pyttsx3", daemon=True)
         self._thread.start()
@@ -66,12 +73,17 @@ class Pyttsx3Synthesizer:
 
     def submit(self, text: str) -> Future[np.ndarray]:
         """Ask for `text`'s samples; the future completes in the owner thread (or from the cache)."""
-        job: Future[np.ndarray] = Future()
-        if text in self._cache:
-            job.set_result(self._cache[text])
-        else:
-            self._jobs.put((text, job))
-            job.add_done_callback(lambda f: self._keep(text, f))
+        with self._lock:
+            if text in self._cache:
+                done: Future[np.ndarray] = Future()
+                done.set_result(self._cache[text])
+                return done
+            if text in self._pending:
+                return self._pending[text]
+            job: Future[np.ndarray] = Future()
+            self._pending[text] = job
+        self._jobs.put((text, job))
+        job.add_done_callback(lambda f: self._keep(text, f))
         return job
 
     def prefetch(self, texts: list[str]) -> None:
@@ -92,8 +104,11 @@ class Pyttsx3Synthesizer:
             raise SpeechEngineError(f"the speech engine failed: {err}") from err
 
     def _keep(self, text: str, job: Future[np.ndarray]) -> None:
-        if job.exception() is None:
-            self._cache[text] = job.result()
+        with self._lock:
+            if self._pending.get(text) is job:
+                del self._pending[text]
+            if job.exception() is None:
+                self._cache[text] = job.result()
 
     def close(self) -> None:
         """Stop the owner thread; wait a little (not for a hung engine) so it removes its temp folder."""
