@@ -18,6 +18,7 @@ from coach.asr.denoised import with_noise_suppression
 from coach.asr.listener import CommandListener
 from coach.asr.select import choose_engine, make_recognizer
 from coach.audio.chunk import Microphone
+from coach.audio.echo import DcBlock, dc_blocked
 from coach.audio.wav import WavMicrophone
 from coach.defaults import DITHER_LSB, NOISE_SUPPRESSION
 from coach.voice import COMMANDS
@@ -86,8 +87,9 @@ class _FromZero:
 
 def _listen_one(mic: Microphone, listener: CommandListener, name: str, as_json: bool, out: TextIO,
                 width: int) -> None:
+    dc = DcBlock()                  # a microphone's DC offset (no canceller here to notch it)
     for chunk in mic:
-        for verdict in listener.feed(chunk, COMMANDS):
+        for verdict in listener.feed(dc_blocked(dc, chunk), COMMANDS):
             _print(verdict, name, as_json, out, width)
     for verdict in listener.flush(COMMANDS):
         _print(verdict, name, as_json, out, width)

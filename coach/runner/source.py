@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.audio.chunk import AudioChunk, Microphone
-from coach.audio.echo import EchoCanceller
+from coach.audio.echo import DcBlock, EchoCanceller, dc_blocked
 from coach.audio.room import Room
 from coach.audio.wav import open_wav_writer
 from coach.defaults import CHUNK_S, RATE_HZ
@@ -84,6 +84,7 @@ class TimeSource:
         self._timeline = timeline
         self.room = room
         self.canceller = canceller
+        self._dc = DcBlock() if canceller is None else None    # speexdsp notches DC itself
         self._reopen = reopen_mic
         self.clock: RealtimeClock | None = None
 
@@ -159,14 +160,18 @@ class TimeSource:
     def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
         """The room sends the coach's own voice back into the microphone; the canceller removes it."""
         if self._timeline is None or (self.room is None and self.canceller is None):
-            return chunk
+            return dc_blocked(self._dc, chunk) if self._dc is not None else chunk
         start = int(round(chunk.t_start * RATE_HZ))
         played = self._timeline.render(start, chunk.n_samples)
         mic = np.frombuffer(chunk.pcm, dtype="<i2")
         if self.room is not None:
             echo = self.room.process(played)
             mic = np.clip(mic.astype(np.float32) + echo, -32768, 32767).astype("<i2")
-        out = mic if self.canceller is None else self.canceller.process(mic, played)
+        if self.canceller is not None:
+            out = self.canceller.process(mic, played)
+        else:
+            assert self._dc is not None
+            out = np.frombuffer(dc_blocked(self._dc, AudioChunk(mic.astype("<i2").tobytes(), 0.0)).pcm, "<i2")
         if self._keep_echo is not None:
             self._keep_echo[0].writeframes(mic.astype("<i2").tobytes())
             self._keep_echo[1].writeframes(out.astype("<i2").tobytes())
