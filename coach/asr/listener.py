@@ -48,7 +48,7 @@ from coach.asr.segmenter import SegmenterConfig
 from coach.asr.selfvoice import EchoEvidence, EchoJudgement
 from coach.audio import tones
 from coach.audio.chunk import AudioChunk
-from coach.defaults import AEC_MAX_DELAY_MS, ECHO_TAIL_S, MIN_CONFIDENCE
+from coach.defaults import AEC_MAX_DELAY_MS, CHUNK_S, ECHO_TAIL_S, MIN_CONFIDENCE
 from coach.speech import earcons
 from coach.speech.timeline import SpeechTimeline, Utterance
 
@@ -240,7 +240,7 @@ class CommandListener:
     def onset_lag_s(self) -> float:
         """How long after speech begins the recognizer can know it (the gate's delay, the
         segmenter's trigger and a chunk): a duck begun on the evidence waits this long for it."""
-        return self._delay_s + SegmenterConfig.trigger_window_s + 0.05
+        return self._delay_s + SegmenterConfig.trigger_window_s + CHUNK_S
 
     def _talking_now(self, now: float) -> tuple[float, float] | None:
         """`over_coach` before the recognizer has the speech: the latest DUCK_MIN_S, from the

@@ -189,6 +189,11 @@ class DelayEstimator:
             self._candidate = None
 
 
+def _pcm16(x: np.ndarray) -> np.ndarray:
+    """Float samples on the int16 scale, rounded and clipped to int16."""
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
 class DcBlock:
     """A first-order DC-blocking high-pass (y[n] = x[n] - x[n-1] + r y[n-1]), carried across
     calls; vectorised per block by the closed form y[n] = r^n (r y[-1] + sum_k<=n r^-k d[k])
@@ -216,14 +221,17 @@ class DcBlock:
             out[a:a + len(block)] = y
         return out
 
+    def pcm16(self, x: np.ndarray) -> np.ndarray:
+        """`x` through the block, as int16."""
+        return _pcm16(self(x))
+
 
 def dc_blocked(block: DcBlock, chunk: AudioChunk) -> AudioChunk:
     """`chunk` through `block` (int16 in and out). For the paths with no canceller (`coach
     listen`, `--no-aec`, no libspeexdsp): speexdsp notches DC out of the microphone itself, and a
     microphone's DC offset otherwise deafens the recognizer (a 300-LSB offset, -41 dBFS, under
     a "ready" at -30 dBFS: nothing heard; the segmenter's floor is the offset's power)."""
-    out = np.clip(np.round(block(np.frombuffer(chunk.pcm, dtype="<i2"))), -32768, 32767).astype("<i2")
-    return AudioChunk(out.tobytes(), chunk.t_start)
+    return AudioChunk(block.pcm16(np.frombuffer(chunk.pcm, dtype="<i2")).tobytes(), chunk.t_start)
 
 
 class FramedCanceller:
@@ -360,7 +368,7 @@ class FramedCanceller:
             self._reset_filter()
             self.filter_resets += 1
             self._diverged.clear()
-        return np.clip(np.round(band), -32768, 32767).astype(np.int16)
+        return _pcm16(band)
 
     def _record(self, mic: np.ndarray, ref: np.ndarray, out: np.ndarray) -> None:
         stats = FrameStats(self._sample, power_dbfs(ref), power_dbfs(mic), power_dbfs(out))

@@ -171,7 +171,7 @@ class TimeSource:
             out = self.canceller.process(mic, played)
         else:
             assert self._dc is not None
-            out = np.frombuffer(dc_blocked(self._dc, AudioChunk(mic.astype("<i2").tobytes(), 0.0)).pcm, "<i2")
+            out = self._dc.pcm16(mic)
         if self._keep_echo is not None:
             self._keep_echo[0].writeframes(mic.astype("<i2").tobytes())
             self._keep_echo[1].writeframes(out.astype("<i2").tobytes())

@@ -89,8 +89,7 @@ class Pyttsx3Synthesizer:
     def prefetch(self, texts: list[str]) -> None:
         """Render lines that will be needed soon (the counts of the next hold) ahead of time."""
         for text in texts:
-            if text not in self._cache:
-                self.submit(text)
+            self.submit(text)           # (a cached or queued line is not rendered again)
 
     def render(self, text: str, timeout_s: float = TTS_RENDER_TIMEOUT_S) -> np.ndarray:
         """Blocking render with the watchdog; raises SpeechEngineError on a hang or failure."""
