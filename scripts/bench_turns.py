@@ -12,7 +12,7 @@ coach's own timeline (see tests/helpers/turns.py for how positions are computed)
   (b) "ready" 0, 100, 200 and 300 ms after a prompt ("Rest is over. Say ready for the next set.") ends;
   (c) "ready" over a line that contains it: the cue "You can say ready whenever you like." and the
       narration "Rest is over. Say ready for the next set.";
-  (d) "pause" and "stop" over narration ("Rest. Say ready after 10 seconds, ...").
+  (d) "pause" (at five places) and "stop" over narration ("Rest. Say ready after 10 seconds, ...").
 The coach's voice comes back into the microphone at each echo gain (the room simulation when
 `coach run` has one, else today's exact delayed copy). One chain run per voice and gain carries
 every placement, each hold set up by an answer the session cannot miss.
@@ -147,6 +147,21 @@ ALL_CUES = tuple(T.TURNS_CUES)
 ALL_ANSWERS = tuple(f"prompt+{ms}ms" for ms in PROMPT_OFFSETS_MS) + ("word_cue", "word_narration")
 QUICK_ANSWERS = ("prompt+0ms", "prompt+200ms", "word_cue", "word_narration")
 ALL_BARGE = ("pause", "stop")
+# The benchmark's barge-in: "pause" at more places in the rest narration ("Rest. You can say ready
+# after 10 seconds. ...", its end minus these seconds; plain "pause" is 2 s), then "stop".
+PAUSE_AT_S = (1.0, 3.0, 4.0, 5.0)
+BENCH_BARGE = ("pause", *(f"pause@{s:g}s" for s in PAUSE_AT_S), "stop")
+BARGE_BEFORE_END_S = 2.0
+
+
+def barge_word(kind: str) -> tuple[str, float]:
+    """("pause", seconds before the rest narration's end) of a barge-in kind such as "pause@3s"."""
+    word, _, at = kind.partition("@")
+    return word, float(at[:-1]) if at else BARGE_BEFORE_END_S
+
+
+def is_barge(kind: str) -> bool:
+    return kind == "stop" or kind.startswith("pause")
 
 
 def build_chain(c: Calib, cues: tuple[str, ...] = ALL_CUES, answers: tuple[str, ...] = ALL_ANSWERS,
@@ -197,12 +212,13 @@ def build_chain(c: Calib, cues: tuple[str, ...] = ALL_CUES, answers: tuple[str, 
         phrases.append(T.Phrase("ready", fallback, tag="fallback", command="ready"))
         episodes.append(Episode(kind, h, p, control_after(fallback)))
         r = resync(fallback + c.dh)
-    for word in barge:                                  # (d) over the rest narration
+    for kind in barge:                                  # (d) over the rest narration
+        word, before_end_s = barge_word(kind)
         h = r + c.dh
         hold_end = h + hold
-        p = T.Phrase(word, round(hold_end + c.group_end - 2.0, 3), tag=word, command=word)
+        p = T.Phrase(word, round(hold_end + c.group_end - before_end_s, 3), tag=kind, command=word)
         phrases.append(p)
-        episodes.append(Episode(word, h, p))
+        episodes.append(Episode(kind, h, p))
         if word == "stop":
             break
         phrases.append(T.Phrase("resume", T.align(hold_end + c.group_end + 3.0), tag="fallback",
@@ -274,7 +290,8 @@ def run_cell(work: Path, voice: str, gain: float, prompt_end: float, quick: bool
     if not calib.ok:
         report.wall_s = time.monotonic() - t0
         return report, calib
-    plan, episodes, length = build_chain(calib, answers=QUICK_ANSWERS if quick else ALL_ANSWERS)
+    plan, episodes, length = build_chain(calib, answers=QUICK_ANSWERS if quick else ALL_ANSWERS,
+                                         barge=ALL_BARGE if quick else BENCH_BARGE)
     report, run = run_chain(work, calib, plan, episodes, length)
     report.wall_s = time.monotonic() - t0
     return report, calib
@@ -386,7 +403,7 @@ def glute_session(work: Path, calib: Calib, gain: float, times: GluteTimes, answ
 # -- tables ------------------------------------------------------------------------------------
 KIND_ORDER = ["every", "halfway", "warn", "count5", "count4", "count3", "count2", "count1", "between",
               "prompt+0ms", "prompt+100ms", "prompt+200ms", "prompt+300ms", "word_cue", "word_narration",
-              "pause", "stop"]
+              "pause", *BENCH_BARGE[1:-1], "stop"]
 KIND_LABEL = {"every": "(a) in \"10 seconds.\"", "halfway": "(a) in \"Halfway.\"",
               "warn": "(a) in \"10 seconds to go.\"", "count5": "(a) in countdown \"5\"",
               "count4": "(a) in countdown \"4\"", "count3": "(a) in countdown \"3\"",
@@ -395,7 +412,8 @@ KIND_LABEL = {"every": "(a) in \"10 seconds.\"", "halfway": "(a) in \"Halfway.\"
               "prompt+0ms": "(b) prompt end +0 ms", "prompt+100ms": "(b) prompt end +100 ms",
               "prompt+200ms": "(b) prompt end +200 ms", "prompt+300ms": "(b) prompt end +300 ms",
               "word_cue": "(c) over cue with \"ready\"", "word_narration": "(c) over narration w/ \"ready\"",
-              "pause": "(d) \"pause\" over narration", "stop": "(d) \"stop\" over narration"}
+              "pause": "(d) \"pause\" over narration", "stop": "(d) \"stop\" over narration",
+              **{k: f"(d) \"pause\" {barge_word(k)[1]:g} s before its end" for k in BENCH_BARGE[1:-1]}}
 
 
 def pct(k: int, n: int) -> str:
@@ -451,9 +469,9 @@ def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[Glute
             trig = sum(len(c.self_triggers) for c in ok)
             n_phr = sum(c.phrases for c in ok)
             lost = sum(c.lost for c in ok)
-            valid = [r for r in rs if r.valid and r.kind not in ("pause", "stop", "between")]
+            valid = [r for r in rs if r.valid and not is_barge(r.kind) and r.kind != "between"]
             good = sum(r.acted and (r.err_s is None or abs(r.err_s) <= TOLERANCE_S) for r in valid)
-            barge = [r for r in rs if r.valid and r.kind in ("pause", "stop")]
+            barge = [r for r in rs if r.valid and is_barge(r.kind)]
             stops = [r.stop_s for r in barge if r.stop_s is not None]
             stop_txt = f"{statistics.median(stops):+.2f}/{max(stops):+.2f} s" if stops else "-"
             lines.append(f"{g:5g} {fam:8} {len(ok):>4}/{len(cs):<3} {trig / max(1, len(ok)):17.2f} "
