@@ -342,3 +342,66 @@ def test_a_command_in_speech_the_coach_fell_silent_for_needs_only_the_evidence_t
     assert fell_silent.accepted
     (other_speech,) = verdicts(5.0)               # the coach fell silent for something said earlier
     assert not other_speech.accepted
+
+
+class TrimmingRecognizer(ScriptedRecognizer):
+    """A scripted recognizer that also decodes a segment again from a later start: `again` maps
+    the cut (session seconds, to 0.01 s) to what it then hears; records every cut asked for."""
+
+    def __init__(self, results: list[Heard], again: dict[float, Heard]) -> None:
+        super().__init__(results, lag_s=LAG_S)
+        self._again = {round(cut, 2): _shifted(h, LAG_S) for cut, h in again.items()}
+        self.cuts: list[float] = []
+
+    def decode_from(self, t_start_s: float, cut_s: float) -> Heard | None:
+        cut = round(cut_s - LAG_S, 2)
+        self.cuts.append(cut)
+        return self._again.get(cut, Heard("", "those", cut_s, cut_s + 0.4, 0.5, reason="not a command"))
+
+
+def later_start(fell_silent_at: float | None, user: list[tuple[float, np.ndarray]],
+                again: Heard | None = None):
+    """Room gain 1 over "When you're done, say done." (5-7 s): a segment from 5.6 s decodes as
+    "those"; from 5.75 s on, as `again` (default: the user's "pause")."""
+    tl = coach_timeline()
+    again = again or Heard("pause", "pause", 5.75, 6.2, 0.8)
+    rec = TrimmingRecognizer([Heard("", "those", 5.6, 6.2, 0.5, reason="not a command")], {5.75: again})
+    listener = CommandListener(rec, tl, phrases={"pause": ["pause"], "stop": ["stop"]})
+    if fell_silent_at is not None:
+        listener.fell_silent(fell_silent_at)
+    return judge_all(listener, mic_session(tl, 8.0, echo_gain=0.15, user=user)), rec.cuts
+
+
+PAUSE_AT_S = 5.75
+PAUSE = [(PAUSE_AT_S, tone(0.45, 8000, 150.0, seed=2))]
+
+
+def test_a_command_whose_start_the_coachs_residual_spoiled_is_decoded_from_a_later_start():
+    """Room gain 1 (bench_turns): the coach is still audible for the first 0.12-0.27 s of a
+    "pause" said over its narration and its residual turns the word into "those". The coach fell
+    silent for it; decoded again from a later start (dropping only what the echo explains), it is
+    the user's "pause", timed from where it was found."""
+    verdicts, cuts = later_start(fell_silent_at=5.7, user=PAUSE)
+    assert verdicts == [("pause", 5.75, True, "")]
+    assert cuts == [5.65, 5.7, 5.75]                  # 0.05 s steps until a command is found
+
+
+def test_no_later_start_is_tried_unless_the_coach_fell_silent_for_the_speech():
+    verdicts, cuts = later_start(fell_silent_at=None, user=PAUSE)
+    assert verdicts == [("", 5.6, False, "no command")] and cuts == []
+
+
+def test_a_later_start_never_drops_what_the_user_said():
+    """"oh pause": the user was speaking from the segment's start (as loud as the "pause"), so the
+    segment is not cut: what would be dropped is the user's, not the coach's residual."""
+    user = [(5.6, tone(0.15, 8000, 140.0, seed=5)), *PAUSE]
+    verdicts, cuts = later_start(fell_silent_at=5.7, user=user)
+    assert verdicts == [("", 5.6, False, "no command")] and cuts == []
+
+
+def test_a_command_found_from_a_later_start_must_still_be_the_users():
+    """The coach's residual alone, cut and decoded again as "stop": no louder than the echo
+    explains, so it is the coach's own voice, whatever made the coach fall silent."""
+    verdicts, cuts = later_start(fell_silent_at=5.7, user=[], again=Heard("stop", "stop", 5.75, 6.2, 0.9))
+    assert [(c, ok) for c, _, ok, _ in verdicts] == [("", False)]
+    assert cuts == [5.65, 5.7, 5.75, 5.8]

@@ -91,6 +91,9 @@ PAST_ECHO_OVER_DB = 6.0
 # this far above the expected echo (see `CommandListener._user_over_coach`).
 USER_PEAK_OVER_ECHO_DB = 12.0
 SORRY_OVER_ECHO_DB = 12.0   # speech that matched nothing asks "Sorry?" over the coach only this far above it
+# Later starts a segment the coach fell silent for is decoded from when its whole decodes as no
+# command (see `CommandListener._from_later_start`): 0.05-0.2 s, the span the coach stays audible.
+TRIM_STEPS_S = (0.05, 0.1, 0.15, 0.2)
 WORD_PLACE_S = 0.4          # how far off a word's place in a line may be from where it was said
 
 
@@ -304,12 +307,16 @@ class CommandListener:
         if self._timeline is not None and self._timeline.speaking(heard.t_start, heard.t_end, self._tail_s):
             echo = self.evidence.judge(heard.t_start, heard.t_end, DUCK_MIN_S)
         if not heard.command:
-            found = self._phrase_inside(heard, accepted, echo)
+            found = (self._phrase_inside(heard, accepted, echo)
+                     or self._from_later_start(heard, accepted, echo))
             if found is not None:
                 return found
             if echo is not None and echo.explained:
                 return Verdict(heard, False, Reason.ECHO, echo)
             return Verdict(heard, False, Reason.NO_COMMAND, echo)
+        return self._judge_command(heard, accepted, echo)
+
+    def _judge_command(self, heard: Heard, accepted: tuple[str, ...], echo: EchoJudgement | None) -> Verdict:
         if (echo is not None and heard.by == "neural" and echo.coach_active
                 and echo.user_excess_db < NEURAL_OVER_ECHO_DB):
             return Verdict(heard, False, Reason.ECHO, echo)     # the head never heard a residual
@@ -353,6 +360,38 @@ class CommandListener:
         longest = SegmenterConfig.max_segment_s           # the speech it fell silent for, at most
         return any(since - EARLY_ONSET_SLACK_S <= heard.t_start <= since + longest
                    for since in self._silent_for)
+
+    def _from_later_start(self, heard: Heard, accepted: tuple[str, ...],
+                          echo: EchoJudgement | None) -> Verdict | None:
+        """A command in speech the coach fell silent for, whose start the coach's residual spoiled.
+
+        At room gain 1 the coach is still audible for the first 0.12-0.27 s of a "stop" or "pause"
+        said over it (the time it takes to be sure it is the user), and the residual, ~20 dB under
+        the coach, is louder than the word's soft start: "pause" came out as "those" or "us", "stop"
+        as "to". The segment is decoded again from TRIM_STEPS_S later starts, only where what is
+        dropped is the echo's (explained by it, or within QUIET_ABOVE_FLOOR_DB of the floor), and
+        a command found must pass every rule a command over the coach passes."""
+        decode_from = getattr(self.recognizer, "decode_from", None)
+        if (decode_from is None or echo is None or not echo.coach_active or heard.reason == "too long"
+                or not self._fell_silent_for(heard)):
+            return None
+        o = self._offset_s - self._delay_s                      # session minus recognizer seconds
+        for step_s in TRIM_STEPS_S:
+            cut = heard.t_start + step_s
+            dropped = self.evidence.judge(heard.t_start, cut)
+            if not dropped.explained and dropped.above_floor_db > QUIET_ABOVE_FLOOR_DB:
+                return None                                     # the user was already speaking
+            again = decode_from(heard.t_start - o, cut - o)
+            if again is None:
+                return None
+            again = self._to_session(again)
+            if not again.command:
+                continue
+            own = self.evidence.judge(again.t_start, again.t_end, DUCK_MIN_S)
+            verdict = self._judge_command(replace(again, by="later start"), accepted, own)
+            if verdict.accepted:
+                return verdict
+        return None
 
     def _phrase_inside(self, heard: Heard, accepted: tuple[str, ...],
                        echo: EchoJudgement | None) -> Verdict | None:

@@ -16,6 +16,8 @@ import numpy as np
 from coach.asr.base import Heard
 
 FRAME_SAMPLES = 160                  # 10 ms at 16 kHz
+RECENT_SEGMENTS = 4                  # segments kept for `SegmentedRecognizer.decode_from`
+TRIM_LEAD_S = 0.1                    # the quiet lead a segment decoded from a later start is given
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,7 @@ class SegmentedRecognizer:
 
     _segmenter: EnergySegmenter
     _n_samples: int
+    _recent: deque[SpeechSegment] | None = None        # the latest segments decoded (`decode_from`)
 
     def feed(self, pcm: bytes) -> list[Heard]:
         samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
@@ -261,7 +264,31 @@ class SegmentedRecognizer:
 
     def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
         """One `Heard` per segment: too long to be a command without decoding, else `_decode`."""
+        self._keep(segments)
         return [too_long(segment) if segment.too_long else self._decode(segment) for segment in segments]
+
+    def _keep(self, segments: list[SpeechSegment]) -> None:
+        if self._recent is None:
+            self._recent = deque(maxlen=RECENT_SEGMENTS)
+        self._recent.extend(s for s in segments if not s.too_long)
+
+    def decode_from(self, t_start_s: float, cut_s: float) -> Heard | None:
+        """The recent segment that began at `t_start_s` decoded again from `cut_s` on, as if its
+        speech began there (its audio before the cut replaced by TRIM_LEAD_S of its noise floor).
+        None if no such segment is kept or too little of it is left. For a listener that knows the
+        start of a segment was something else (the coach's own residual) and wants the rest heard."""
+        segment = next((s for s in self._recent or () if abs(s.t_start - t_start_s) < 0.0015), None)
+        if segment is None or segment.t_end - cut_s < self._segmenter.config.min_segment_s:
+            return None
+        rate = self._segmenter.config.rate_hz
+        lead = int(round(TRIM_LEAD_S * rate))
+        rng = np.random.default_rng(int(round(cut_s * 1000)))       # replays stay identical
+        floor = max(10.0 ** (segment.floor_db / 20.0) * 32768.0, 1.0)
+        quiet = np.clip(rng.normal(0.0, floor, lead), -32768, 32767).astype(np.int16)
+        i = max(0, int(round((cut_s - segment.t_audio_start) * rate)))
+        trimmed = SpeechSegment(cut_s, segment.t_end, cut_s - TRIM_LEAD_S,
+                                np.concatenate([quiet, segment.pcm[i:]]), False, segment.floor_db)
+        return self._decode_all([trimmed])[0]
 
     def _decode(self, segment: SpeechSegment) -> Heard:
         raise NotImplementedError

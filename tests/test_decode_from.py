@@ -1,0 +1,73 @@
+"""`SegmentedRecognizer.decode_from`: a segment decoded again from a later start, on real speech.
+
+The listener asks for it when the coach's residual spoiled the start of a word said over it (see
+tests/test_listener.py for when). Here the spoiled start is 0.2 s of other speech run into an
+espeak-ng "pause" (tests/data/asr, a voice the head was not trained on), through the real fused
+recognizer: whole, the segment is no command; from where the "pause" begins, it is.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from coach.voice import load_voice
+
+pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+
+from coach.asr.neural.fused import FusedRecognizer  # noqa: E402
+
+DATA = Path(__file__).parent / "data" / "asr"
+RATE_HZ = 16_000
+LEAD_S = 1.5
+
+
+def _speech(name: str) -> np.ndarray:
+    with wave.open(str(DATA / name)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+    loud = np.nonzero(np.abs(x) > 300)[0]
+    return x[loud[0]:loud[-1]]
+
+
+@pytest.fixture(scope="module")
+def spoiled():
+    """(recognizer, what it heard, where the "pause" starts) for other speech run into a "pause"."""
+    other = _speech("water.wav")[: int(0.2 * RATE_HZ)]
+    pause = _speech("pause.wav")
+    x = np.concatenate([np.zeros(int(LEAD_S * RATE_HZ)), other, pause, np.zeros(RATE_HZ)])
+    x += np.random.default_rng(0).normal(0, 5, len(x))
+    pcm = np.clip(x, -32768, 32767).astype("<i2")
+    rec = FusedRecognizer(load_voice(ROOT / "voices" / "en-us.yaml").phrases)
+    heard = [h for i in range(0, len(pcm), 800) for h in rec.feed(pcm[i:i + 800].tobytes())]
+    return rec, heard + rec.flush(), LEAD_S + len(other) / RATE_HZ
+
+
+def test_a_segment_whose_start_is_spoiled_is_heard_from_a_later_start(spoiled):
+    rec, heard, pause_at = spoiled
+    (whole,) = heard
+    assert whole.command == "" and whole.t_start == pytest.approx(LEAD_S, abs=0.02)
+    again = rec.decode_from(whole.t_start, pause_at)
+    assert again is not None and again.command == "pause"
+    assert abs(again.t_start - pause_at) <= 0.05              # timed from the word, not the segment
+
+
+def test_decode_from_knows_only_recent_segments_and_needs_speech_left(spoiled):
+    rec, heard, _ = spoiled
+    (whole,) = heard
+    assert rec.decode_from(whole.t_start + 0.3, whole.t_start + 0.4) is None     # no such segment
+    assert rec.decode_from(whole.t_start, whole.t_end - 0.05) is None            # too little left
+
+
+def test_decoding_again_gives_the_same_command(spoiled):
+    """(Each decode draws pocketsphinx's dither afresh from its seeded generator, so a replayed
+    session repeats it exactly; two calls in a row differ only in the last digits of confidence.)"""
+    rec, heard, pause_at = spoiled
+    (whole,) = heard
+    first, second = rec.decode_from(whole.t_start, pause_at), rec.decode_from(whole.t_start, pause_at)
+    assert first is not None and second is not None
+    assert (first.command, first.phrase) == (second.command, second.phrase)
+    assert first.t_start == pytest.approx(second.t_start, abs=0.02)
