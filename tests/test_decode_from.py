@@ -33,17 +33,25 @@ def _speech(name: str) -> np.ndarray:
     return x[loud[0]:loud[-1]]
 
 
-@pytest.fixture(scope="module")
-def spoiled():
-    """(recognizer, what it heard, where the "pause" starts) for other speech run into a "pause"."""
+def _stream(rec):
+    """What `rec` heard of 0.2 s of other speech run into a "pause", and where the "pause" starts."""
     other = _speech("water.wav")[: int(0.2 * RATE_HZ)]
-    pause = _speech("pause.wav")
-    x = np.concatenate([np.zeros(int(LEAD_S * RATE_HZ)), other, pause, np.zeros(RATE_HZ)])
+    x = np.concatenate([np.zeros(int(LEAD_S * RATE_HZ)), other, _speech("pause.wav"), np.zeros(RATE_HZ)])
     x += np.random.default_rng(0).normal(0, 5, len(x))
     pcm = np.clip(x, -32768, 32767).astype("<i2")
-    rec = FusedRecognizer(load_voice(ROOT / "voices" / "en-us.yaml").phrases)
     heard = [h for i in range(0, len(pcm), 800) for h in rec.feed(pcm[i:i + 800].tobytes())]
-    return rec, heard + rec.flush(), LEAD_S + len(other) / RATE_HZ
+    return heard + rec.flush(), LEAD_S + len(other) / RATE_HZ
+
+
+def _phrases():
+    return load_voice(ROOT / "voices" / "en-us.yaml").phrases
+
+
+@pytest.fixture(scope="module")
+def spoiled():
+    """(the fused recognizer, what it heard, where the "pause" starts)."""
+    rec = FusedRecognizer(_phrases())
+    return (rec, *_stream(rec))
 
 
 def test_a_segment_whose_start_is_spoiled_is_heard_from_a_later_start(spoiled):
@@ -71,3 +79,13 @@ def test_decoding_again_gives_the_same_command(spoiled):
     assert first is not None and second is not None
     assert (first.command, first.phrase) == (second.command, second.phrase)
     assert first.t_start == pytest.approx(second.t_start, abs=0.02)
+
+
+def test_pocketsphinx_alone_decodes_from_a_later_start_too():
+    from coach.asr.pocketsphinx_backend import PocketsphinxRecognizer
+
+    rec = PocketsphinxRecognizer(_phrases())
+    heard, pause_at = _stream(rec)
+    assert [h.command for h in heard] == [""]
+    again = rec.decode_from(heard[0].t_start, pause_at)
+    assert again is not None and again.command == "pause"

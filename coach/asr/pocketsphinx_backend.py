@@ -263,6 +263,7 @@ class PocketsphinxRecognizer(SegmentedRecognizer):
         return counts
 
     def _decode_all(self, segments: list[SpeechSegment]) -> list[Heard]:
+        self._keep(segments)                                  # for `decode_from`
         heard = []
         for segment in segments:
             score = self._score(segment)
