@@ -113,6 +113,20 @@ def test_no_sorry_during_a_hold_or_a_count(voice):
     assert d.send(Misheard(d.t, d.t - 0.4)) == []
 
 
+def test_speech_the_coach_fell_silent_for_gets_sorry_in_a_rest_but_never_in_a_hold(voice):
+    """Talked over, the coach fell silent, and it was no command: "Sorry?" also outside a waiting
+    state (the runner says the cut line again after the pause); in a rest without the cut, and in
+    a hold even with it, nothing."""
+    d = driver(voice, hold_s=3, sets=2, rest=(10, 12))
+    t0 = to_first_hold(d)
+    assert d.send(Misheard(d.t, d.t - 0.4, cut_off=True)) == []               # holding
+    d.run_until(t0 + 5)
+    assert d.s.state == "resting"
+    assert d.send(Misheard(d.t, d.t - 0.4)) == []
+    out = d.send(Misheard(d.t, d.t - 0.4, cut_off=True))
+    assert [(round(a.t - d.t, 2), a.text) for a in d.of(Say, out)] == [(0.0, "Sorry?")]
+
+
 def test_sorry_as_a_tone_and_yes_or_no_asked_again(voice):
     d = driver(voice, earcons=Earcons(not_understood=Feedback.TONE))
     d.start()

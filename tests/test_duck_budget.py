@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from datetime import datetime
 
 import numpy as np
+import pytest
 from conftest import make_routine
 
 from coach.asr.base import Heard
@@ -33,6 +34,7 @@ from coach.runner.eventlog import EventLog
 from coach.runner.loop import DUCKS_PER_LINE, SessionRunner
 from coach.runner.source import TimeSource
 from coach.session import Session
+from coach.session.core import REPROMPT_AFTER_S, SORRY_GAP_S
 from coach.session.plan import NO_PLAN
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import SilentSpeaker
@@ -105,9 +107,11 @@ class ScriptedTalk:
     onset_lag_s = 0.0
 
 
-def test_a_line_said_anew_can_be_cut_again_after_an_earlier_one_used_up_its_cuts(tmp_path, voice):
+def replay(tmp_path, voice) -> list[dict]:
+    """Three sets; an aside over every rest line. The rest is long enough (8-9 s) for each aside's
+    "Sorry?", the pause after it and the line said again, twice."""
     display = Display(io.StringIO(), io.StringIO())
-    routine = make_routine(hold_s=2, sets=3, rest=(4, 5), setup=False)
+    routine = make_routine(hold_s=2, sets=3, rest=(8, 9), setup=False)
     session = Session(routine, voice, default_cues(), NO_PLAN)
     timeline = SpeechTimeline()
     narrator = Narrator(ToneSynth(), timeline, live=False, warn=display.warn)
@@ -124,7 +128,11 @@ def test_a_line_said_anew_can_be_cut_again_after_an_earlier_one_used_up_its_cuts
         runner.run()
     finally:
         log.close()
-    events = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+
+
+def test_a_line_said_anew_can_be_cut_again_after_an_earlier_one_used_up_its_cuts(tmp_path, voice):
+    events = replay(tmp_path, voice)
     of = {kind: [e for e in events if e["type"] == kind] for kind in ("say", "duck", "ignored")}
     rests = [e["t"] for e in of["say"] if e["line"] == "rest_start"]
     overs = [e["t"] for e in of["say"] if e["line"] == "rest_over"]
@@ -136,3 +144,18 @@ def test_a_line_said_anew_can_be_cut_again_after_an_earlier_one_used_up_its_cuts
     assert len([d for d in ducks if d < overs[0]]) == DUCKS_PER_LINE
     # The next rest line is new: talked over, the coach falls silent again.
     assert second and [d for d in ducks if overs[0] < d < overs[1]], (rests, ducks)
+
+
+def test_an_aside_the_coach_fell_silent_for_gets_sorry_and_a_pause_before_the_line_again(tmp_path, voice):
+    """The user talked over the rest line and it was no command: not the line again at once, as if
+    nobody had spoken, but "Sorry?" and REPROMPT_AFTER_S to answer in (to say "pause" again, now
+    over silence), then the line it cut. Another aside within SORRY_GAP_S is not asked about again."""
+    events = replay(tmp_path, voice)
+    said = [e for e in events if e["type"] == "say"]
+    first, second = [e for e in events if e["type"] == "duck_end" and not e["acted"]][:2]
+    assert [e["line"] for e in said if first["t"] <= e["t"] < second["t"]] == ["sorry", "rest_start"]
+    assert [e["t"] for e in said if first["t"] <= e["t"] < second["t"]] == pytest.approx(
+        [first["t"], first["t"] + REPROMPT_AFTER_S], abs=1e-3)
+    assert second["t"] - first["t"] < SORRY_GAP_S
+    assert [(e["line"], e["t"]) for e in said if second["t"] <= e["t"] < second["t"] + 1] == [
+        ("rest_start", second["t"])]

@@ -45,6 +45,7 @@ from coach.session import (
     Tone,
     UnlockAnswered,
 )
+from coach.session.core import REPROMPT_AFTER_S
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import Speaker
 from coach.speech.timeline import Utterance
@@ -71,6 +72,7 @@ class _Duck:
     cut: list[Say]
     held: list[Say] = field(default_factory=list)
     acted: bool = False
+    unmatched: bool = False     # it was the user's and matched nothing: "Sorry?" first (the session's)
 
 
 @dataclass
@@ -161,7 +163,10 @@ class SessionRunner:
                 if verdict.accepted:
                     commands.append(Command(h.command, t, h.t_start, h.phrase, "voice"))
                 elif verdict.unmatched:
-                    commands.append(Misheard(t, h.t_start))
+                    cut_off = self._duck is not None and h.t_start >= self._duck.since - EARLY_ONSET_SLACK_S
+                    if cut_off and self._duck is not None:
+                        self._duck.unmatched = True
+                    commands.append(Misheard(t, h.t_start, cut_off=cut_off))
         if self.keys is not None:
             if self.keys.closed and self.source.mic is None and self.session.state != "finished":
                 commands.append(Command("stop", t, source="end of input"))    # a pipe ran dry
@@ -234,8 +239,13 @@ class SessionRunner:
         assert self._duck is not None
         duck, self._duck = self._duck, None
         self.log.write(t, "duck_end", acted=duck.acted, again=[say.text for say in again])
-        self._apply([replace(say, t=t) for say in again], again=True)
-        self._apply([replace(say, t=t) for say in duck.held])
+        # Speech of the user's that matched nothing: the session's "Sorry?" (held meanwhile) first,
+        # then a pause to answer in, then the line it cut.
+        sorry = [say for say in duck.held if say.line == "sorry"] if duck.unmatched and not duck.acted else []
+        at = t + REPROMPT_AFTER_S if sorry else t
+        self._apply([replace(say, t=t) for say in sorry])
+        self._apply([replace(say, t=at) for say in again], again=True)
+        self._apply([replace(say, t=at) for say in duck.held if say not in sorry])
 
     def _follow_speech(self, t: float) -> None:
         """Print each line as its audio starts (so the transcript keeps step with the speaker, and a

@@ -105,6 +105,8 @@ DEFAULT_ANSWER: dict[CommandId, str] = {
 AT_ONSET = frozenset({C.DONE, C.CANT_HOLD, C.STOP, C.SKIP, C.NEXT})
 # Where speech that matched no command gets "Sorry?": waiting for an answer, never over a count.
 ASKS_AGAIN = frozenset({State.WAITING_READY, State.ASKING})
+# States where speech the coach fell silent for, that matched nothing, gets "Sorry?" (never a hold).
+SORRY_WHEN_CUT_OFF = frozenset({State.SETUP, State.RESTING, State.PAUSED, *ASKS_AGAIN})
 # States that wait for the user; with an idle timeout, silence this long gives the session up.
 WAITS_FOR_USER = frozenset({State.WAITING_READY, State.PAUSED})
 
@@ -603,7 +605,8 @@ class Session:
         """Speech that matched no command: "Sorry?" and the prompt again, in a waiting state."""
         t = event.t
         style = self.voice.earcons.not_understood
-        if self.state not in ASKS_AGAIN or style is Feedback.NONE:
+        asks_again = self.state in ASKS_AGAIN
+        if style is Feedback.NONE or not (asks_again or event.cut_off and self.state in SORRY_WHEN_CUT_OFF):
             return
         if event.t_start < self._last_sorry_t + SORRY_GAP_S:
             return
@@ -612,6 +615,8 @@ class Session:
             self._emit(Tone(Earcon.SORRY, t, "sorry"))
         else:
             self._say(t, "sorry")
+        if not asks_again:
+            return                  # the runner says the narration it cut again, REPROMPT_AFTER_S on
         phase = self._phase
         again = self._ask_again_line(phase) if isinstance(phase, AskingPhase) else "yes_or_no"
         line, values = self._prompt if self.state is State.WAITING_READY else (again, {})

@@ -53,10 +53,14 @@ class Command:
 class Misheard:
     """The user said something short that matched no command (from `t_start`; known at `t`).
 
-    In a waiting state the session answers "Sorry?" and asks again; elsewhere it stays quiet."""
+    In a waiting state the session answers "Sorry?" and asks again. Elsewhere it stays quiet,
+    unless the coach fell silent for it (`cut_off`: the user talked over its narration, and it
+    came to nothing): then "Sorry?" too, outside a hold, and the runner says the cut line again
+    after the same pause."""
 
     t: float
     t_start: float
+    cut_off: bool = False
 
 
 @dataclass(frozen=True)
