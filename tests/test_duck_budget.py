@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -39,6 +40,7 @@ from coach.session.plan import NO_PLAN
 from coach.speech.narrator import Narrator
 from coach.speech.speakers import SilentSpeaker
 from coach.speech.timeline import SpeechTimeline
+from coach.vocab import Feedback
 
 TALK_S = 0.6            # each aside lasts this long
 INTO_LINE_S = 0.5       # and begins this far into the line it talks over
@@ -107,11 +109,12 @@ class ScriptedTalk:
     onset_lag_s = 0.0
 
 
-def replay(tmp_path, voice) -> list[dict]:
+def replay(tmp_path, voice, sorry: Feedback = Feedback.WORD) -> list[dict]:
     """Three sets; an aside over every rest line. The rest is long enough (8-9 s) for each aside's
     "Sorry?", the pause after it and the line said again, twice."""
     display = Display(io.StringIO(), io.StringIO())
     routine = make_routine(hold_s=2, sets=3, rest=(8, 9), setup=False)
+    voice = replace(voice, earcons=replace(voice.earcons, not_understood=sorry))
     session = Session(routine, voice, default_cues(), NO_PLAN)
     timeline = SpeechTimeline()
     narrator = Narrator(ToneSynth(), timeline, live=False, warn=display.warn)
@@ -159,3 +162,12 @@ def test_an_aside_the_coach_fell_silent_for_gets_sorry_and_a_pause_before_the_li
     assert second["t"] - first["t"] < SORRY_GAP_S
     assert [(e["line"], e["t"]) for e in said if second["t"] <= e["t"] < second["t"] + 1] == [
         ("rest_start", second["t"])]
+
+
+def test_with_sorry_as_a_tone_the_cut_line_waits_for_the_tone_and_the_pause_too(tmp_path, voice):
+    events = replay(tmp_path, voice, sorry=Feedback.TONE)
+    first = next(e for e in events if e["type"] == "duck_end" and not e["acted"])
+    assert [e["t"] for e in events if e["type"] == "tone" and e["line"] == "sorry"][:1] == [first["t"]]
+    again = next(e for e in events
+                 if e["type"] == "say" and e["line"] == "rest_start" and e["t"] >= first["t"])
+    assert again["t"] == pytest.approx(first["t"] + REPROMPT_AFTER_S, abs=1e-3)

@@ -73,6 +73,7 @@ class _Duck:
     held: list[Say] = field(default_factory=list)
     acted: bool = False
     unmatched: bool = False     # it was the user's and matched nothing: "Sorry?" first (the session's)
+    sorry_tone: bool = False    # ... and the session answered it with its tone
 
 
 @dataclass
@@ -242,7 +243,7 @@ class SessionRunner:
         # Speech of the user's that matched nothing: the session's "Sorry?" (held meanwhile) first,
         # then a pause to answer in, then the line it cut.
         sorry = [say for say in duck.held if say.line == "sorry"] if duck.unmatched and not duck.acted else []
-        at = t + REPROMPT_AFTER_S if sorry else t
+        at = t + REPROMPT_AFTER_S if sorry or (duck.sorry_tone and duck.unmatched and not duck.acted) else t
         self._apply([replace(say, t=t) for say in sorry])
         self._apply([replace(say, t=at) for say in again], again=True)
         self._apply([replace(say, t=at) for say in duck.held if say not in sorry])
@@ -299,6 +300,8 @@ class SessionRunner:
                 if self.session.state == "setup":
                     self._narration_reported = False
             elif isinstance(action, Tone):
+                if self._duck is not None and action.line == "sorry":
+                    self._duck.sorry_tone = True
                 self.log.write(action.t, "tone", name=action.name, line=action.line)
                 self.narrator.tone(action)
             elif isinstance(action, Hush):
