@@ -23,7 +23,11 @@ from coach.defaults import RATE_HZ, TTS_RENDER_TIMEOUT_S
 from coach.errors import SpeechEngineError
 
 WARM_UP_TEXT = "Ready."
-RENDER_TRIES = 2        # a line that fails (or comes out silent) is rendered once more
+# A line that fails or comes out silent is rendered again, up to this many times in all. espeak-ng
+# through pyttsx3 sometimes ends a message at once with no audio (a bare "message terminated"
+# callback right after espeak_Synth returned EE_OK): measured 0-4 in 120 lines per process, once
+# twice in a row for the same line, which with two tries left that line silent.
+RENDER_TRIES = 4
 CLOSE_WAIT_S = 1.0      # close() waits this long for the owner thread to finish its line and clean up
 
 
@@ -127,7 +131,7 @@ class Pyttsx3Synthesizer:
             out = Path(tmp) / "line.wav"
             while (item := self._jobs.get()) is not None:
                 text, job = item
-                # Twice before giving up: one failed render, seen once in a clean-clone test run
+                # RENDER_TRIES before giving up: a failed render, seen once in a clean-clone test run
                 # (every line of that replayed session was then only printed), is not a dead engine.
                 for attempt in range(RENDER_TRIES):
                     try:
