@@ -89,3 +89,12 @@ def test_pocketsphinx_alone_decodes_from_a_later_start_too():
     assert [h.command for h in heard] == [""]
     again = rec.decode_from(heard[0].t_start, pause_at)
     assert again is not None and again.command == "pause"
+
+
+def test_decoding_again_does_not_push_the_heard_segments_out(spoiled):
+    """The re-decoded pieces are not segments the recognizer heard: however often a listener asks
+    (every later start it tries, for each of several segments), what it heard stays findable."""
+    rec, heard, pause_at = spoiled
+    (whole,) = heard
+    for _ in range(6):
+        assert rec.decode_from(whole.t_start, pause_at) is not None

@@ -288,7 +288,11 @@ class SegmentedRecognizer:
         i = max(0, int(round((cut_s - segment.t_audio_start) * rate)))
         trimmed = SpeechSegment(cut_s, segment.t_end, cut_s - TRIM_LEAD_S,
                                 np.concatenate([quiet, segment.pcm[i:]]), False, segment.floor_db)
-        return self._decode_all([trimmed])[0]
+        recent, self._recent = self._recent, None   # not a segment it heard: not kept among them
+        try:
+            return self._decode_all([trimmed])[0]
+        finally:
+            self._recent = recent
 
     def _decode(self, segment: SpeechSegment) -> Heard:
         raise NotImplementedError
