@@ -111,6 +111,11 @@ def _places(words: list[str], phrase: list[str]) -> list[int]:
     return [i for i in range(len(words) - n + 1) if n and words[i:i + n] == phrase]
 
 
+def _the_user_speaks(stretch: EchoJudgement) -> bool:
+    """A stretch neither the coach's echo explains nor quiet (within QUIET_ABOVE_FLOOR_DB of the floor)."""
+    return not stretch.explained and stretch.above_floor_db > QUIET_ABOVE_FLOOR_DB
+
+
 def _tone_partials(u: Utterance) -> tuple[float, ...]:
     """The steady partials of a tone the timeline holds (`earcons.label`); none for words."""
     earcon = earcons.from_label(u.text)
@@ -378,8 +383,7 @@ class CommandListener:
         o = self._offset_s - self._delay_s                      # session minus recognizer seconds
         for step_s in TRIM_STEPS_S:
             cut = heard.t_start + step_s
-            dropped = self.evidence.judge(heard.t_start, cut)
-            if not dropped.explained and dropped.above_floor_db > QUIET_ABOVE_FLOOR_DB:
+            if _the_user_speaks(self.evidence.judge(heard.t_start, cut)):
                 return None                                     # the user was already speaking
             again = decode_from(heard.t_start - o, cut - o)
             if again is None:
@@ -424,8 +428,7 @@ class CommandListener:
         for a, b in ((heard.t_start, t0), (t1, heard.t_end)):
             if b - a < SPAN_MIN_S:
                 continue
-            rest = self.evidence.judge(a, b)
-            if not rest.explained and rest.above_floor_db > QUIET_ABOVE_FLOOR_DB:
+            if _the_user_speaks(self.evidence.judge(a, b)):
                 return None                                 # the user said more than the phrase
         return Verdict(found, True, "", own)
 
