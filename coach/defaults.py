@@ -42,6 +42,7 @@ AEC_FRAME_MS = 10                   # the canceller's internal frame (160 sample
 AEC_FILTER_MS = 200                 # adaptive filter length after delay alignment: the room tail it models
 AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
 AEC_SUPPRESS_DB: int | None = None  # speex's residual echo suppressor after the filter (None: off)
+AEC_SPEAKER_MODEL = False           # learn the loudspeaker's distortion (audio.speaker_model); off: README
 
 # Speech in.
 INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands

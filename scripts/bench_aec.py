@@ -47,6 +47,7 @@ FLOOR_RMS = 32767 * 10 ** (-60 / 20)
 SKIP_S = 10.0               # ERLE is reported after this much (the converged filter)
 CANDIDATES = {
     "speex": lambda: SpeexCanceller(),
+    "speex+speaker model": lambda: SpeexCanceller(speaker_model=True),
     "speex+suppress": lambda: SpeexCanceller(suppress_db=-40),
     "speex, no delay est.": lambda: SpeexCanceller(estimate_delay=False),
     "nlms (numpy)": lambda: NlmsCanceller(),

@@ -30,11 +30,25 @@ from typing import Protocol
 import numpy as np
 
 from coach.audio.chunk import AudioChunk
-from coach.defaults import AEC_FILTER_MS, AEC_FRAME_MS, AEC_MAX_DELAY_MS, AEC_SUPPRESS_DB, RATE_HZ
+from coach.audio.speaker_model import (
+    SPEAKER_FIT_MIN_ERLE_DB,
+    SPEAKER_FIT_WINDOW_S,
+    SpeakerNonlinearity,
+)
+from coach.defaults import (
+    AEC_FILTER_MS,
+    AEC_FRAME_MS,
+    AEC_MAX_DELAY_MS,
+    AEC_SPEAKER_MODEL,
+    AEC_SUPPRESS_DB,
+    RATE_HZ,
+)
 from coach.errors import EchoCancellerError
 
 SPEEX_LIBRARY = "libspeexdsp.so.1"
 SPEEX_ECHO_SET_SAMPLING_RATE = 24
+SPEEX_ECHO_GET_IMPULSE_RESPONSE_SIZE = 27
+SPEEX_ECHO_GET_IMPULSE_RESPONSE = 29
 SPEEX_PREPROCESS_SET_DENOISE = 0
 SPEEX_PREPROCESS_SET_ECHO_SUPPRESS = 20
 SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE = 22
@@ -413,8 +427,32 @@ def _load_speex(library: str | None = None) -> ctypes.CDLL:
     return lib
 
 
+class _Ring:
+    """The latest `size` samples (float64), oldest first when read."""
+
+    def __init__(self, size: int) -> None:
+        self._x = np.zeros(size)
+        self._at = 0
+
+    def push(self, x: np.ndarray) -> None:
+        n, size = len(x), len(self._x)
+        first = min(n, size - self._at)
+        self._x[self._at:self._at + first] = x[:first]
+        self._x[:n - first] = x[first:]
+        self._at = (self._at + n) % size
+
+    def read(self) -> np.ndarray:
+        return np.concatenate((self._x[self._at:], self._x[:self._at]))
+
+    def clear(self) -> None:
+        self._x[:] = 0.0
+        self._at = 0
+
+
 class SpeexCanceller(FramedCanceller):
-    """speexdsp's MDF adaptive filter; with `suppress_db`, also its residual echo suppressor.
+    """speexdsp's MDF adaptive filter; with `suppress_db`, also its residual echo suppressor;
+    with `speaker_model`, fed the loudspeaker's learned distortion of the reference
+    (`coach.audio.speaker_model`) rather than the reference itself.
 
     The suppressor (speex_preprocess with the echo state, noise suppression at -3 dB) adds 5 dB
     of ERLE and more commands heard over the coach's voice (`scripts/bench_aec.py`); its
@@ -423,12 +461,23 @@ class SpeexCanceller(FramedCanceller):
 
     def __init__(self, rate_hz: int = RATE_HZ, frame_ms: float = AEC_FRAME_MS,
                  filter_ms: float = AEC_FILTER_MS, estimate_delay: bool = True,
-                 suppress_db: int | None = None, library: str | None = None) -> None:
+                 suppress_db: int | None = None, library: str | None = None,
+                 speaker_model: bool = False) -> None:
         super().__init__(rate_hz, frame_ms, estimate_delay)
         self._lib = _load_speex(library)
         self.filter_samples = int(round(filter_ms * rate_hz / 1000))
         self.suppress_db = suppress_db
-        self.name = "speex" + ("" if suppress_db is None else f"+suppress{suppress_db}")
+        self.name = ("speex" + ("" if suppress_db is None else f"+suppress{suppress_db}")
+                     + ("+speaker" if speaker_model else ""))
+        self.speaker: SpeakerNonlinearity | None = None
+        if speaker_model:
+            self.speaker = SpeakerNonlinearity(rate_hz)
+            window = int(SPEAKER_FIT_WINDOW_S * rate_hz)
+            self._x_ring = _Ring(window + self.filter_samples - 1)
+            self._mic_ring = _Ring(window)
+            self._out_ring = _Ring(window)
+            self._frames_since_fit = 0
+            self._impulse = np.zeros(self.filter_samples, dtype=np.int32)
         self._state = self._lib.speex_echo_state_init(self.frame_samples, self.filter_samples)
         rate = ctypes.c_int(rate_hz)
         self._lib.speex_echo_ctl(self._state, SPEEX_ECHO_SET_SAMPLING_RATE, ctypes.byref(rate))
@@ -446,14 +495,39 @@ class SpeexCanceller(FramedCanceller):
 
     def _cancel(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
         out = np.empty(self.frame_samples, dtype=np.int16)
+        x = ref.astype(np.float64) / 32768.0
+        fed = ref if self.speaker is None or self.speaker.linear else _pcm16(self.speaker.apply(x) * 32768.0)
         self._lib.speex_echo_cancellation(self._state, np.ascontiguousarray(mic),
-                                          np.ascontiguousarray(ref), out)
+                                          np.ascontiguousarray(fed), out)
+        if self.speaker is not None:
+            self._learn_speaker(x, mic, out)
         if self._pre is not None:
             self._lib.speex_preprocess_run(self._pre, out)
         return out
 
+    def _learn_speaker(self, x: np.ndarray, mic: np.ndarray, out: np.ndarray) -> None:
+        assert self.speaker is not None
+        self._x_ring.push(x)
+        self._mic_ring.push(mic.astype(np.float64))
+        self._out_ring.push(out.astype(np.float64))
+        self._frames_since_fit += 1
+        if self._frames_since_fit * self.frame_samples < self.speaker.fit_every_s * self.rate_hz:
+            return
+        self._frames_since_fit = 0
+        if self.erle_db < SPEAKER_FIT_MIN_ERLE_DB:
+            return                  # the linear filter has not learned the room yet
+        self._lib.speex_echo_ctl(self._state, SPEEX_ECHO_GET_IMPULSE_RESPONSE,
+                                 self._impulse.ctypes.data_as(ctypes.c_void_p))
+        self.speaker.fit(self._x_ring.read(), self._mic_ring.read(), self._out_ring.read(),
+                         self._impulse.astype(np.float64))
+
     def _reset_filter(self) -> None:
         self._lib.speex_echo_state_reset(self._state)
+        if self.speaker is not None:
+            self.speaker.reset()
+            for ring in (self._x_ring, self._mic_ring, self._out_ring):
+                ring.clear()
+            self._frames_since_fit = 0
 
     def close(self) -> None:
         if self._pre is not None:
@@ -470,11 +544,12 @@ class SpeexCanceller(FramedCanceller):
             pass
 
 
-def open_canceller(kind: str = "speex", rate_hz: int = RATE_HZ,
-                   library: str | None = None) -> FramedCanceller:
+def open_canceller(kind: str = "speex", rate_hz: int = RATE_HZ, library: str | None = None,
+                   speaker_model: bool = AEC_SPEAKER_MODEL) -> FramedCanceller:
     """The canceller coach uses ("speex" or "none"); `EchoCancellerError` if it cannot be had."""
     if kind == "speex":
-        return SpeexCanceller(rate_hz, suppress_db=AEC_SUPPRESS_DB, library=library)
+        return SpeexCanceller(rate_hz, suppress_db=AEC_SUPPRESS_DB, library=library,
+                              speaker_model=speaker_model)
     if kind == "none":
         return PassThrough(rate_hz)
     raise ValueError(f"unknown echo canceller {kind!r}")
