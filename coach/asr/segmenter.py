@@ -38,6 +38,19 @@ class SegmenterConfig:
     abs_floor_db: float = -75.0      # dBFS; exact digital silence counts as this
     floor_rise_db_per_s: float = 3.0 # noise floor creeps up this fast (a 1 s word lifts it 3 dB)
     pre_emphasis: float = 0.97       # second detector on x[n] - a*x[n-1]: hears speech over rumble
+    # Background talk (a TV, people in the room) never falls quiet: the floor, which falls fast to
+    # the quietest frames, sits in its dips and the whole of it reads as one endless sentence (at
+    # 10 dB over six-voice babble, no command was heard at all). So the segmenter also keeps the
+    # `level_percentile` of the last `level_window_s` of frames; once that has stood more than
+    # `level_gap_db` over the floor for `level_hold_s` (longer than a sentence, or a run of the
+    # coach's own lines at room gain 1, whose residual engaged a 4 s hold), speech is
+    # measured from it, until it falls back within `level_stay_db` of the floor. Steady noise and
+    # quiet rooms never get there: the percentile stays within a few dB of the floor.
+    level_window_s: float = 1.5      # 0: off
+    level_percentile: float = 60.0
+    level_gap_db: float = 5.0
+    level_hold_s: float = 8.0
+    level_stay_db: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,11 @@ class EnergySegmenter:
         # Recent frames (audio, energy) for the pre-roll and the onset search.
         self._history: deque[tuple[np.ndarray, float]] = deque(maxlen=self._pre_frames + self._trigger_frames)
         self._quiet_frames_needed = 0                        # after reset(): wait for a pause
+        self._level_frames = round(c.level_window_s / self._frame_s)
+        self._levels: list[deque[float]] = [deque(maxlen=max(1, self._level_frames)) for _ in range(2)]
+        self._level_db = [-200.0, -200.0]                    # per detector: that percentile, dBFS
+        self._hold_frames = round(c.level_hold_s / self._frame_s)
+        self._above_for = [0, 0]                              # frames the level has stood over the gap
         self._reset_speech()
 
     def _reset_speech(self) -> None:
@@ -155,7 +173,15 @@ class EnergySegmenter:
             self._floors_db = list(energies_db)
         # Use the detector in which loud moments stand out more: speech over brown noise barely
         # rises in plain energy, speech over pink noise less in pre-emphasised energy.
-        excess = [energies_db[0] - self._floors_db[0], energies_db[1] - self._floors_db[1]]
+        if self._level_frames:
+            self._track_level(index, energies_db)
+        gap, stay, hold = c.level_gap_db, c.level_stay_db, self._hold_frames
+        # Entered after `hold` frames over the gap, left when the level falls back near the floor.
+        self._above_for = [(n + 1 if lv - f > gap else (n if n > hold and lv - f > stay else 0))
+                           for n, f, lv in zip(self._above_for, self._floors_db, self._level_db, strict=True)]
+        floors = [lv if n > hold else f
+                  for n, f, lv in zip(self._above_for, self._floors_db, self._level_db, strict=True)]
+        excess = [energies_db[0] - floors[0], energies_db[1] - floors[1]]
         self._track_floor(energies_db)                       # always: a stuck floor never recovers
         peak = self._window_peak_db
         self._window_peak_db = [max(peak[0], excess[0]), max(peak[1], excess[1])]
@@ -191,6 +217,14 @@ class EnergySegmenter:
         floors = self._floors_db if self._floors_db is not None else energies_db
         self._floors_db = [0.8 * f + 0.2 * e if e < f else min(e, f + self._rise_db)
                            for f, e in zip(floors, energies_db, strict=True)]
+
+    def _track_level(self, index: int, energies_db: list[float]) -> None:
+        """Keep the recent frames' levels; every 0.1 s, their `level_percentile` per detector."""
+        for levels, e in zip(self._levels, energies_db, strict=True):
+            levels.append(e)
+        if index % 10 == 0 and len(self._levels[0]) >= self._level_frames // 2:
+            q = self.config.level_percentile
+            self._level_db = [float(np.percentile(np.fromiter(levels, float), q)) for levels in self._levels]
 
     def _start(self, index: int) -> None:
         c = self.config
