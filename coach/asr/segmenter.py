@@ -173,14 +173,7 @@ class EnergySegmenter:
             self._floors_db = list(energies_db)
         # Use the detector in which loud moments stand out more: speech over brown noise barely
         # rises in plain energy, speech over pink noise less in pre-emphasised energy.
-        if self._level_frames:
-            self._track_level(index, energies_db)
-        gap, stay, hold = c.level_gap_db, c.level_stay_db, self._hold_frames
-        # Entered after `hold` frames over the gap, left when the level falls back near the floor.
-        self._above_for = [(n + 1 if lv - f > gap else (n if n > hold and lv - f > stay else 0))
-                           for n, f, lv in zip(self._above_for, self._floors_db, self._level_db, strict=True)]
-        floors = [lv if n > hold else f
-                  for n, f, lv in zip(self._above_for, self._floors_db, self._level_db, strict=True)]
+        floors = self._talk_floors(index, energies_db) if self._level_frames else self._floors_db
         excess = [energies_db[0] - floors[0], energies_db[1] - floors[1]]
         self._track_floor(energies_db)                       # always: a stuck floor never recovers
         peak = self._window_peak_db
@@ -218,13 +211,22 @@ class EnergySegmenter:
         self._floors_db = [0.8 * f + 0.2 * e if e < f else min(e, f + self._rise_db)
                            for f, e in zip(floors, energies_db, strict=True)]
 
-    def _track_level(self, index: int, energies_db: list[float]) -> None:
-        """Keep the recent frames' levels; every 0.1 s, their `level_percentile` per detector."""
+    def _talk_floors(self, index: int, energies_db: list[float]) -> list[float]:
+        """Per detector, the floor speech is measured from: the talk level where background talk
+        has held (see `SegmenterConfig.level_window_s`), else the tracked floor."""
+        c = self.config
         for levels, e in zip(self._levels, energies_db, strict=True):
             levels.append(e)
-        if index % 10 == 0 and len(self._levels[0]) >= self._level_frames // 2:
-            q = self.config.level_percentile
-            self._level_db = [float(np.percentile(np.fromiter(levels, float), q)) for levels in self._levels]
+        if index % 10 == 0 and len(self._levels[0]) >= self._level_frames // 2:     # every 0.1 s
+            self._level_db = [float(np.percentile(np.fromiter(levels, float), c.level_percentile))
+                              for levels in self._levels]
+        assert self._floors_db is not None
+        gap, stay, hold = c.level_gap_db, c.level_stay_db, self._hold_frames
+        rows = list(zip(self._above_for, self._floors_db, self._level_db, strict=True))
+        # Entered after `hold` frames over the gap, left when the level falls back near the floor.
+        self._above_for = [n + 1 if lv - f > gap else (n if n > hold and lv - f > stay else 0)
+                           for n, f, lv in rows]
+        return [lv if n > hold else f for n, (_, f, lv) in zip(self._above_for, rows, strict=True)]
 
     def _start(self, index: int) -> None:
         c = self.config
