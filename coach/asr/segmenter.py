@@ -41,15 +41,21 @@ class SegmenterConfig:
     # Background talk (a TV, people in the room) never falls quiet: the floor, which falls fast to
     # the quietest frames, sits in its dips and the whole of it reads as one endless sentence (at
     # 10 dB over six-voice babble, no command was heard at all). So the segmenter also keeps the
-    # `level_percentile` of the last `level_window_s` of frames; once that has stood more than
+    # `level_percentile` of the last `level_window_s` of frames. Once that has stood more than
     # `level_gap_db` over the floor for `level_hold_s` (longer than a sentence, or a run of the
-    # coach's own lines at room gain 1, whose residual engaged a 4 s hold), speech is
-    # measured from it, until it falls back within `level_stay_db` of the floor. Steady noise and
-    # quiet rooms never get there: the percentile stays within a few dB of the floor.
+    # coach's own lines at room gain 1, whose residual engaged a 4 s hold), speech is measured
+    # from it; once it has stood within `level_stay_db` of the floor for `level_hold_s`, from the
+    # floor again. "Stood" forgives moments shorter than `level_reset_s` that argue against: six
+    # voices dip for a moment every few seconds (needing 8 s in a row, a long talk took 45 s to be
+    # recognised), and the floor creeps up into a long talk between its dips (leaving at the
+    # first moment it came near cut a TV's talk back into sentences 10-20 s in). A pause between
+    # sentences is longer, so the coach's lines in a row never count. Steady noise and quiet rooms
+    # never get there: the percentile stays within a few dB of the floor.
     level_window_s: float = 1.5      # 0: off
     level_percentile: float = 60.0
     level_gap_db: float = 5.0
     level_hold_s: float = 8.0
+    level_reset_s: float = 0.5       # shorter than a pause between sentences
     level_stay_db: float = 3.0
 
 
@@ -100,7 +106,10 @@ class EnergySegmenter:
         self._levels: list[deque[float]] = [deque(maxlen=max(1, self._level_frames)) for _ in range(2)]
         self._level_db = [-200.0, -200.0]                    # per detector: that percentile, dBFS
         self._hold_frames = round(c.level_hold_s / self._frame_s)
-        self._above_for = [0, 0]                              # frames the level has stood over the gap
+        self._talking = [False, False]                       # per detector: measuring from the level
+        self._talk_for = [0, 0]                              # frames that argued for switching
+        self._against_for = [0, 0]                           # frames in a row that argued against
+        self._reset_frames = round(c.level_reset_s / self._frame_s)
         self._reset_speech()
 
     def _reset_speech(self) -> None:
@@ -221,12 +230,24 @@ class EnergySegmenter:
             self._level_db = [float(np.percentile(np.fromiter(levels, float), c.level_percentile))
                               for levels in self._levels]
         assert self._floors_db is not None
-        gap, stay, hold = c.level_gap_db, c.level_stay_db, self._hold_frames
-        rows = list(zip(self._above_for, self._floors_db, self._level_db, strict=True))
-        # Entered after `hold` frames over the gap, left when the level falls back near the floor.
-        self._above_for = [n + 1 if lv - f > gap else (n if n > hold and lv - f > stay else 0)
-                           for n, f, lv in rows]
-        return [lv if n > hold else f for n, (_, f, lv) in zip(self._above_for, rows, strict=True)]
+        gap, stay, hold, reset = c.level_gap_db, c.level_stay_db, self._hold_frames, self._reset_frames
+        floors = self._floors_db
+        for i in range(2):
+            above_db = self._level_db[i] - floors[i]
+            # Switch after `hold` frames that argue for it (the level over the gap to enter, near
+            # the floor to leave), forgiving runs against it up to `reset` frames long.
+            argues = above_db <= stay if self._talking[i] else above_db > gap
+            if argues:
+                self._talk_for[i] += 1
+                self._against_for[i] = 0
+            else:
+                self._against_for[i] += 1
+                if self._against_for[i] > reset:
+                    self._talk_for[i] = 0
+            if self._talk_for[i] > hold:
+                self._talking[i] = not self._talking[i]
+                self._talk_for[i] = self._against_for[i] = 0
+        return [self._level_db[i] if self._talking[i] else floors[i] for i in range(2)]
 
     def _start(self, index: int) -> None:
         c = self.config
