@@ -76,6 +76,46 @@ class SpeechSegment:
     floor_db: float                  # noise floor when the segment started, dBFS
 
 
+class TalkLevel:
+    """The level of background talk in one detector's frames (see `SegmenterConfig.level_window_s`).
+
+    `update` takes a frame's energy and the tracked noise floor (dBFS) and returns the floor speech
+    should be measured from: the talk level while background talk holds, else the floor."""
+
+    def __init__(self, config: SegmenterConfig, frame_s: float) -> None:
+        self.config = config
+        self._window_frames = max(1, round(config.level_window_s / frame_s))
+        self._levels: deque[float] = deque(maxlen=self._window_frames)
+        self._hold_frames = round(config.level_hold_s / frame_s)
+        self._reset_frames = round(config.level_reset_s / frame_s)
+        self._n_frames = 0
+        self.level_db = -200.0                  # the percentile, dBFS (recomputed every 0.1 s)
+        self.talking = False                    # measuring from the level
+        self._for = 0                           # frames that argued for switching
+        self._against = 0                       # frames in a row that argued against
+
+    def update(self, energy_db: float, floor_db: float) -> float:
+        c = self.config
+        self._levels.append(energy_db)
+        if self._n_frames % 10 == 0 and len(self._levels) >= self._window_frames // 2:
+            self.level_db = float(np.percentile(np.fromiter(self._levels, float), c.level_percentile))
+        self._n_frames += 1
+        above_db = self.level_db - floor_db
+        # Switch after `level_hold_s` of frames that argue for it (the level over the gap to enter,
+        # near the floor to leave), forgiving runs against it up to `level_reset_s` long.
+        if (above_db <= c.level_stay_db) if self.talking else (above_db > c.level_gap_db):
+            self._for += 1
+            self._against = 0
+        else:
+            self._against += 1
+            if self._against > self._reset_frames:
+                self._for = 0
+        if self._for > self._hold_frames:
+            self.talking = not self.talking
+            self._for = self._against = 0
+        return self.level_db if self.talking else floor_db
+
+
 class EnergySegmenter:
     """Feed int16 samples in any chunk size; get finished speech segments back."""
 
@@ -102,14 +142,7 @@ class EnergySegmenter:
         # Recent frames (audio, energy) for the pre-roll and the onset search.
         self._history: deque[tuple[np.ndarray, float]] = deque(maxlen=self._pre_frames + self._trigger_frames)
         self._quiet_frames_needed = 0                        # after reset(): wait for a pause
-        self._level_frames = round(c.level_window_s / self._frame_s)
-        self._levels: list[deque[float]] = [deque(maxlen=max(1, self._level_frames)) for _ in range(2)]
-        self._level_db = [-200.0, -200.0]                    # per detector: that percentile, dBFS
-        self._hold_frames = round(c.level_hold_s / self._frame_s)
-        self._talking = [False, False]                       # per detector: measuring from the level
-        self._talk_for = [0, 0]                              # frames that argued for switching
-        self._against_for = [0, 0]                           # frames in a row that argued against
-        self._reset_frames = round(c.level_reset_s / self._frame_s)
+        self._talk = [TalkLevel(c, self._frame_s) for _ in range(2)] if c.level_window_s > 0 else []
         self._reset_speech()
 
     def _reset_speech(self) -> None:
@@ -182,7 +215,9 @@ class EnergySegmenter:
             self._floors_db = list(energies_db)
         # Use the detector in which loud moments stand out more: speech over brown noise barely
         # rises in plain energy, speech over pink noise less in pre-emphasised energy.
-        floors = self._talk_floors(index, energies_db) if self._level_frames else self._floors_db
+        floors = self._floors_db
+        if self._talk:
+            floors = [talk.update(e, f) for talk, e, f in zip(self._talk, energies_db, floors, strict=True)]
         excess = [energies_db[0] - floors[0], energies_db[1] - floors[1]]
         self._track_floor(energies_db)                       # always: a stuck floor never recovers
         peak = self._window_peak_db
@@ -219,35 +254,6 @@ class EnergySegmenter:
         floors = self._floors_db if self._floors_db is not None else energies_db
         self._floors_db = [0.8 * f + 0.2 * e if e < f else min(e, f + self._rise_db)
                            for f, e in zip(floors, energies_db, strict=True)]
-
-    def _talk_floors(self, index: int, energies_db: list[float]) -> list[float]:
-        """Per detector, the floor speech is measured from: the talk level where background talk
-        has held (see `SegmenterConfig.level_window_s`), else the tracked floor."""
-        c = self.config
-        for levels, e in zip(self._levels, energies_db, strict=True):
-            levels.append(e)
-        if index % 10 == 0 and len(self._levels[0]) >= self._level_frames // 2:     # every 0.1 s
-            self._level_db = [float(np.percentile(np.fromiter(levels, float), c.level_percentile))
-                              for levels in self._levels]
-        assert self._floors_db is not None
-        gap, stay, hold, reset = c.level_gap_db, c.level_stay_db, self._hold_frames, self._reset_frames
-        floors = self._floors_db
-        for i in range(2):
-            above_db = self._level_db[i] - floors[i]
-            # Switch after `hold` frames that argue for it (the level over the gap to enter, near
-            # the floor to leave), forgiving runs against it up to `reset` frames long.
-            argues = above_db <= stay if self._talking[i] else above_db > gap
-            if argues:
-                self._talk_for[i] += 1
-                self._against_for[i] = 0
-            else:
-                self._against_for[i] += 1
-                if self._against_for[i] > reset:
-                    self._talk_for[i] = 0
-            if self._talk_for[i] > hold:
-                self._talking[i] = not self._talking[i]
-                self._talk_for[i] = self._against_for[i] = 0
-        return [self._level_db[i] if self._talking[i] else floors[i] for i in range(2)]
 
     def _start(self, index: int) -> None:
         c = self.config
