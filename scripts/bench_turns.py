@@ -31,7 +31,6 @@ import json
 import resource
 import statistics
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -540,13 +539,7 @@ def main() -> int:
     else:
         voices = T.available_voices(T.DEV_VOICES) + T.RESERVED_VOICES
     sessions = args.sessions if args.sessions is not None else (2 if args.quick else 10)
-    tmp = None
-    if args.keep:
-        work = args.keep
-        work.mkdir(parents=True, exist_ok=True)
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="bench_turns.")
-        work = Path(tmp.name)
+    work, tmp = T.work_folder(args.keep, "bench_turns.")
     if args.cues != "shipped":
         T.EXTRA_ARGS[:] = ["--voice", str(cue_voice_pack(work, args.cues == "earcons"))]
     t0 = time.monotonic()

@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -281,3 +282,13 @@ def outcome(run: Run, p: Phrase) -> tuple[str, dict[str, Any] | None]:
 def self_triggers(run: Run, phrases: list[Phrase]) -> list[dict[str, Any]]:
     """`heard` events that no phrase of the user explains: the coach acted on its own voice (or noise)."""
     return [e for e in run.of("heard") if not any(overlaps(e, p) for p in phrases)]
+
+
+def work_folder(keep: Path | None, prefix: str) -> tuple[Path, tempfile.TemporaryDirectory | None]:
+    """A benchmark's working folder: `keep` (made if missing), else a temporary one (returned too,
+    to clean up)."""
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        return keep, None
+    tmp = tempfile.TemporaryDirectory(prefix=prefix)
+    return Path(tmp.name), tmp
