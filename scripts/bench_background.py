@@ -15,9 +15,9 @@ deterministic: everything before the new phrase happens again).
 
 Prints per voice, TV level and room gain: how many "ready"s the two answers took, whether the
 hold started and ended by "can't hold" (`target`: the give-up was not heard) and how far its
-held_s is from the truth, how often the
-coach fell silent (`duck`) or said "Sorry?" with nobody but the TV talking, and every command
-acted on that the user did not say (self-triggers, here: the TV heard as a command).
+held_s is from the truth, how often the coach fell silent (`duck`) or said "Sorry?" with nobody
+but the TV talking, and every command acted on that the user did not say (self-triggers, here:
+the TV heard as a command).
 
 Small differences move every later moment of a session at these levels (a reply heard or not
 changes what the coach says next), so read single rows as examples, several voices and levels

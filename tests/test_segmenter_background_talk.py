@@ -17,7 +17,7 @@ from coach.asr.segmenter import EnergySegmenter, SegmenterConfig
 from coach.audio.wav import load_pcm16
 
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
-from babble import babble as talk  # noqa: E402
+from babble import babble as make_talk  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "asr"
 RATE_HZ = 16_000
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espea
 @pytest.fixture(scope="module")
 def babble(tmp_path_factory) -> np.ndarray:
     """90 s of six voices at once, each looped from a different place, unit RMS overall."""
-    return talk(tmp_path_factory.mktemp("babble"), 90.0)
+    return make_talk(tmp_path_factory.mktemp("babble"), 90.0)
 
 
 def command_in_talk(babble: np.ndarray, snr_db: float, at_s: float = 22.0,
