@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import COACH, ROOT
 
+from coach.asr.selfvoice import EchoEvidence
 from coach.audio.echo import (
     DIVERGED_OVER_MIC_DB,
     DIVERGED_RESET_FRAMES,
@@ -267,7 +268,7 @@ def test_a_missing_library_is_a_one_line_error():
 
 
 @pytest.mark.audio
-def test_coach_run_cancels_its_echo_and_keeps_both_signals(coach_env, tmp_path):
+def test_coach_run_cancels_its_echo_and_keeps_all_three_signals(coach_env, tmp_path):
     mic = tmp_path / "silence.wav"
     write_wav(mic, np.round(np.random.default_rng(1).normal(0, 3, 20 * RATE_HZ)).astype(np.int16), RATE_HZ)
     prefix = tmp_path / "echo"
@@ -276,9 +277,22 @@ def test_coach_run_cancels_its_echo_and_keeps_both_signals(coach_env, tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     raw, clean = _read(Path(f"{prefix}-mic.wav")), _read(Path(f"{prefix}-clean.wav"))
-    assert len(raw) == len(clean) == 20 * RATE_HZ
+    heard = _read(Path(f"{prefix}-heard.wav"))
+    assert len(raw) == len(clean) == len(heard) == 20 * RATE_HZ
     late = slice(6 * RATE_HZ, None)
     assert power_dbfs(raw[late]) - power_dbfs(clean[late]) > 10
+    # what the recognizer heard: in step with the others (the gate's 0.16 s delay taken off: the
+    # cancelled microphone correlates with it at lag 0, not at the delay), and the residual of the
+    # coach's voice turned down by the echo gate
+    delay = EchoEvidence().delay_samples
+    assert _correlation(clean, heard) > 0.3
+    assert abs(_correlation(clean[:-delay], heard[delay:])) < 0.1
+    assert power_dbfs(clean[late]) - power_dbfs(heard[late]) > 3
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return float(np.dot(a, b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
 
 
 @pytest.mark.audio

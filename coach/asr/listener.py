@@ -178,6 +178,10 @@ class CommandListener:
         self._silent_for: deque[float] = deque(maxlen=8)   # onsets of speech the coach fell silent for
         # The echo gate hands the recognizer its audio this late (it looks back; see selfvoice).
         self._delay_s = self.evidence.delay_samples / timeline.rate_hz if timeline is not None else 0.0
+        # What the recognizer hears goes here too (`--keep-echo`'s PREFIX-heard.wav), in step with
+        # the microphone: the gate's delay is taken off the front and its last samples come at the end.
+        self.heard_audio: Callable[[bytes], None] | None = None
+        self._heard_skip_bytes = 2 * self.evidence.delay_samples if timeline is not None else 0
 
     def feed(self, chunk: AudioChunk, accepted: tuple[str, ...]) -> list[Verdict]:
         if self.failure is not None:
@@ -189,7 +193,9 @@ class CommandListener:
                 self.recognizer.reset()
             self._fed_s += chunk.n_samples / self.recognizer.rate_hz
             self._chunk_ends.append(self._fed_s + self._offset_s)
-            heard = self.recognizer.feed(self._observe(chunk))
+            pcm = self._observe(chunk)
+            self._keep_heard(pcm)
+            heard = self.recognizer.feed(pcm)
         except Exception as err:
             self._fail(err)
             return []
@@ -203,7 +209,9 @@ class CommandListener:
             if self._timeline is not None:
                 rest = self.evidence.drain()
                 if len(rest):
-                    heard = self.recognizer.feed(rest.astype("<i2").tobytes())
+                    pcm = rest.astype("<i2").tobytes()
+                    self._keep_heard(pcm)
+                    heard = self.recognizer.feed(pcm)
             heard = [*heard, *self.recognizer.flush()]
         except Exception as err:
             self._fail(err)
@@ -264,6 +272,14 @@ class CommandListener:
                 and echo.above_floor_db >= EARLY_ABOVE_FLOOR_DB:
             return t0, echo.user_excess_db
         return None
+
+    def _keep_heard(self, pcm: bytes) -> None:
+        if self.heard_audio is None:
+            return
+        skip = min(self._heard_skip_bytes, len(pcm))
+        self._heard_skip_bytes -= skip
+        if skip < len(pcm):
+            self.heard_audio(pcm[skip:])
 
     def _fail(self, err: Exception) -> None:
         if self._on_failure is None:

@@ -109,8 +109,9 @@ def echo_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-aec", dest="aec", action="store_false",
                    help="do not cancel the coach's own voice from the microphone")
     p.add_argument("--keep-echo", type=Path, metavar="PREFIX",
-                   help="write PREFIX-mic.wav and PREFIX-clean.wav: the microphone before and after "
-                        "echo cancellation (measurement)")
+                   help="write PREFIX-mic.wav, PREFIX-clean.wav and PREFIX-heard.wav: the microphone "
+                        "before and after echo cancellation, and what the recognizer heard after the "
+                        "echo gate (measurement; all three in step)")
 
 
 def session_options(p: argparse.ArgumentParser) -> None:

@@ -73,7 +73,7 @@ class RunConfig:
     echo_rt60_s: float = ROOM_RT60_S
     echo_distortion: float = ROOM_DISTORTION
     aec: bool = AEC                 # cancel the coach's own voice whenever it speaks
-    keep_echo: Path | None = None   # write PREFIX-mic.wav / PREFIX-clean.wav (before / after cancelling)
+    keep_echo: Path | None = None   # write PREFIX-mic/-clean/-heard.wav (before / after cancelling, as heard)
     engine: str = "auto"
     model: Path | None = None
     noise_suppression: int = NOISE_SUPPRESSION  # webrtc-noise-gain level before the recognizer, 0 off
@@ -164,6 +164,8 @@ def open_edges(config: RunConfig, env: Mapping[str, str], display: Display,
                                   announce=lambda key, t: edges.say_line(key, t),
                                   keep_audio=config.keep_audio if mic is not None else None)
         closers.append(edges.source.close)
+        if listener is not None and config.keep_echo is not None:
+            listener.heard_audio = edges.source.keep_heard
         return edges
     except BaseException:
         for close in reversed(closers):

@@ -61,7 +61,8 @@ class TimeSource:
     With a `room` (file mode, `--echo-gain`), the coach's own voice comes back into each chunk
     through the simulated room; with a `canceller`, the echo of what the timeline played at the
     chunk's samples is then removed, and the cleaned chunk is what is yielded. `keep_echo` writes
-    the microphone before (`*-mic.wav`) and after (`*-clean.wav`) cancellation, for measurement.
+    the microphone before (`*-mic.wav`) and after (`*-clean.wav`) cancellation, for measurement,
+    and `keep_heard` what the recognizer was given after the listener's echo gate (`*-heard.wav`).
     """
 
     def __init__(self, mic: Microphone | None, display: Display, log: EventLog,
@@ -75,10 +76,11 @@ class TimeSource:
         self._keep: wave.Wave_write | None = None
         if keep_audio is not None:          # only when asked: coach stores no audio by default
             self._keep = open_wav_writer(keep_audio, "microphone recording")
-        self._keep_echo: tuple[wave.Wave_write, wave.Wave_write] | None = None
+        self._keep_echo: tuple[wave.Wave_write, ...] | None = None
         if keep_echo is not None:
-            self._keep_echo = (open_wav_writer(keep_echo.with_name(keep_echo.name + "-mic.wav"), "echo"),
-                               open_wav_writer(keep_echo.with_name(keep_echo.name + "-clean.wav"), "echo"))
+            self._keep_echo = tuple(
+                open_wav_writer(keep_echo.with_name(f"{keep_echo.name}-{part}.wav"), "echo")
+                for part in ("mic", "clean", "heard"))
         self._display = display
         self._log = log
         self._timeline = timeline
@@ -153,9 +155,18 @@ class TimeSource:
             self._keep.close()
             self._keep = None
         if self._keep_echo is not None:
+            mic_w, _, heard_w = self._keep_echo
+            missing = mic_w.getnframes() - heard_w.getnframes()
+            if missing > 0:         # the gate's last samples, which the recognizer never got: silence
+                heard_w.writeframes(bytes(2 * missing))
             for out in self._keep_echo:
                 out.close()
             self._keep_echo = None
+
+    def keep_heard(self, pcm: bytes) -> None:
+        """With `keep_echo`: append what the recognizer heard (after the echo gate) to *-heard.wav."""
+        if self._keep_echo is not None:
+            self._keep_echo[2].writeframes(pcm)
 
     def _with_echo(self, chunk: AudioChunk) -> AudioChunk:
         """The room sends the coach's own voice back into the microphone; the canceller removes it."""
