@@ -113,3 +113,26 @@ def test_listen_prints_commands_with_times(voice_env, tmp_path):
         assert got["t_end"] == pytest.approx(want["t_end"], abs=0.3)
         assert 0 < got["confidence"] <= 1
     assert "listening with the neural command head fused with pocketsphinx" in out.stderr
+
+
+def test_a_command_said_as_the_recording_ends_is_still_heard(voice_env, tmp_path):
+    """The bad moment: the file (a recorder, a replay cut short) ends 0.2 s after "can't hold" ends.
+    The recognizer still held the word undecided, and the gate its last 0.16 s; the runner used to
+    stop at the end of the file without flushing them, and saved the hold as ended by the end of input."""
+    import numpy as np
+
+    from coach.audio.wav import load_pcm16, write_wav
+
+    wav = tmp_path / "session.wav"
+    plan = [(12.0, "ready"), (24.5, "can't hold")]
+    truth = make_session.make_session_wav(wav, plan, 40.0, voice="flite:rms")
+    pcm = load_pcm16(wav, 16_000)
+    write_wav(wav, np.asarray(pcm[: int((truth[1]["t_end"] + 0.2) * 16_000)]), 16_000)
+    ev = tmp_path / "ev.jsonl"
+    run_coach(["run", "voice", "--mic", str(wav), "--events", str(ev)], voice_env)
+    records = events(ev)
+    assert [r["command"] for r in records if r["type"] == "heard"] == ["ready", "cant_hold"]
+    (start,) = [r for r in records if r["type"] == "hold_start"]
+    (end,) = [r for r in records if r["type"] == "hold_end"]
+    assert end["ended_by"] == "cant_hold"
+    assert end["held_s"] == pytest.approx(truth[1]["t_start"] - start["t"], abs=0.25)

@@ -144,7 +144,12 @@ class SessionRunner:
         return self.session.state == "finished" and t >= self.timeline.busy_until()
 
     def end_of_input(self) -> None:
-        """The WAV file ended: as if the user said stop (finished holds are kept)."""
+        """The WAV file ended: what the recognizer still held is decided first (a "can't hold" said
+        as the recording stops ends its hold), then as if the user said stop (finished holds are kept)."""
+        if self.listener is not None and self.session.state != "finished":
+            for command in sorted(self._heard(self._t, self.listener.flush(self.session.accepted())),
+                                  key=_began):
+                self._apply(self.session.handle(command))
         if self.session.state != "finished":
             self._apply(self.session.handle(Command("stop", self._t, source="end of input")))
             if self.result.status != "finished":    # finished: every set was done (it ended at a question)
@@ -158,16 +163,7 @@ class SessionRunner:
         verdicts: list[Verdict] = []
         if chunk is not None and self.listener is not None:
             verdicts = self.listener.feed(chunk, self.session.accepted())
-            for verdict in verdicts:
-                self._log_heard(verdict)
-                h = verdict.heard
-                if verdict.accepted:
-                    commands.append(Command(h.command, t, h.t_start, h.phrase, "voice"))
-                elif verdict.unmatched:
-                    cut_off = self._duck is not None and h.t_start >= self._duck.since - EARLY_ONSET_SLACK_S
-                    if cut_off and self._duck is not None:
-                        self._duck.unmatched = True
-                    commands.append(Misheard(t, h.t_start, cut_off=cut_off))
+            commands += self._heard(t, verdicts)
         if self.keys is not None:
             if self.keys.closed and self.source.mic is None and self.session.state != "finished":
                 commands.append(Command("stop", t, source="end of input"))    # a pipe ran dry
@@ -193,6 +189,21 @@ class SessionRunner:
         if exercise is not None and exercise.is_hold:
             detail = f"{exercise.title}, set {min(self.session.set_no, exercise.sets)} of {exercise.sets}"
         self.display.status(self.session.state, self.session.timer(t), detail)
+
+    def _heard(self, t: float, verdicts: list[Verdict]) -> list[Command | Misheard]:
+        """Log each verdict; the session events they make (a command, or speech that matched nothing)."""
+        events: list[Command | Misheard] = []
+        for verdict in verdicts:
+            self._log_heard(verdict)
+            h = verdict.heard
+            if verdict.accepted:
+                events.append(Command(h.command, t, h.t_start, h.phrase, "voice"))
+            elif verdict.unmatched:
+                cut_off = self._duck is not None and h.t_start >= self._duck.since - EARLY_ONSET_SLACK_S
+                if cut_off and self._duck is not None:
+                    self._duck.unmatched = True
+                events.append(Misheard(t, h.t_start, cut_off=cut_off))
+        return events
 
     def _follow_duck(self, t: float, verdicts: list[Verdict]) -> None:
         """Barge-in by voice activity: when the user talks over the coach's narration, the coach

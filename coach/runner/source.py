@@ -157,7 +157,7 @@ class TimeSource:
         if self._keep_echo is not None:
             mic_w, _, heard_w = self._keep_echo
             missing = mic_w.getnframes() - heard_w.getnframes()
-            if missing > 0:         # the gate's last samples, which the recognizer never got: silence
+            if missing > 0:         # audio the recognizer never got (the session ended first): silence
                 heard_w.writeframes(bytes(2 * missing))
             for out in self._keep_echo:
                 out.close()
