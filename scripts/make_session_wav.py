@@ -73,7 +73,12 @@ def synthesize(text: str, voice: str, workdir: Path) -> np.ndarray:
         subprocess.run(["espeak-ng", "-v", name or "en-us", "-s", "150", "-w", str(raw), text], check=True)
     elif engine == "piper":
         piper = Path(sys.executable).with_name("piper")
-        subprocess.run([str(piper), "-m", str(piper_model(name)), "--length-scale", "1.2", "-f", str(raw)],
+        # Piper draws its generator and phoneme-width noise inside the ONNX graph, unseeded: each
+        # render of "can't hold" differed, and bench_turns on piper:joe swung from 1 to 11 missed
+        # placements between runs of the same code (one render serves a whole chain). Without the
+        # noise a phrase renders the same every time, so runs can be compared.
+        subprocess.run([str(piper), "-m", str(piper_model(name)), "--length-scale", "1.2",
+                        "--noise-scale", "0", "--noise-w-scale", "0", "-f", str(raw)],
                        input=text, text=True, check=True, capture_output=True)
     else:
         raise SystemExit(f"unknown voice {voice!r}: use flite:NAME, espeak:NAME or piper:joe")
