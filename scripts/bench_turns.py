@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import statistics
 import sys
@@ -419,6 +420,16 @@ def pct(k: int, n: int) -> str:
     return f"{100 * k / n:3.0f}% ({k}/{n})" if n else "-"
 
 
+def wilson_pct(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95 % Wilson score interval of k successes in n, in percent."""
+    if n == 0:
+        return 0.0, 100.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
 def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[GluteReport]) -> str:
     lines: list[str] = []
     results = [r for c in cells for r in c.results]
@@ -478,6 +489,17 @@ def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[Glute
                          f"{pct(sum(r.acted for r in barge), len(barge)):>15} {stop_txt:>23} "
                          f"{sum(1 for r in rs if not r.valid):>8}")
     lines.append("  * on target: (a)-(c) placements acted on, and for holds within 0.25 s of the truth")
+    # A change anywhere moves every later moment of a chain (a reply heard or not changes what the
+    # coach says next), so each placement meets the coach's words differently from run to run: the
+    # counts are samples, and a difference inside these intervals is not a finding.
+    for g in gains:
+        for fam in fams:
+            rs = [r for c in cells if c.gain == g and T.family(c.voice) == fam and c.calib_ok
+                  for r in c.results if r.valid]
+            barge = [r for r in rs if is_barge(r.kind)]
+            if barge:
+                lo, hi = wilson_pct(sum(r.acted for r in barge), len(barge))
+                lines.append(f"  barge-in heard at gain {g:g} ({fam}), 95 % interval: {lo:.0f}-{hi:.0f} %")
     failed = [c for c in cells if not c.calib_ok]
     for c in failed:
         lines.append(f"  calibration failed for {c.voice} at gain {c.gain:g}: {c.why}")
