@@ -467,6 +467,7 @@ def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[Glute
             lines.append(f"{KIND_LABEL[kind]:34} {fam:8}{cols}")
     lines.append("")
     lines.append("Per echo gain and voice family")
+    intervals: list[str] = []           # each row's barge-in interval, printed under the table
     lines.append(f"{'gain':>5} {'voices':8} {'sessions':>8} {'self-trig/session':>17} {'lost utt.':>10} "
                  f"{'on target*':>11} {'barge-in heard':>15} {'stop->silent med/worst':>23} {'invalid':>8}")
     for g in gains:
@@ -482,6 +483,10 @@ def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[Glute
             valid = [r for r in rs if r.valid and not is_barge(r.kind) and r.kind != "between"]
             good = sum(r.acted and (r.err_s is None or abs(r.err_s) <= TOLERANCE_S) for r in valid)
             barge = [r for r in rs if r.valid and is_barge(r.kind)]
+            if barge:
+                lo, hi = wilson_pct(sum(r.acted for r in barge), len(barge))
+                intervals.append(f"  barge-in heard at gain {g:g} ({fam}), 95 % interval: "
+                                 f"{lo:.0f}-{hi:.0f} %")
             stops = [r.stop_s for r in barge if r.stop_s is not None]
             stop_txt = f"{statistics.median(stops):+.2f}/{max(stops):+.2f} s" if stops else "-"
             lines.append(f"{g:5g} {fam:8} {len(ok):>4}/{len(cs):<3} {trig / max(1, len(ok)):17.2f} "
@@ -492,14 +497,7 @@ def tables(cells: list[CellReport], gains: tuple[float, ...], glutes: list[Glute
     # A change anywhere moves every later moment of a chain (a reply heard or not changes what the
     # coach says next), so each placement meets the coach's words differently from run to run: the
     # counts are samples, and a difference inside these intervals is not a finding.
-    for g in gains:
-        for fam in fams:
-            rs = [r for c in cells if c.gain == g and T.family(c.voice) == fam and c.calib_ok
-                  for r in c.results if r.valid]
-            barge = [r for r in rs if is_barge(r.kind)]
-            if barge:
-                lo, hi = wilson_pct(sum(r.acted for r in barge), len(barge))
-                lines.append(f"  barge-in heard at gain {g:g} ({fam}), 95 % interval: {lo:.0f}-{hi:.0f} %")
+    lines += intervals
     failed = [c for c in cells if not c.calib_ok]
     for c in failed:
         lines.append(f"  calibration failed for {c.voice} at gain {c.gain:g}: {c.why}")

@@ -6,8 +6,11 @@ import importlib.util
 import json
 import subprocess
 
+import numpy as np
 import pytest
 from conftest import COACH, ROOT
+
+from coach.audio.wav import load_pcm16, write_wav
 
 pytestmark = pytest.mark.audio
 
@@ -119,10 +122,6 @@ def test_a_command_said_as_the_recording_ends_is_still_heard(voice_env, tmp_path
     """The bad moment: the file (a recorder, a replay cut short) ends 0.2 s after "can't hold" ends.
     The recognizer still held the word undecided, and the gate its last 0.16 s; the runner used to
     stop at the end of the file without flushing them, and saved the hold as ended by the end of input."""
-    import numpy as np
-
-    from coach.audio.wav import load_pcm16, write_wav
-
     wav = tmp_path / "session.wav"
     plan = [(12.0, "ready"), (24.5, "can't hold")]
     truth = make_session.make_session_wav(wav, plan, 40.0, voice="flite:rms")
