@@ -156,6 +156,25 @@ def tone_stream(bursts_s: list[tuple[float, float]], total_s: float) -> np.ndarr
     return np.clip(np.round(audio), -32768, 32767).astype(np.int16)
 
 
+def test_digital_silence_does_not_pin_the_noise_floor() -> None:
+    """The bad moment: a stream that begins with exact zeros (the echo gate's look-back before the
+    first chunk; a virtual or just-opened microphone) set the floor at `abs_floor_db`, and the room's
+    noise after them stood 10-15 dB over it until the floor crept up (3 dB/s): its first ~2 s were
+    one segment, and a "coach start" said 2 s after `coach serve` began ran into it and was lost as
+    "too long". Runs of zeros in the middle of a stream (a microphone dropping out) must not pull
+    the floor down either."""
+    from coach.asr.segmenter import EnergySegmenter
+
+    tone = tone_stream([(3.0, 3.5)], 7.0)
+    for zeros_s, where_s in ((0.16, 0.0), (1.0, 0.0), (1.0, 1.5)):
+        at, n = int(where_s * RATE_HZ), int(zeros_s * RATE_HZ)
+        pcm = np.concatenate([tone[:at], np.zeros(n, np.int16), tone[at:]])
+        segmenter = EnergySegmenter()
+        segments = [s for start in range(0, len(pcm), 800) for s in segmenter.feed(pcm[start: start + 800])]
+        (word,) = segments
+        assert abs(word.t_start - (3.0 + zeros_s)) <= 0.02 and not word.too_long
+
+
 def test_segmenter_cuts_speech_at_its_edges_in_any_chunking() -> None:
     from coach.asr.segmenter import EnergySegmenter
 

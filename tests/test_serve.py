@@ -7,10 +7,12 @@ import json
 import subprocess
 from datetime import datetime, time, timedelta, timezone
 
+import numpy as np
 import pytest
 from conftest import COACH, ROOT
 from test_voice_session import VOICE_ROUTINE
 
+from coach.audio.wav import load_pcm16, write_wav
 from coach.runner.reminders import Reminders, parse_times
 
 _spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
@@ -115,3 +117,27 @@ def test_serve_gives_up_a_session_nobody_answers_and_goes_back_to_idle(coach_env
                               capture_output=True, text=True, timeout=60)
     assert exported.returncode == 0, exported.stderr
     assert '"abandoned"' in exported.stdout
+
+
+@pytest.mark.audio
+def test_serve_logs_a_start_said_as_the_recording_ends(coach_env, data_dir, tmp_path):
+    """The bad moment: `coach serve --mic` on a file that ends 0.2 s after "coach start", idle.
+    The recognizer still held the phrase undecided; serve stopped at the end of the file without
+    deciding it, so the utterance was in the event log neither as heard nor as ignored. It is now
+    decided and logged, as ignored: nothing is left to run a session in."""
+    (data_dir / "routines" / "voice.yaml").write_text(VOICE_ROUTINE)
+    wav = tmp_path / "cut.wav"
+    truth = make_session.make_session_wav(wav, [(2.0, "coach start")], 6.0, voice="flite:rms")
+    pcm = load_pcm16(wav, 16_000)
+    write_wav(wav, np.asarray(pcm[: int((truth[0]["t_end"] + 0.2) * 16_000)]), 16_000)
+    ev = tmp_path / "ev.jsonl"
+    out = subprocess.run([*COACH, "serve", "--routine", "voice", "--mic", str(wav), "--events", str(ev),
+                          "--start-time", "2026-11-27T07:59:30"],
+                         env=coach_env, cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "served 0 sessions" in out.stdout
+    records = [json.loads(line) for line in ev.read_text().splitlines()]
+    decided = [r for r in records if r["type"] in ("heard", "ignored")]
+    assert [(r["type"], r["command"], r["reason"]) for r in decided] == [("ignored", "start", "input ended")]
+    assert decided[0]["t_start"] == pytest.approx(truth[0]["t_start"], abs=0.25)
+    assert not [r for r in records if r["type"] == "session_start"]

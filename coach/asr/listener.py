@@ -130,6 +130,7 @@ class Reason:
     COACH_SPEAKING = "coach speaking"       # the residual echo explains it and the coach says those words
     ECHO = "echo"                           # the residual echo explains it (misheard coach audio)
     NO_COMMAND = "no command"               # speech that matched no phrase
+    INPUT_ENDED = "input ended"             # decided as the input ended, with nothing left to act in
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ from coach.asr.base import Heard
 
 FRAME_SAMPLES = 160                  # 10 ms at 16 kHz
 RECENT_SEGMENTS = 4                  # segments kept for `SegmentedRecognizer.decode_from`
+# A frame whose RMS is at most this many LSB is digital silence (an echo gate's
+# look-back before the first chunk, a virtual or just-opened microphone, a dropout), not the room:
+# it neither sets nor moves the noise floor. (It used to set it at `abs_floor_db`; the room's noise
+# after it then stood 10-15 dB over that floor for ~2 s, read as one long segment, and a command
+# said in it was lost as "too long".) A stream of nothing but zeros keeps the floor at `abs_floor_db`.
+DIGITAL_SILENCE_LSB = 1
 TRIM_LEAD_S = 0.1                    # the quiet lead a segment decoded from a later start is given
 
 
@@ -136,6 +142,7 @@ class EnergySegmenter:
         # Per detector (plain, pre-emphasised) as Python floats: the frame loop runs 100 times a
         # second, all day, and numpy's per-call cost on two numbers was most of idle listening.
         self._floors_db: list[float] | None = None
+        self._floor_heard = False                            # the floor is the room's, not zeros'
         # Per detector, how far loud moments rise above its floor (slow average of 1 s maxima).
         self._contrast_db = [1.0, 0.0]                        # start with plain energy
         self._window_peak_db = [0.0, 0.0]
@@ -194,8 +201,9 @@ class EnergySegmenter:
         power = np.stack([np.mean(frames.astype(np.float64) ** 2, axis=1), np.mean(emphasised**2, axis=1)], 1)
         energies_db = 10.0 * np.log10(np.maximum(power / 32768.0**2, 10 ** (self.config.abs_floor_db / 10)))
         done: list[SpeechSegment] = []
-        for frame, energy_db in zip(frames, energies_db.tolist(), strict=True):
-            segment = self._step(frame, energy_db)
+        silent = power[:, 0] <= DIGITAL_SILENCE_LSB**2
+        for frame, energy_db, is_silent in zip(frames, energies_db.tolist(), silent.tolist(), strict=True):
+            segment = self._step(frame, energy_db, is_silent)
             if segment is not None:
                 done.append(segment)
         return done
@@ -207,19 +215,21 @@ class EnergySegmenter:
         segment = self._finish()
         return [segment] if segment is not None else []
 
-    def _step(self, frame: np.ndarray, energies_db: list[float]) -> SpeechSegment | None:
+    def _step(self, frame: np.ndarray, energies_db: list[float], silent: bool) -> SpeechSegment | None:
         c = self.config
         index = self._n_frames
         self._n_frames += 1
-        if self._floors_db is None:
-            self._floors_db = list(energies_db)
+        if self._floors_db is None or (not self._floor_heard and not silent):
+            self._floors_db = list(energies_db)          # the first frame the room is heard in
+            self._floor_heard = not silent
         # Use the detector in which loud moments stand out more: speech over brown noise barely
         # rises in plain energy, speech over pink noise less in pre-emphasised energy.
         floors = self._floors_db
         if self._talk:
             floors = [talk.update(e, f) for talk, e, f in zip(self._talk, energies_db, floors, strict=True)]
         excess = [energies_db[0] - floors[0], energies_db[1] - floors[1]]
-        self._track_floor(energies_db)                       # always: a stuck floor never recovers
+        if not silent:                                       # zeros say nothing about the room
+            self._track_floor(energies_db)                   # always: a stuck floor never recovers
         peak = self._window_peak_db
         self._window_peak_db = [max(peak[0], excess[0]), max(peak[1], excess[1])]
         if index % 100 == 99:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 from coach import paths
+from coach.asr.listener import Reason
 from coach.errors import StoreError
 from coach.progress.schedule import counted_starts, day_stats
 from coach.routine import list_routines
@@ -99,6 +100,8 @@ class _Server:
         if self.runner is not None:         # the file ended mid-session
             self.runner.end_of_input()
             self._session_over(self.t, "ended")
+        else:
+            self._idle_end_of_input()
 
     def interrupted(self) -> None:
         if self.runner is not None:
@@ -119,6 +122,18 @@ class _Server:
                 if command == "stop":
                     raise KeyboardInterrupt
         return None
+
+    def _idle_end_of_input(self) -> None:
+        """The file ended while idle: what the recognizer still held is decided and logged (every
+        utterance ends as `heard` or `ignored`). A start phrase in it is not acted on: no audio is
+        left to run a session in, so it is logged as ignored, "input ended"."""
+        listener = self.edges.listener
+        if listener is None:
+            return
+        for verdict in listener.flush(IDLE_ACCEPTS):
+            if verdict.accepted:
+                verdict = replace(verdict, accepted=False, reason=Reason.INPUT_ENDED)
+            log_verdict(self.edges.log, self.edges.display, self.t, verdict)
 
     def _routine_for(self, phrase: str) -> Routine:
         """"start glutes" runs `glutes`; any other start phrase runs the default routine."""
