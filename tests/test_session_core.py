@@ -276,6 +276,37 @@ def test_repeat_says_the_instructions_again(voice):
     assert d.said(out) == ["Bridge.", "Lift your hips."]
 
 
+def test_a_second_spoken_repeat_in_a_row_while_waiting_for_ready_offers_another_phrase(voice):
+    """The bad moment: a voice whose "ready" the recognizer hears as "repeat" (espeak-ng en-029 in
+    bench_turns, every time, from any decoder state). The coach says the prompt again, the user
+    says "ready" again, and it goes round for ever. The second spoken "repeat" in a row, where
+    ready is wanted, says the prompt and then offers another ready phrase; once per run of repeats,
+    and never for the keyboard's repeat (pressed on purpose)."""
+    d = session(voice)
+    d.start()
+    d.narration_done()
+    prompt = "Say ready when you're in position."
+    hint = voice.line("repeat_hint")
+    assert hint and "let's go" in hint
+    d.run_until(d.t + 3)
+    assert d.said(d.say("repeat", source="voice"))[-1:] == [prompt]
+    d.run_until(d.t + 3)
+    assert d.said(d.say("repeat", source="voice"))[-2:] == [prompt, hint]
+    d.run_until(d.t + 3)
+    assert hint not in d.said(d.say("repeat", source="voice"))
+    d.run_until(d.t + 3)
+    d.say("how_long", source="voice")                   # anything else in between starts the count again
+    d.run_until(d.t + 3)
+    assert hint not in d.said(d.say("repeat", source="voice"))
+    d.run_until(d.t + 3)
+    assert hint in d.said(d.say("repeat", source="voice"))
+    keys = session(voice)
+    keys.start()
+    keys.narration_done()
+    keys.say("repeat")
+    assert hint not in keys.said(keys.say("repeat"))
+
+
 def test_pause_in_get_set_restarts_the_count(voice):
     d = session(voice)
     d.start()

@@ -137,6 +137,7 @@ class Session:
         self._t = 0.0
         self._prompt: tuple[str, dict[str, object]] = ("ready_prompt", {})    # what "Sorry?" asks again
         self._last_sorry_t = -math.inf
+        self._spoken_repeats = 0            # spoken "repeat"s in a row (`_cmd_repeat`)
         self._idle_from_t = 0.0                 # the last time the user spoke or a wait began
         self._hears_speech_ends = False         # the runner sends SpeechEnded: timeouts wait for them
         self._asked_feel = False
@@ -643,6 +644,8 @@ class Session:
         if handler is None:
             self._polite(cmd.t, command)
             return
+        if cmd.source == "voice":
+            self._spoken_repeats = self._spoken_repeats + 1 if command is C.REPEAT else 0
         first = len(self._out)
         handler(self, cmd)
         if cmd.source == "voice":
@@ -756,6 +759,11 @@ class Session:
             return
         for text in list(self._last_lines):
             self._say_text(cmd.t, text, remember=False)
+        # A voice whose "ready" is heard as "repeat" would go round for ever: the second spoken
+        # repeat in a row, where ready is wanted, offers another ready phrase (once per run).
+        if (cmd.source == "voice" and self._spoken_repeats == 2 and self.state in WANTS_READY
+                and self.voice.line("repeat_hint")):
+            self._say(cmd.t, "repeat_hint")
 
     def _cmd_stop(self, cmd: Command) -> None:
         t = cmd.t
@@ -876,6 +884,9 @@ def _table() -> dict[tuple[State, CommandId], Handler]:
 
 
 DISPATCH = _table()
+
+# Where the session waits for "ready" (a "repeat" heard there may be a misheard ready).
+WANTS_READY = frozenset({State.SETUP, State.WAITING_READY, State.RESTING})
 
 # The lines `repeat` says again: instructions and prompts, not answers or counts.
 _INSTRUCTION_LINES = frozenset({"exercise_start", "ready_prompt", "rest_start", "rest_over"})

@@ -46,6 +46,7 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "mic_lost": (), "mic_back": (), "reminder": ("routine",),
     # turn-taking: a command acted on, speech not understood, a session left unanswered
     "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
+    "repeat_hint": (),      # after a second spoken "repeat" in a row where ready is wanted
     # questions that were not answered, said aloud; answers outside a question
     "unlock_no_answer": (), "resume_no_answer": (), "no_question": (),
     # after the last set: how did that feel, any pain
@@ -59,6 +60,9 @@ OPTIONAL_LINES: dict[str, str] = {
     # instead of `stopped` when the history refused some holds: never "your holds are saved"
     "stopped_unsaved": "Stopping here. I could not save {holds:hold|holds} to your history; the screen "
                        "shows where I kept what was not saved, and how to import it.",
+    # another way to say ready, for a voice the recognizer hears as "repeat": said only when the pack
+    # has it (a pack whose ready has one phrase has nothing to offer)
+    "repeat_hint": "",
 }
 
 # Placeholders filled with seconds (a number, or a list of numbers for `*_list`): the pack adds
