@@ -11,6 +11,7 @@ from coach.session import (
     HoldEnded,
     HoldStarted,
     Hush,
+    Misheard,
     RestEnded,
     RestStarted,
     Say,
@@ -305,6 +306,27 @@ def test_a_second_spoken_repeat_in_a_row_while_waiting_for_ready_offers_another_
     keys.narration_done()
     keys.say("repeat")
     assert hint not in keys.said(keys.say("repeat"))
+
+
+def test_a_second_sorry_in_a_row_while_waiting_for_ready_offers_another_phrase(voice):
+    """The same loop with "ready" heard as nothing at all ("Sorry?" and the prompt, again and
+    again): the second "Sorry?" in a row adds the hint after the prompt; a spoken repeat and a
+    "Sorry?" count together."""
+    d = session(voice)
+    d.start()
+    d.narration_done()
+    prompt, hint = "Say ready when you're in position.", voice.line("repeat_hint")
+    d.run_until(d.t + 3)
+    assert d.said(d.send(Misheard(d.t, d.t - 0.5))) == ["Sorry?", prompt]
+    d.run_until(d.t + 5)
+    assert d.said(d.send(Misheard(d.t, d.t - 0.5))) == ["Sorry?", prompt, hint]
+    mixed = session(voice)
+    mixed.start()
+    mixed.narration_done()
+    mixed.run_until(mixed.t + 3)
+    mixed.say("repeat", source="voice")
+    mixed.run_until(mixed.t + 5)
+    assert mixed.said(mixed.send(Misheard(mixed.t, mixed.t - 0.5)))[-1] == hint
 
 
 def test_pause_in_get_set_restarts_the_count(voice):

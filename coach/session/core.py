@@ -137,7 +137,7 @@ class Session:
         self._t = 0.0
         self._prompt: tuple[str, dict[str, object]] = ("ready_prompt", {})    # what "Sorry?" asks again
         self._last_sorry_t = -math.inf
-        self._spoken_repeats = 0            # spoken "repeat"s in a row (`_cmd_repeat`)
+        self._unheard_tries = 0             # spoken repeats and "Sorry?"s in a row (`_maybe_hint`)
         self._idle_from_t = 0.0                 # the last time the user spoke or a wait began
         self._hears_speech_ends = False         # the runner sends SpeechEnded: timeouts wait for them
         self._asked_feel = False
@@ -622,6 +622,7 @@ class Session:
         again = self._ask_again_line(phase) if isinstance(phase, AskingPhase) else "yes_or_no"
         line, values = self._prompt if self.state is State.WAITING_READY else (again, {})
         self._say(t + REPROMPT_AFTER_S, line, SayKind.NARRATION, **values)
+        self._maybe_hint(t + REPROMPT_AFTER_S)
 
     def _tone_for(self, cue: Cue) -> Earcon | None:
         """The tone that stands in for a spoken cue, when the voice pack asks for tones."""
@@ -644,8 +645,8 @@ class Session:
         if handler is None:
             self._polite(cmd.t, command)
             return
-        if cmd.source == "voice":
-            self._spoken_repeats = self._spoken_repeats + 1 if command is C.REPEAT else 0
+        if cmd.source == "voice" and command is not C.REPEAT:
+            self._unheard_tries = 0
         first = len(self._out)
         handler(self, cmd)
         if cmd.source == "voice":
@@ -759,11 +760,16 @@ class Session:
             return
         for text in list(self._last_lines):
             self._say_text(cmd.t, text, remember=False)
-        # A voice whose "ready" is heard as "repeat" would go round for ever: the second spoken
-        # repeat in a row, where ready is wanted, offers another ready phrase (once per run).
-        if (cmd.source == "voice" and self._spoken_repeats == 2 and self.state in WANTS_READY
-                and self.voice.line("repeat_hint")):
-            self._say(cmd.t, "repeat_hint")
+        if cmd.source == "voice":
+            self._maybe_hint(cmd.t)
+
+    def _maybe_hint(self, t: float) -> None:
+        """A voice whose "ready" is heard as "repeat" (or as nothing) would go round for ever: the
+        second such try in a row, where ready is wanted, offers another ready phrase after the
+        prompt (once per run of them)."""
+        self._unheard_tries += 1
+        if self._unheard_tries == 2 and self.state in WANTS_READY and self.voice.line("repeat_hint"):
+            self._say(t, "repeat_hint")
 
     def _cmd_stop(self, cmd: Command) -> None:
         t = cmd.t
