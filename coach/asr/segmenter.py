@@ -228,8 +228,8 @@ class EnergySegmenter:
         if self._talk:
             floors = [talk.update(e, f) for talk, e, f in zip(self._talk, energies_db, floors, strict=True)]
         excess = [energies_db[0] - floors[0], energies_db[1] - floors[1]]
-        if not silent:                                       # zeros say nothing about the room
-            self._track_floor(energies_db)                   # always: a stuck floor never recovers
+        if not silent:                                       # zeros say nothing about the room;
+            self._track_floor(energies_db)                   # every other frame: a stuck floor never recovers
         peak = self._window_peak_db
         self._window_peak_db = [max(peak[0], excess[0]), max(peak[1], excess[1])]
         if index % 100 == 99:

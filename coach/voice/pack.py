@@ -46,7 +46,7 @@ LINE_FIELDS: dict[str, tuple[str, ...]] = {
     "mic_lost": (), "mic_back": (), "reminder": ("routine",),
     # turn-taking: a command acted on, speech not understood, a session left unanswered
     "ack": (), "sorry": (), "idle_abandon": ("idle_min",),
-    "repeat_hint": (),      # after a second spoken "repeat" in a row where ready is wanted
+    "repeat_hint": (),      # after a second spoken "repeat" or "Sorry?" in a row where ready is wanted
     # questions that were not answered, said aloud; answers outside a question
     "unlock_no_answer": (), "resume_no_answer": (), "no_question": (),
     # after the last set: how did that feel, any pain
