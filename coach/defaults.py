@@ -39,10 +39,11 @@ ROOM_SEED = 0                       # the reverberant tail is seeded noise: same
 # Echo cancellation of the coach's own voice (on whenever the coach speaks; `--no-aec` turns it off).
 AEC = True
 AEC_FRAME_MS = 10                   # the canceller's internal frame (160 samples at 16 kHz)
-AEC_FILTER_MS = 200                 # adaptive filter length after delay alignment: the room tail it models
+AEC_FILTER_MS = 300                 # adaptive filter length after delay alignment: the room tail it models
+                                    # (200 ms left a loud syllable's tail, 0.2-0.3 s on: README)
 AEC_MAX_DELAY_MS = 500              # the delay estimator searches speaker -> mic delays up to this
 AEC_SUPPRESS_DB: int | None = None  # speex's residual echo suppressor after the filter (None: off)
-AEC_SPEAKER_MODEL = False           # learn the loudspeaker's distortion (audio.speaker_model); off: README
+AEC_SPEAKER_MODEL = True            # learn the loudspeaker's distortion (audio.speaker_model): README
 
 # Speech in.
 INPUT_MODES = ("keys", "voice")     # `--input`: the keyboard, or spoken commands

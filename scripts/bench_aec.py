@@ -11,6 +11,7 @@
    after the first 10 s; convergence = the first second whose ERLE reaches 10 dB; CPU as the
    canceller's real-time factor (process seconds per audio second, one core). By default one
    room setting is varied at a time around the default room; `--full` runs the whole grid.
+   The coach's own canceller is "speex+speaker model" (`coach.audio.echo.open_canceller`).
 3. Self-triggers: `coach listen --json` over the whole session's echo at gain 1.0, uncancelled and
    cancelled: every command it reports is one the coach would have heard from itself.
 4. Double-talk: development voices (flite slt/rms, espeak-ng en-us/en+m3) say commands over
@@ -221,7 +222,8 @@ def heard_in(signal: np.ndarray, path: Path, truth: list[dict], env: dict[str, s
 
 
 def double_talk(narration: np.ndarray, work: Path, env: dict[str, str], gain: float,
-                candidates: tuple[str, ...] = ("speex", "speex+suppress")) -> list[list[str]]:
+                candidates: tuple[str, ...] = ("speex", "speex+speaker model", "speex+suppress"),
+                ) -> list[list[str]]:
     """Commands said over narration lines: attenuation by the canceller and what pocketsphinx hears."""
     make = _make_session_module()
     length = min(len(narration) / RATE_HZ, 240.0)
@@ -306,6 +308,7 @@ def main() -> int:
     rows = []
     echo = echo_of(narration, RoomConfig(gain=1.0))
     for name, make in (("none", PassThrough), ("speex", CANDIDATES["speex"]),
+                       ("speex+speaker model", CANDIDATES["speex+speaker model"]),
                        ("speex+suppress", CANDIDATES["speex+suppress"]),
                        ("nlms (numpy)", CANDIDATES["nlms (numpy)"])):
         canceller = make()

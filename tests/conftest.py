@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -19,6 +20,16 @@ from coach.routine.model import CueTiming, Exercise, RestRange, Routine  # noqa:
 from coach.voice import load_voice  # noqa: E402
 
 COACH = [sys.executable, "-m", "coach"]
+
+
+def load_script(name: str):  # noqa: ANN201 - a module
+    """scripts/NAME.py as a module (registered in sys.modules: its dataclasses need it)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

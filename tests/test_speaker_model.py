@@ -108,9 +108,9 @@ def test_with_a_linear_speaker_it_costs_nothing(long_narration):
 
 
 @pytest.mark.audio
-def test_the_coach_opens_it_on_request_and_a_reset_forgets_it(long_narration):
-    assert getattr(open_canceller(), "speaker", None) is None       # off by default (README)
-    canceller = open_canceller(speaker_model=True)
+def test_the_coach_opens_it_by_default_and_a_reset_forgets_it(long_narration):
+    assert getattr(open_canceller(speaker_model=False), "speaker", None) is None
+    canceller = open_canceller()                                     # on by default (README)
     assert isinstance(canceller, SpeexCanceller) and canceller.speaker is not None
     mic = through_room(long_narration, RoomConfig(gain=1.0))
     run(canceller, mic, long_narration)

@@ -14,21 +14,16 @@ minutes of sessions in about three minutes.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 import turns as T  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("bench_turns", ROOT / "scripts" / "bench_turns.py")
-assert _spec is not None and _spec.loader is not None
-bench = importlib.util.module_from_spec(_spec)
-sys.modules["bench_turns"] = bench
-_spec.loader.exec_module(bench)
+bench = load_script("bench_turns")
 
 pytestmark = pytest.mark.audio
 
