@@ -109,11 +109,12 @@ class ScriptedTalk:
     onset_lag_s = 0.0
 
 
-def replay(tmp_path, voice, sorry: Feedback = Feedback.WORD) -> list[dict]:
+def replay(tmp_path, voice, sorry: Feedback = Feedback.WORD, sets: int = 3,
+           talk=ScriptedTalk) -> list[dict]:  # noqa: ANN001 - a ScriptedTalk class
     """Three sets; an aside over every rest line. The rest is long enough (8-9 s) for each aside's
     "Sorry?", the pause after it and the line said again, twice."""
     display = Display(io.StringIO(), io.StringIO())
-    routine = make_routine(hold_s=2, sets=3, rest=(8, 9), setup=False)
+    routine = make_routine(hold_s=2, sets=sets, rest=(8, 9), setup=False)
     voice = replace(voice, earcons=replace(voice.earcons, not_understood=sorry))
     session = Session(routine, voice, default_cues(), NO_PLAN)
     timeline = SpeechTimeline()
@@ -126,7 +127,7 @@ def replay(tmp_path, voice, sorry: Feedback = Feedback.WORD) -> list[dict]:
     wall = datetime.now().astimezone()
     runner = SessionRunner(session, narrator, SilentSpeaker(), log, display, store,
                            store.start_session(routine.name, wall, "voice", voice.name), wall,
-                           source=source, listener=ScriptedTalk(timeline, session))
+                           source=source, listener=talk(timeline, session))
     try:
         runner.run()
     finally:
@@ -171,3 +172,48 @@ def test_with_sorry_as_a_tone_the_cut_line_waits_for_the_tone_and_the_pause_too(
     again = next(e for e in events
                  if e["type"] == "say" and e["line"] == "rest_start" and e["t"] >= first["t"])
     assert again["t"] == pytest.approx(first["t"] + REPROMPT_AFTER_S, abs=1e-3)
+
+
+class SplitTalk(ScriptedTalk):
+    """Each aside comes in two stretches with a 0.3 s pause inside the sentence ("oh my back is a
+    bit | sore today"): the recognizer decides the first before the user has finished."""
+
+    GAP_S = 0.3
+    last: SplitTalk | None = None                           # the one the latest replay used
+
+    def __init__(self, timeline: SpeechTimeline, session: Session) -> None:
+        super().__init__(timeline, session)
+        self._second: tuple[float, float] | None = None
+        self.stretches: list[tuple[float, float]] = []     # decided, in order
+        SplitTalk.last = self
+
+    def feed(self, chunk: AudioChunk, accepted: tuple[str, ...]) -> list[Verdict]:
+        was, was_second = self._talk, self._in_second
+        out = super().feed(chunk, accepted)
+        if was is not None and self._talk is None:          # a stretch was just decided
+            self.stretches.append(was)
+            self._in_second = False
+            if not was_second:                              # the sentence goes on after a pause
+                self._second = (was[1] + self.GAP_S, was[1] + self.GAP_S + TALK_S)
+        if self._second is not None and self._now >= self._second[0] and self._talk is None:
+            self._talk, self._second, self._in_second = self._second, None, True
+        return out
+
+    _in_second = False
+
+
+def test_a_pause_inside_the_users_sentence_is_waited_out_before_sorry(tmp_path, voice):
+    """The coach fell silent for an aside; its first stretch came to nothing while the user was
+    only pausing. Not "Sorry?" into the rest of the sentence: one duck, ended after the second
+    stretch, then "Sorry?" once and the line again."""
+    SplitTalk.last = None
+    events = replay(tmp_path, voice, sets=2, talk=SplitTalk)
+    talk = SplitTalk.last
+    assert talk is not None
+    first, second = talk.stretches[:2]
+    ducks = [e for e in events if e["type"] == "duck" and e["t"] < second[1] + 1.0]
+    ends = [e for e in events if e["type"] == "duck_end" and e["t"] < second[1] + 1.0]
+    assert len(ducks) == 1 and ducks[0]["t"] < first[1], ducks
+    assert len(ends) == 1 and ends[0]["t"] >= second[1], (ends, second)
+    said = [e["line"] for e in events if e["type"] == "say" and ducks[0]["t"] < e["t"] < ends[0]["t"] + 1.0]
+    assert said == ["sorry", "rest_start"], said

@@ -57,6 +57,12 @@ DUCKS_PER_LINE = 2      # a line cut off this often for speech that came to noth
 # more of the words that follow it, which stood up to 10.7 dB over the expected echo (the hold's
 # "Lift, and hold" after its rising tone; "Paused." after the acknowledgement) at room gain 1.
 DUCK_AFTER_TONE_S = 1.0
+# A person pauses inside a sentence; the segmenter ends a stretch after 0.2 s of quiet. Speech
+# that goes on within this long of the end of what the coach fell silent for is the same turn:
+# the coach stays silent for it too (it had said "Sorry?" over "oh my back is a bit | sore today"
+# and fallen silent again), for at most DUCK_CONTINUES more stretches (a TV talks on for ever).
+SENTENCE_PAUSE_S = 0.5
+DUCK_CONTINUES = 3
 
 
 @dataclass
@@ -73,7 +79,9 @@ class _Duck:
     held: list[Say] = field(default_factory=list)
     acted: bool = False
     unmatched: bool = False     # it was the user's and matched nothing: "Sorry?" first (the session's)
-    sorry_tone: bool = False    # ... and the session answered it with its tone
+    decided_until: float | None = None  # stream time the user's speech has been decided up to
+    sorry_tone_held: Tone | None = None  # ... or its "Sorry?" tone: played once the turn is over
+    continued: int = 0          # stretches after a pause inside the sentence, waited for too
 
 
 @dataclass
@@ -214,11 +222,22 @@ class SessionRunner:
         duck = self._duck
         if duck is not None:
             duck.acted = duck.acted or any(v.accepted for v in verdicts)
+            for v in verdicts:
+                if v.heard.t_start >= duck.since - EARLY_ONSET_SLACK_S:
+                    duck.decided_until = max(duck.decided_until or v.heard.t_end, v.heard.t_end)
             since = self.listener.hearing_since
-            if since is None and t < duck.t + self.listener.onset_lag_s:
+            lag = self.listener.onset_lag_s
+            if since is None and t < duck.t + lag:
                 return                                      # the recognizer has yet to hear it begin
             if since is not None and since <= duck.since + EARLY_ONSET_SLACK_S:
                 return                                      # still speaking: still listening
+            if not duck.acted and duck.decided_until is not None and duck.continued < DUCK_CONTINUES:
+                if since is not None and since <= duck.decided_until + SENTENCE_PAUSE_S:
+                    duck.since = self._ducked_since = since     # the sentence goes on: hear it out
+                    duck.continued += 1
+                    return
+                if since is None and t < duck.decided_until + SENTENCE_PAUSE_S + lag:
+                    return                                  # a pause inside a sentence, perhaps
             held_lines = {say.line for say in duck.held if say.line}
             again = [] if duck.acted else [say for say in duck.cut
                                            if not say.line or say.line not in held_lines]
@@ -254,8 +273,10 @@ class SessionRunner:
         # Speech of the user's that matched nothing: the session's "Sorry?" (held meanwhile) first,
         # then a pause to answer in, then the line it cut.
         sorry = [say for say in duck.held if say.line == "sorry"] if duck.unmatched and not duck.acted else []
-        at = t + REPROMPT_AFTER_S if sorry or (duck.sorry_tone and duck.unmatched and not duck.acted) else t
+        tone = duck.sorry_tone_held if duck.unmatched and not duck.acted else None
+        at = t + REPROMPT_AFTER_S if sorry or tone is not None else t
         self._apply([replace(say, t=t) for say in sorry])
+        self._apply([replace(tone, t=t)] if tone is not None else [])
         self._apply([replace(say, t=at) for say in again], again=True)
         self._apply([replace(say, t=at) for say in duck.held if say not in sorry])
 
@@ -312,7 +333,8 @@ class SessionRunner:
                     self._narration_reported = False
             elif isinstance(action, Tone):
                 if self._duck is not None and action.line == "sorry":
-                    self._duck.sorry_tone = True
+                    self._duck.sorry_tone_held = action     # not into a pause inside the sentence
+                    continue
                 self.log.write(action.t, "tone", name=action.name, line=action.line)
                 self.narrator.tone(action)
             elif isinstance(action, Hush):
