@@ -20,7 +20,6 @@ killed coach is also what the next coach opens.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -33,14 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 
 pytestmark = pytest.mark.audio
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-assert _spec is not None and _spec.loader is not None
-make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_session)
+make_session = load_script("make_session_wav")
 
 # Few cues, so the user's commands fall between the coach's lines; 8 s holds, 2 s rest.
 CRASH_ROUTINE = """\

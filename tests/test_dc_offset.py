@@ -8,7 +8,6 @@ own) now does."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import wave
@@ -16,13 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 
 pytestmark = pytest.mark.audio
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(make_session)  # type: ignore[union-attr]
+make_session = load_script("make_session_wav")
 
 OFFSETS_LSB = (0, 300, 3000)
 

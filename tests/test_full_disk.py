@@ -7,7 +7,6 @@ tmpfs (a private mount namespace, `unshare -m`) and runs a voice session from a 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -19,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHORT_ROUTINE, needs_mount
+from conftest import ROOT, SHORT_ROUTINE, load_script, needs_mount
 
 from coach.history.store import HistoryUnwritable, Store
 from coach.history.transfer import import_file
@@ -109,9 +108,7 @@ def test_writes_to_a_read_only_store_are_refused_as_unwritable_not_damaged(tmp_p
 # -- a real full disk ---------------------------------------------------------------------------
 
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(make_session)  # type: ignore[union-attr]
+make_session = load_script("make_session_wav")
 
 
 @pytest.mark.audio

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import sys
 
 import pexpect
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 pytestmark = [pytest.mark.live, pytest.mark.audio]
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_session)
+make_session = load_script("make_session_wav")
 
 
 def test_enroll_records_each_take_from_the_virtual_microphone(virtual_audio, coach_env, tmp_path, data_dir):

@@ -3,7 +3,6 @@ microphone starts the set; the coach's speech reaches the speaker."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,13 +11,11 @@ import threading
 import numpy as np
 import pexpect
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 pytestmark = [pytest.mark.live, pytest.mark.audio]
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_session)
+make_session = load_script("make_session_wav")
 
 
 def test_spoken_ready_into_the_virtual_microphone_starts_the_set(virtual_audio, coach_env, tmp_path):

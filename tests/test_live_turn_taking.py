@@ -5,7 +5,6 @@ moment the user began to speak."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -16,16 +15,14 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 # Slow lane: live recognition through a loopback is not yet reliable here (it passed about half
 # the runs this session: a "ready" said right after the prompt was sometimes decoded with a bit of
 # the coach's residual and rejected, and a starved sound server drops blocks). Run it with -m slow.
 pytestmark = [pytest.mark.live, pytest.mark.audio, pytest.mark.slow]
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_session)
+make_session = load_script("make_session_wav")
 
 COUNTDOWN_ROUTINE = """\
 title: Countdown test

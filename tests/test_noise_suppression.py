@@ -7,7 +7,6 @@ as in the benchmark's noisy rows (scripts/bench_recognition.py --noise-suppressi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,16 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 
 from coach.audio.denoise import FRAME_SAMPLES, NoiseSuppressor
 from coach.audio.wav import load_pcm16, write_wav
 from coach.defaults import RATE_HZ
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-assert _spec is not None and _spec.loader is not None
-_make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_make_session)
+_make_session = load_script("make_session_wav")
 DATA = ROOT / "tests" / "data" / "asr"
 SPEECH_AT_S = 3.0                   # the command starts this far into each file, after 3 s of noise
 

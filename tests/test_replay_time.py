@@ -4,21 +4,18 @@ time) had holds stamped after its session ended."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 from datetime import datetime, timedelta
 
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 
 from coach.history.store import Store
 
 pytestmark = pytest.mark.audio
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(make_session)  # type: ignore[union-attr]
+make_session = load_script("make_session_wav")
 
 LENGTH_S = 24.0
 

@@ -14,7 +14,6 @@ real thing: a replay beside CPU burners (slow).
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import os
 import signal
@@ -22,13 +21,11 @@ import subprocess
 import time
 
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 
 pytestmark = pytest.mark.audio
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(make_session)  # type: ignore[union-attr]
+make_session = load_script("make_session_wav")
 
 
 @pytest.fixture(scope="module")

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from datetime import datetime, time, timedelta, timezone
 
 import numpy as np
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 from test_voice_session import VOICE_ROUTINE
 
 from coach.audio.wav import load_pcm16, write_wav
 from coach.runner.reminders import Reminders, parse_times
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_session)
+make_session = load_script("make_session_wav")
 
 TZ = timezone(timedelta(hours=1))
 

@@ -4,22 +4,19 @@ holds in a file `coach import` reads, and carries on."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from coach.history.store import Store
 
 pytestmark = pytest.mark.audio
 
-_spec = importlib.util.spec_from_file_location("soak_serve", ROOT / "scripts" / "soak_serve.py")
-soak_serve = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(soak_serve)  # type: ignore[union-attr]
+soak_serve = load_script("soak_serve")
 
 
 def test_serve_on_a_read_only_history_serves_and_keeps_the_holds(tmp_path):

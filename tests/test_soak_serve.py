@@ -4,18 +4,14 @@ mode (sessions and idle) and samples RSS, threads and descriptors; this runs a s
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from coach.voice.wording import plural
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 
-_spec = importlib.util.spec_from_file_location("soak_serve", ROOT / "scripts" / "soak_serve.py")
-soak_serve = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(soak_serve)  # type: ignore[union-attr]
+soak_serve = load_script("soak_serve")
 
 
 def test_many_served_sessions_leave_memory_threads_and_fds_flat():

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 
 import numpy as np
 import pytest
-from conftest import COACH, ROOT
+from conftest import COACH, ROOT, load_script
 
 from coach.audio.wav import load_pcm16, write_wav
 
 pytestmark = pytest.mark.audio
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(make_session)
+make_session = load_script("make_session_wav")
 
 VOICE_ROUTINE = """\
 title: Voice test

@@ -10,7 +10,6 @@ environment, not from the checkout.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -19,16 +18,14 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHORT_ROUTINE
+from conftest import ROOT, SHORT_ROUTINE, load_script
 
 pytestmark = pytest.mark.audio
 
 _IGNORE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
                                  ".hypothesis", "out")
 
-_spec = importlib.util.spec_from_file_location("make_session_wav", ROOT / "scripts" / "make_session_wav.py")
-make_session = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(make_session)  # type: ignore[union-attr]
+make_session = load_script("make_session_wav")
 
 
 @pytest.fixture(scope="module")
