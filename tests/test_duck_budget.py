@@ -183,7 +183,8 @@ class SplitTalk(ScriptedTalk):
 
     def __init__(self, timeline: SpeechTimeline, session: Session) -> None:
         super().__init__(timeline, session)
-        self._second: tuple[float, float] | None = None
+        self._second: tuple[float, float] | None = None     # the rest of the sentence, to come
+        self._in_second = False                             # the stretch talked now is the rest
         self.stretches: list[tuple[float, float]] = []     # decided, in order
         SplitTalk.last = self
 
@@ -198,8 +199,6 @@ class SplitTalk(ScriptedTalk):
         if self._second is not None and self._now >= self._second[0] and self._talk is None:
             self._talk, self._second, self._in_second = self._second, None, True
         return out
-
-    _in_second = False
 
 
 def test_a_pause_inside_the_users_sentence_is_waited_out_before_sorry(tmp_path, voice):

@@ -224,7 +224,8 @@ class SessionRunner:
             duck.acted = duck.acted or any(v.accepted for v in verdicts)
             for v in verdicts:
                 if v.heard.t_start >= duck.since - EARLY_ONSET_SLACK_S:
-                    duck.decided_until = max(duck.decided_until or v.heard.t_end, v.heard.t_end)
+                    end = v.heard.t_end
+                    duck.decided_until = end if duck.decided_until is None else max(duck.decided_until, end)
             since = self.listener.hearing_since
             lag = self.listener.onset_lag_s
             if since is None and t < duck.t + lag:
