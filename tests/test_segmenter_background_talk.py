@@ -102,6 +102,20 @@ def test_a_sentence_said_over_the_talk_is_measured_against_the_talk_not_itself(b
         (mine[0].t_start, mine[0].t_end, t_end)
 
 
+def sentence_then_word(babble: np.ndarray, snr_db: float, sentence_at_s: float,
+                       seconds: float) -> tuple[np.ndarray, float]:
+    """water.wav at `sentence_at_s`, then "ready" 0.3 s after it, `snr_db` (the word's RMS) over the
+    first `seconds` of the talk; returns the stream and where the word starts."""
+    sentence = load_pcm16(DATA / "water.wav").astype(np.float64)
+    word = load_pcm16(DATA / "ready.wav").astype(np.float64)
+    audio = babble[: int(seconds * RATE_HZ)] * np.sqrt(np.mean(word**2)) / 10 ** (snr_db / 20)
+    at = int(sentence_at_s * RATE_HZ)
+    audio[at : at + len(sentence)] += sentence
+    word_at = at + len(sentence) + int(0.3 * RATE_HZ)
+    audio[word_at : word_at + len(word)] += word
+    return np.clip(np.round(audio), -32768, 32767).astype(np.int16), word_at / RATE_HZ
+
+
 @pytest.mark.parametrize("snr_db", [10.0, 15.0, 20.0])
 @pytest.mark.parametrize("sentence_at_s", [20.0, 29.0])
 def test_a_command_right_after_a_sentence_over_the_talk_is_heard(babble, snr_db, sentence_at_s) -> None:
@@ -109,31 +123,17 @@ def test_a_command_right_after_a_sentence_over_the_talk_is_heard(babble, snr_db,
     The sentence's frames fill the talk level, so the "ready" is measured against the user's own
     voice and starts no segment at all (0 of 96 over babble at 10-20 dB by default; with the cap
     on, 84 of 96 decoded as "ready" by the fused recognizer)."""
-    sentence = load_pcm16(DATA / "water.wav").astype(np.float64)
-    word = load_pcm16(DATA / "ready.wav").astype(np.float64)
-    level = np.sqrt(np.mean(word**2)) / 10 ** (snr_db / 20)
-    audio = babble[: int((sentence_at_s + 8) * RATE_HZ)] * level
-    at = int(sentence_at_s * RATE_HZ)
-    audio[at : at + len(sentence)] += sentence
-    word_at = at + len(sentence) + int(0.3 * RATE_HZ)
-    audio[word_at : word_at + len(word)] += word
-    found = segments(np.clip(np.round(audio), -32768, 32767).astype(np.int16), OWN_SPEECH_CAPPED)
-    assert len(word_segment(found, word_at / RATE_HZ)) == 1, \
+    pcm, t_word = sentence_then_word(babble, snr_db, sentence_at_s, sentence_at_s + 8)
+    found = segments(pcm, OWN_SPEECH_CAPPED)
+    assert len(word_segment(found, t_word)) == 1, \
         [(round(s.t_start, 2), round(s.t_end, 2), s.too_long) for s in found]
 
 
 @pytest.mark.xfail(strict=True, reason="default segmenter: the user's sentence becomes the talk level "
                    "(level_speech_rise_db fixes it but costs isolated commands in babble)")
 def test_by_default_a_command_right_after_a_sentence_over_the_talk_is_heard(babble) -> None:
-    sentence = load_pcm16(DATA / "water.wav").astype(np.float64)
-    word = load_pcm16(DATA / "ready.wav").astype(np.float64)
-    audio = babble[: 30 * RATE_HZ] * np.sqrt(np.mean(word**2)) / 10 ** (15.0 / 20)
-    at = 20 * RATE_HZ
-    audio[at : at + len(sentence)] += sentence
-    word_at = at + len(sentence) + int(0.3 * RATE_HZ)
-    audio[word_at : word_at + len(word)] += word
-    found = segments(np.clip(np.round(audio), -32768, 32767).astype(np.int16))
-    assert len(word_segment(found, word_at / RATE_HZ)) == 1
+    pcm, t_word = sentence_then_word(babble, 15.0, 20.0, 30.0)
+    assert len(word_segment(segments(pcm), t_word)) == 1
 
 
 def test_the_coachs_lines_in_a_row_are_not_background_talk() -> None:
